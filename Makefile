@@ -1,0 +1,42 @@
+# OnCallNova. `make run` serves the all-in-one on 127.0.0.1:8080 with SQLite under ./data;
+# `make test` runs the whole suite. Both install what they need on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV := .venv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run test lint format install clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	@echo "OnCallNova on http://127.0.0.1:8080 (API docs at /docs)."
+	@echo "Sign in as the admin: on the first start its password is printed below, once;"
+	@echo "or set ONCALLNOVA_ADMIN_EMAIL and ONCALLNOVA_ADMIN_PASSWORD before it. See README."
+	$(VENV)/bin/oncallnova serve $(ARGS)
+
+test: install
+	bash scripts/test-services.sh
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .tools .pytest_cache .ruff_cache

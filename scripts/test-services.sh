@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Makes sure the services the test suite talks to are up: PostgreSQL and Redis on
+# loopback. Starts them when they are installed but stopped; never fails by itself
+# (the tests decide: under CI=true they fail when a service is missing).
+set -u
+pg_up() { pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; }
+if command -v pg_isready >/dev/null && ! pg_up && [ -d /etc/postgresql ]; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start 2>/dev/null || true
+fi
+if command -v redis-cli >/dev/null && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 \
+   && command -v redis-server >/dev/null; then
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null 2>&1 || true
+fi
+# Prometheus (Debian package `prometheus`) for tests/system/test_prometheus.py: installed
+# when missing; `apt-get update` only when the plain install fails (stale package lists).
+if ! command -v prometheus >/dev/null && [ ! -x /usr/bin/prometheus ] \
+   && command -v apt-get >/dev/null; then
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo -n"; fi
+  apt_install() {
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends prometheus
+  }
+  { apt_install || { $SUDO apt-get update -q && apt_install; }; } >/dev/null 2>&1 \
+    || echo "test-services: could not install prometheus; its test skips (fails under CI=true)" >&2
+fi
+exit 0

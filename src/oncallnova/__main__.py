@@ -1,0 +1,5 @@
+"""`python -m oncallnova` is the same as the `oncallnova` command."""
+
+from oncallnova.cli import main
+
+main()

@@ -1,0 +1,110 @@
+"""Prometheus Alertmanager webhook receiver, payload version 4."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from oncallnova.alerts.logic import NormalizedAlert
+from oncallnova.alerts.schemas import Labels
+
+SEVERITY = {
+    "critical": "critical",
+    "page": "critical",
+    "high": "high",
+    "error": "high",
+    "major": "high",
+    "warning": "medium",
+    "warn": "medium",
+    "medium": "medium",
+    "minor": "medium",
+    "info": "low",
+    "low": "low",
+    "none": "low",
+}
+DEFAULT_SEVERITY = "high"
+# Alertmanager sends Go's zero time for "not set".
+_GO_ZERO_YEAR = 1
+
+
+class AmAlert(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    status: Literal["firing", "resolved"]
+    labels: Labels = Field(default_factory=dict)
+    annotations: Labels = Field(default_factory=dict)
+    startsAt: datetime | None = None
+    endsAt: datetime | None = None
+    generatorURL: str | None = Field(default=None, max_length=2048)
+    fingerprint: str | None = Field(default=None, max_length=255)
+
+
+class AmWebhook(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    version: str
+    groupKey: str | None = None
+    truncatedAlerts: int = 0
+    status: Literal["firing", "resolved"]
+    receiver: str | None = None
+    groupLabels: dict[str, str] = Field(default_factory=dict)
+    commonLabels: dict[str, str] = Field(default_factory=dict)
+    commonAnnotations: dict[str, str] = Field(default_factory=dict)
+    externalURL: str | None = None
+    alerts: list[AmAlert] = Field(min_length=1, max_length=1000)
+
+    @field_validator("version")
+    @classmethod
+    def _version_4(cls, value: str) -> str:
+        if value != "4":
+            raise ValueError(f"unsupported payload version '{value}'; expected '4'")
+        return value
+
+
+def to_alerts(hook: AmWebhook) -> list[NormalizedAlert]:
+    return [_one(hook, entry) for entry in hook.alerts]
+
+
+def _one(hook: AmWebhook, entry: AmAlert) -> NormalizedAlert:
+    labels = entry.labels
+    title = (
+        entry.annotations.get("summary")
+        or entry.annotations.get("title")
+        or labels.get("alertname")
+        or "Alertmanager alert"
+    )[:1024]
+    details: dict[str, Any] = {"annotations": entry.annotations} if entry.annotations else {}
+    for name, value in (
+        ("generator_url", entry.generatorURL),
+        ("receiver", hook.receiver),
+        ("group_key", hook.groupKey),
+        ("external_url", hook.externalURL),
+    ):
+        if value:
+            details[name] = value
+    return NormalizedAlert(
+        title=title,
+        severity=SEVERITY.get(labels.get("severity", "").lower(), DEFAULT_SEVERITY),
+        action="resolve" if entry.status == "resolved" else "trigger",
+        source=labels.get("instance") or labels.get("job") or entry.generatorURL,
+        description=entry.annotations.get("description"),
+        labels=dict(labels),
+        dedup_key=entry.fingerprint or _label_fingerprint(labels),
+        occurred_at=_instant(entry.startsAt),
+        details=details or None,
+    )
+
+
+def _label_fingerprint(labels: dict[str, str]) -> str:
+    raw = json.dumps(sorted(labels.items()), separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def _instant(value: datetime | None) -> datetime | None:
+    if value is None or value.year == _GO_ZERO_YEAR:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

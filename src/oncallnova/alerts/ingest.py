@@ -1,0 +1,342 @@
+"""The ingestion pipeline: many requests' alerts, one transaction.
+
+Requests hand their validated alerts to `Ingestor.submit` and wait. A writer task takes
+everything queued so far and stores it in a single transaction: dedup against open
+alerts, correlation into incidents, auto-resolve. The request's answer is sent only
+after that commit, so a 2xx always means the alert is stored. The queue is bounded: past
+`queue_limit` pending alerts, `submit` refuses with `Overloaded` (HTTP 429) instead of
+building a backlog that a crash would lose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncallnova.alerts import logic, store
+from oncallnova.alerts.logic import NormalizedAlert
+from oncallnova.alerts.schemas import AlertResult
+from oncallnova.core.clock import Clock
+from oncallnova.core.db import Database
+from oncallnova.core.errors import Overloaded
+from oncallnova.core.ids import new_id
+from oncallnova.core.locks import lock_id, lock_keys
+from oncallnova.core.retry import retry_conflicts
+from oncallnova.core.tracing import Tracing
+from oncallnova.incidents.api import IncidentsApi, NewAlert
+from oncallnova.services.api import ServiceRoute
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Item:
+    """One alert of one request, ready to store."""
+
+    route: ServiceRoute
+    alert: NormalizedAlert
+    fingerprint: str
+    correlation_key: str
+    actor: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.route.service_id, self.fingerprint)
+
+
+@dataclass(slots=True)
+class Submission:
+    items: list[Item]
+    done: asyncio.Future[list[AlertResult]]
+    results: list[AlertResult] = field(default_factory=list)
+    # The submitting request's trace context, so the batch span can join its trace.
+    trace_context: otel_context.Context | None = None
+
+
+class Ingestor:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        incidents: IncidentsApi,
+        *,
+        queue_limit: int,
+        max_batch: int = 5000,
+        writers: int = 1,
+        tracing: Tracing | None = None,
+    ) -> None:
+        self.tracing = tracing or Tracing()
+        self._db = db
+        self._clock = clock
+        self._incidents = incidents
+        self._queue: asyncio.Queue[Submission] = asyncio.Queue()
+        self._pending = 0
+        self._queue_limit = queue_limit
+        self._max_batch = max_batch
+        self._writer_count = writers
+        self._writers: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        if not self._writers:
+            self._writers = [
+                asyncio.create_task(self._run(), name=f"ingest-writer-{n}")
+                for n in range(self._writer_count)
+            ]
+
+    async def stop(self) -> None:
+        """Store what is queued, then stop the writers."""
+        await self._queue.join()
+        for task in self._writers:
+            task.cancel()
+        await asyncio.gather(*self._writers, return_exceptions=True)
+        self._writers = []
+
+    async def submit(
+        self, route: ServiceRoute, alerts: list[NormalizedAlert], actor: str
+    ) -> list[AlertResult]:
+        if self._pending + len(alerts) > self._queue_limit:
+            raise Overloaded("ingestion queue is full; retry shortly", retry_after=1)
+        items = [
+            Item(
+                route=route,
+                alert=alert,
+                fingerprint=logic.fingerprint(alert),
+                correlation_key=logic.correlation_key(
+                    route.correlation_key, route.service_id, alert
+                ),
+                actor=actor,
+            )
+            for alert in alerts
+        ]
+        submission = Submission(
+            items,
+            asyncio.get_running_loop().create_future(),
+            trace_context=otel_context.get_current() if self.tracing.enabled else None,
+        )
+        self._pending += len(items)
+        self._queue.put_nowait(submission)
+        return await asyncio.shield(submission.done)
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            size = len(batch[0].items)
+            while size < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+                size += len(batch[-1].items)
+            try:
+                await self._store(batch)
+            finally:
+                self._pending -= size
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _store(self, batch: list[Submission]) -> None:
+        try:
+            await retry_conflicts(lambda: self._write(batch))
+        except Exception as exc:
+            if len(batch) == 1:
+                log.exception("storing %d alerts failed", len(batch[0].items))
+                _fail(batch[0], exc)
+                return
+            # Keep one bad request from failing its neighbours: store them one by one.
+            for submission in batch:
+                await self._store([submission])
+            return
+        for submission in batch:
+            if not submission.done.done():
+                submission.done.set_result(submission.results)
+
+    async def _write(self, batch: list[Submission]) -> None:
+        items = [item for submission in batch for item in submission.items]
+        with self._batch_span(batch, len(items)):
+            async with self._db.write() as session:
+                results = []
+                for chunk in _chunks(items):
+                    results.extend(await self._write_chunk(session, chunk, self._clock.now()))
+        position = 0
+        for submission in batch:
+            submission.results = results[position : position + len(submission.items)]
+            position += len(submission.items)
+
+    def _batch_span(
+        self, batch: list[Submission], alerts: int
+    ) -> AbstractContextManager[trace.Span]:
+        """`ingest.batch`: a child of the first request's span, linked to the others',
+        so every alert's trace reaches the transaction that stored it (issue 7)."""
+        if not self.tracing.enabled:
+            return self.tracing.tracer.start_as_current_span("ingest.batch")
+        links = []
+        for submission in batch[1:]:
+            span_context = trace.get_current_span(submission.trace_context).get_span_context()
+            if span_context.is_valid:
+                links.append(trace.Link(span_context))
+        return self.tracing.tracer.start_as_current_span(
+            "ingest.batch",
+            context=batch[0].trace_context,
+            links=links,
+            attributes={"alerts.count": alerts, "requests.count": len(batch)},
+        )
+
+    async def _write_chunk(
+        self, session: AsyncSession, items: list[Item], now: datetime
+    ) -> list[AlertResult]:
+        keys = sorted({item.key for item in items})
+        await lock_keys(session, (lock_id("alert", f"{s}\x00{f}") for s, f in keys))
+        open_alerts = await store.firing_by_fingerprint(session, keys)
+        results: list[AlertResult | None] = [None] * len(items)
+        new_rows: dict[tuple[str, str], dict[str, Any]] = {}
+        owners: dict[tuple[str, str], int] = {}  # the position that opened each new alert
+        new_positions: list[int] = []
+        repeats: dict[str, int] = {}
+        to_ack: list[str] = []
+        to_resolve: dict[str, str] = {}
+        for position, item in enumerate(items):
+            action = item.alert.action
+            found = open_alerts.get(item.key)
+            if action == "trigger" and found is not None:
+                repeats[found[0]] = repeats.get(found[0], 0) + 1
+                results[position] = _result(found[0], found[1], item, True, "firing")
+            elif action == "trigger" and item.key in new_rows:
+                new_rows[item.key]["count"] += 1
+                new_positions.append(position)
+            elif action == "trigger":
+                new_rows[item.key] = _row(item, now)
+                owners[item.key] = position
+                new_positions.append(position)
+            elif found is None:
+                results[position] = AlertResult(
+                    alert_id=None,
+                    incident_id=None,
+                    deduplicated=False,
+                    fingerprint=item.fingerprint,
+                    status="ignored",
+                )
+            elif action == "acknowledge":
+                to_ack.append(found[1])
+                results[position] = _result(found[0], found[1], item, False, "firing")
+            else:
+                to_resolve[found[0]] = found[1]
+                results[position] = _result(found[0], found[1], item, False, "resolved")
+        if new_rows:
+            await self._open(session, [items[p] for p in owners.values()], new_rows, now)
+            for position in new_positions:
+                row = new_rows[items[position].key]
+                first = owners[items[position].key] == position
+                results[position] = _result(
+                    row["id"], row["incident_id"], items[position], not first, "firing"
+                )
+            await store.add(session, list(new_rows.values()))
+        await store.add_repeats(session, repeats, now)
+        if to_ack:
+            await self._incidents.acknowledge_by_alert(session, to_ack, now, items[0].actor)
+        if to_resolve:
+            await store.resolve(session, sorted(to_resolve), now)
+            affected = sorted(set(to_resolve.values()))
+            cleared = set(affected) - await store.incidents_still_firing(session, affected)
+            if cleared:
+                await self._incidents.alerts_cleared(session, sorted(cleared), now, items[0].actor)
+        return [r for r in results if r is not None]
+
+    async def _open(
+        self,
+        session: AsyncSession,
+        owners: list[Item],
+        new_rows: dict[tuple[str, str], dict[str, Any]],
+        now: datetime,
+    ) -> None:
+        """Correlate the new alerts; `owners` are the items that opened them, in order."""
+        await lock_keys(
+            session,
+            (
+                lock_id("correlation", f"{i.route.service_id}\x00{i.correlation_key}")
+                for i in owners
+            ),
+        )
+        incident_ids = await self._incidents.correlate(
+            session,
+            [
+                NewAlert(
+                    alert_id=row["id"],
+                    service_id=item.route.service_id,
+                    correlation_key=item.correlation_key,
+                    window_seconds=item.route.correlation_window_seconds,
+                    title=item.alert.title,
+                    severity=item.alert.severity,
+                    actor=item.actor,
+                    escalation_policy_id=item.route.escalation_policy_id,
+                )
+                for row, item in zip(new_rows.values(), owners, strict=True)
+            ],
+            now,
+        )
+        for row, incident_id in zip(new_rows.values(), incident_ids, strict=True):
+            row["incident_id"] = incident_id
+
+
+def _chunks(items: list[Item]) -> list[list[Item]]:
+    """Split so that each chunk can be stored in bulk with the same outcome as one by one.
+
+    Within a chunk a (service, fingerprint) appears once, or only as repeated triggers.
+    """
+    chunks: list[list[Item]] = []
+    current: list[Item] = []
+    seen: dict[tuple[str, str], bool] = {}
+    for item in items:
+        only_triggers = seen.get(item.key)
+        if only_triggers is not None and not (only_triggers and item.alert.action == "trigger"):
+            chunks.append(current)
+            current, seen = [], {}
+        current.append(item)
+        seen[item.key] = item.alert.action == "trigger" and seen.get(item.key, True)
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _row(item: Item, now: datetime) -> dict[str, Any]:
+    alert = item.alert
+    return {
+        "id": new_id(),
+        "service_id": item.route.service_id,
+        "incident_id": None,
+        "fingerprint": item.fingerprint,
+        "dedup_key": alert.dedup_key,
+        "title": alert.title,
+        "description": alert.description,
+        "severity": alert.severity,
+        "source": alert.source,
+        "labels": alert.labels,
+        "details": alert.details,
+        "status": store.FIRING,
+        "count": 1,
+        "occurred_at": alert.occurred_at,
+        "first_seen": now,
+        "last_seen": now,
+        "resolved_at": None,
+    }
+
+
+def _result(
+    alert_id: str, incident_id: str, item: Item, deduplicated: bool, status: str
+) -> AlertResult:
+    return AlertResult(
+        alert_id=alert_id,
+        incident_id=incident_id,
+        deduplicated=deduplicated,
+        fingerprint=item.fingerprint,
+        status=status,  # type: ignore[arg-type]
+    )
+
+
+def _fail(submission: Submission, exc: Exception) -> None:
+    if not submission.done.done():
+        submission.done.set_exception(exc)

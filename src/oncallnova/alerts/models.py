@@ -1,0 +1,48 @@
+"""Tables of the alerts domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from oncallnova.core.tables import Base, JsonType
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    __table_args__ = (
+        # At most one open alert per fingerprint and service: repeats update it.
+        Index(
+            "uq_alerts_open_fingerprint",
+            "service_id",
+            "fingerprint",
+            unique=True,
+            sqlite_where=text("status = 'firing'"),
+            postgresql_where=text("status = 'firing'"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    service_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("services.id", ondelete="CASCADE")
+    )
+    incident_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    fingerprint: Mapped[str] = mapped_column(String(255))
+    dedup_key: Mapped[str | None] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(1024))
+    description: Mapped[str | None] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(String(1024))
+    labels: Mapped[dict[str, str]] = mapped_column(JsonType)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    status: Mapped[str] = mapped_column(String(16))
+    count: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[datetime | None]
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]

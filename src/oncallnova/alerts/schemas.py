@@ -1,0 +1,71 @@
+"""Request and response shapes of the alerts domain (native format)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+LabelName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+LabelValue = Annotated[str, StringConstraints(max_length=4096)]
+Labels = Annotated[dict[LabelName, LabelValue], Field(max_length=100)]
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Read a timestamp without a zone as UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class AlertIn(BaseModel):
+    """One alert in OnCallNova's native format."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    title: str = Field(min_length=1, max_length=1024)
+    severity: Literal["critical", "high", "medium", "low"]
+    source: str | None = Field(default=None, max_length=1024)
+    description: str | None = Field(default=None, max_length=65_536)
+    labels: Labels = Field(default_factory=dict)
+    dedup_key: str | None = Field(default=None, min_length=1, max_length=255)
+    status: Literal["firing", "resolved"] = "firing"
+    timestamp: datetime | None = None
+
+    _utc = field_validator("timestamp")(as_utc)
+
+
+class AlertResult(BaseModel):
+    alert_id: str | None = Field(description="None when a resolve matched no open alert.")
+    incident_id: str | None
+    deduplicated: bool
+    fingerprint: str
+    status: Literal["firing", "resolved", "ignored"]
+
+
+class IngestResponse(BaseModel):
+    accepted: int
+    alerts: list[AlertResult]
+
+
+class AlertOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    service_id: str
+    incident_id: str
+    fingerprint: str
+    dedup_key: str | None
+    title: str
+    description: str | None
+    severity: str
+    source: str | None
+    labels: dict[str, str]
+    details: dict[str, Any] | None
+    status: Literal["firing", "resolved"]
+    count: int
+    occurred_at: datetime | None
+    first_seen: datetime
+    last_seen: datetime
+    resolved_at: datetime | None

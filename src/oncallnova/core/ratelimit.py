@@ -1,0 +1,191 @@
+"""Token-bucket rate limiters: in memory for one process, or shared through Redis.
+
+A bucket holds up to `burst` tokens and refills at `rate` tokens per second; a request
+takes one token. `hit(key)` answers 0 when the request may go on, otherwise the seconds
+until a token will be there. A key never seen (or idle long enough to be full again)
+starts with a full bucket.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Protocol
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str) -> float:
+        """Takes a token for `key`: 0 when allowed, else the seconds to wait."""
+        ...
+
+    async def aclose(self) -> None:
+        """Releases connections; the limiter is not used afterwards."""
+        ...
+
+
+def take(tokens: float, elapsed: float, rate: float, burst: int) -> tuple[float, float]:
+    """The bucket after `elapsed` seconds of refill and one request: (tokens, wait)."""
+    tokens = min(float(burst), tokens + max(0.0, elapsed) * rate)
+    if tokens >= 1.0:
+        return tokens - 1.0, 0.0
+    return tokens, (1.0 - tokens) / rate
+
+
+class MemoryRateLimiter:
+    """Buckets in this process's memory, bounded in number.
+
+    Buckets are kept in least-recently-used order. A bucket untouched for `burst / rate`
+    seconds is full again, the same as no bucket at all, so such buckets are dropped as
+    requests arrive; past `max_buckets` (many distinct clients at once) the least recently
+    used bucket is dropped even if not yet full, which only forgives that client a little.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+        max_buckets: int = 100_000,
+    ) -> None:
+        if rate <= 0 or burst < 1 or max_buckets < 1:
+            raise ValueError("rate must be > 0, burst and max_buckets >= 1")
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self.max_buckets = max_buckets
+        self.idle_seconds = burst / rate
+        # key -> [tokens, last touched]; the order is the order of last use
+        self._buckets: OrderedDict[str, list[float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    async def hit(self, key: str) -> float:
+        now = self.clock()
+        self._evict(now)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = [float(self.burst), now]
+        else:
+            self._buckets.move_to_end(key)
+        bucket[0], wait = take(bucket[0], now - bucket[1], self.rate, self.burst)
+        bucket[1] = now
+        return wait
+
+    def _evict(self, now: float) -> None:
+        buckets = self._buckets
+        while buckets:
+            key, (_, touched) = next(iter(buckets.items()))
+            if now - touched < self.idle_seconds and len(buckets) < self.max_buckets:
+                return
+            del buckets[key]
+
+    async def aclose(self) -> None:
+        self._buckets.clear()
+
+
+# The bucket lives in a hash (tokens `t`, last refill in milliseconds `m`). The time is
+# the Redis server's (TIME), so processes with skewed clocks still share one budget; the
+# key expires once the bucket would be full again plus a second. Numbers are returned
+# as strings because Redis truncates Lua numbers to integers.
+_BUCKET_LUA = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local state = redis.call('HMGET', KEYS[1], 't', 'm')
+local tokens = tonumber(state[1])
+local stamp = tonumber(state[2])
+if tokens == nil or stamp == nil then
+  tokens = burst
+  stamp = now
+end
+tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate / 1000)
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+else
+  wait = (1 - tokens) / rate
+end
+redis.call('HSET', KEYS[1], 't', tostring(tokens), 'm', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return tostring(wait)
+"""
+
+
+class RedisRateLimiter:
+    """Buckets in Redis, shared by every process that uses the same `prefix`.
+
+    Each hit is one atomic Lua script call (EVALSHA). Fails open: when Redis is
+    unreachable or answers with an error, the request is allowed, a warning is logged at
+    most once per `warn_every` seconds, and Redis is not asked again for
+    `retry_after_failure` seconds, so a Redis outage never becomes an ingestion outage
+    (nor adds a connect timeout to every request).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        rate: float,
+        burst: int,
+        prefix: str,
+        *,
+        timeout: float = 0.5,
+        retry_after_failure: float = 1.0,
+        warn_every: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("rate must be > 0 and burst >= 1")
+        self.rate = rate
+        self.burst = burst
+        self.prefix = prefix
+        self.retry_after_failure = retry_after_failure
+        self.warn_every = warn_every
+        self.clock = clock
+        self._client = Redis.from_url(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 0),
+        )
+        self._script = self._client.register_script(_BUCKET_LUA)
+        self._skip_until = -math.inf
+        self._warned_at = -math.inf
+
+    async def hit(self, key: str) -> float:
+        if self.clock() < self._skip_until:
+            return 0.0
+        try:
+            wait = await self._script(
+                keys=[f"{self.prefix}:{key}"], args=[repr(self.rate), self.burst]
+            )
+            return float(wait)
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._failed(exc)
+            return 0.0
+
+    def _failed(self, exc: BaseException) -> None:
+        now = self.clock()
+        self._skip_until = now + self.retry_after_failure
+        if now - self._warned_at >= self.warn_every:
+            self._warned_at = now
+            log.warning(
+                "rate limiter: Redis unavailable (%s: %s); allowing requests unlimited "
+                "until it answers again",
+                type(exc).__name__,
+                exc,
+            )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,94 @@
+"""Request and response shapes of the incidents domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Severity = Literal["critical", "high", "medium", "low"]
+Status = Literal["triggered", "acknowledged", "resolved"]
+
+
+class TimelineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    kind: str
+    actor: str
+    message: str
+    data: dict[str, Any] | None = None
+
+
+class IncidentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    service_id: str
+    service_name: str | None = None
+    title: str
+    severity: Severity
+    status: Status
+    alert_count: int
+    created_at: datetime
+    last_alert_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    mtta_seconds: float | None
+    mttr_seconds: float | None
+    escalation_policy_id: str | None = None
+    escalation_level: int = Field(
+        default=0, description="Level last paged, counting from 1; 0 before the first page."
+    )
+    escalation_round: int = Field(default=0, description="0 on the first pass, then repeats.")
+    next_escalation_at: datetime | None = None
+
+
+class IncidentPage(BaseModel):
+    items: list[IncidentOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ActionIn(BaseModel):
+    """Optional body of acknowledge and resolve."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: str | None = Field(default=None, max_length=10_000)
+
+
+class ReassignIn(BaseModel):
+    """Page one user now, or hand the incident to another escalation policy."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: str | None = None
+    escalation_policy_id: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ReassignIn:
+        if (self.user_id is None) == (self.escalation_policy_id is None):
+            raise ValueError("give exactly one of user_id and escalation_policy_id")
+        return self
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(min_length=1, max_length=10_000)
+
+
+class IncidentFilter(BaseModel):
+    status: list[Status] | None = None
+    service_id: str | None = None
+    severity: list[Severity] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)

@@ -1,0 +1,359 @@
+"""Use cases of the incidents domain: correlation, lifecycle, timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncallnova.alerts.api import AlertsApi
+from oncallnova.core.audit import note
+from oncallnova.core.authz import Principal, Role, require
+from oncallnova.core.clock import Clock
+from oncallnova.core.db import Database
+from oncallnova.core.errors import NotFound
+from oncallnova.core.ids import new_id
+from oncallnova.core.retry import retry_conflicts
+from oncallnova.core.tracing import Tracing
+from oncallnova.incidents import events, logic, store
+from oncallnova.incidents.api import NewAlert
+from oncallnova.incidents.models import Incident, TimelineEntry
+from oncallnova.incidents.schemas import (
+    IncidentFilter,
+    IncidentOut,
+    IncidentPage,
+    TimelineOut,
+)
+from oncallnova.notify.api import NotifyApi
+from oncallnova.oncall.api import PoliciesApi
+
+NamesLookup = Callable[[list[str]], Awaitable[dict[str, str]]]
+
+
+class IncidentService:
+    def __init__(self, db: Database, clock: Clock, alerts: AlertsApi) -> None:
+        self._db = db
+        self._clock = clock
+        self._alerts = alerts
+        self.tracing = Tracing()  # the Runtime replaces it with its own
+        self.service_names: NamesLookup | None = None
+        self.policies: PoliciesApi | None = None
+
+    # --- called by other domains inside their transaction (IncidentsApi) ---
+
+    async def correlate(
+        self, session: AsyncSession, alerts: list[NewAlert], now: datetime
+    ) -> list[str]:
+        # Tracing (issue 7): a span around correlation, a child of `ingest.batch`.
+        with self.tracing.tracer.start_as_current_span("incidents.correlate") as span:
+            span.set_attribute("alerts.count", len(alerts))
+            return await self._correlate(session, alerts, now)
+
+    async def _correlate(
+        self, session: AsyncSession, alerts: list[NewAlert], now: datetime
+    ) -> list[str]:
+        keys = sorted({(a.service_id, a.correlation_key) for a in alerts})
+        live: dict[tuple[str, str], Incident] = {}
+        for incident in await store.open_by_keys(session, keys):
+            key = (incident.service_id, incident.correlation_key)
+            current = live.get(key)
+            if current is None or incident.last_alert_at > current.last_alert_at:
+                live[key] = incident
+        created: dict[str, dict[str, Any]] = {}
+        changed: dict[str, dict[str, Any]] = {}
+        timeline: list[dict[str, Any]] = []
+        joined: dict[str, list[NewAlert]] = {}
+        result: list[str] = []
+        chosen: dict[tuple[str, str], str] = {}
+        for alert in alerts:
+            key = (alert.service_id, alert.correlation_key)
+            incident_id = chosen.get(key)
+            found = live.get(key)
+            if incident_id is None and found is not None and _within(found, alert, now):
+                incident_id = found.id
+                changed[incident_id] = {
+                    "id": incident_id,
+                    "last_alert_at": now,
+                    "alert_count": found.alert_count,
+                    "severity": found.severity,
+                }
+            if incident_id is None:
+                incident_id = new_id()
+                created[incident_id] = _new_incident(incident_id, alert, now)
+                timeline.append(
+                    _entry(
+                        incident_id,
+                        now,
+                        "triggered",
+                        alert.actor,
+                        f"Incident opened by alert: {alert.title}",
+                        {"alert_id": alert.alert_id},
+                    )
+                )
+                events.emit(session, events.NEW, now, created[incident_id], alert.actor)
+            else:
+                row = changed.get(incident_id) or created[incident_id]
+                row["alert_count"] += 1
+                row["severity"] = logic.worst(row["severity"], alert.severity)
+                joined.setdefault(incident_id, []).append(alert)
+            chosen[key] = incident_id
+            result.append(incident_id)
+        # One entry per incident for the alerts that joined it together: an alert storm
+        # reads as "250 alerts joined", not as 250 lines.
+        timeline.extend(
+            _joined_entry(incident_id, now, batch) for incident_id, batch in joined.items()
+        )
+        await self._snapshot_policies(session, list(created.values()), alerts, now)
+        await store.add_incidents(session, list(created.values()))
+        await store.update_many(session, list(changed.values()))
+        await store.add_timeline(session, timeline)
+        return result
+
+    async def _snapshot_policies(
+        self,
+        session: AsyncSession,
+        rows: list[dict[str, Any]],
+        alerts: list[NewAlert],
+        now: datetime,
+    ) -> None:
+        """Freeze each new incident's escalation policy on it; the engine pages level 1."""
+        policy_of = {a.service_id: a.escalation_policy_id for a in alerts}
+        wanted = sorted({p for p in policy_of.values() if p})
+        if not rows or not wanted or self.policies is None:
+            return
+        snapshots = await self.policies.snapshots(session, wanted)
+        for row in rows:
+            snapshot = snapshots.get(policy_of.get(row["service_id"]) or "")
+            if snapshot is not None:
+                row["escalation_policy_id"] = snapshot["id"]
+                row["escalation_snapshot"] = snapshot
+                row["next_escalation_at"] = now
+
+    async def alerts_cleared(
+        self, session: AsyncSession, incident_ids: list[str], now: datetime, actor: str
+    ) -> None:
+        rows, timeline = [], []
+        for incident in await store.by_ids(session, incident_ids, lock=True):
+            if incident.status == logic.RESOLVED:
+                continue
+            resolution = _resolution(incident, now, actor)
+            rows.append(resolution)
+            timeline.append(
+                _entry(
+                    incident.id,
+                    now,
+                    "resolved",
+                    actor,
+                    "Resolved automatically: every alert is resolved",
+                )
+            )
+            events.emit(session, events.RESOLVED, now, incident, actor, changes=resolution)
+        await store.update_many(session, rows)
+        await store.add_timeline(session, timeline)
+
+    async def acknowledge_by_alert(
+        self, session: AsyncSession, incident_ids: list[str], now: datetime, actor: str
+    ) -> None:
+        for incident in await store.by_ids(session, incident_ids, lock=True):
+            if incident.status == logic.TRIGGERED:
+                await self._acknowledge(
+                    session, incident, now, actor, "Acknowledged by the alert source"
+                )
+
+    async def count_open(self, session: AsyncSession, service_id: str) -> int:
+        return await store.count_open(session, service_id)
+
+    # --- use cases ---
+
+    async def list(self, who: Principal, flt: IncidentFilter) -> IncidentPage:
+        require(who, Role.viewer)
+        async with self._db.read() as session:
+            items, total = await store.page(session, flt)
+        out = await self._with_names(items)
+        return IncidentPage(items=out, total=total, limit=flt.limit, offset=flt.offset)
+
+    async def get(self, who: Principal, incident_id: str) -> tuple[IncidentOut, list[TimelineOut]]:
+        require(who, Role.viewer)
+        async with self._db.read() as session:
+            incident = await _require(session, incident_id)
+            entries = await store.timeline(session, incident_id)
+        out = (await self._with_names([incident]))[0]
+        return out, [TimelineOut.model_validate(e) for e in entries]
+
+    async def acknowledge(
+        self, who: Principal, incident_id: str, message: str | None = None
+    ) -> IncidentOut:
+        require(who, Role.responder)
+        actor = who.label
+
+        async def work(session: AsyncSession) -> Incident:
+            note(session, who, "incident.acknowledge", "incident", incident_id)
+            incident = await _require(session, incident_id, lock=True)
+            logic.check_acknowledge(incident.status)
+            await self._acknowledge(session, incident, self._clock.now(), actor, message)
+            return incident
+
+        return await self._act(work)
+
+    async def resolve(
+        self, who: Principal, incident_id: str, message: str | None = None
+    ) -> IncidentOut:
+        require(who, Role.responder)
+        actor = who.label
+
+        async def work(session: AsyncSession) -> Incident:
+            note(session, who, "incident.resolve", "incident", incident_id)
+            incident = await _require(session, incident_id, lock=True)
+            logic.check_resolve(incident.status)
+            now = self._clock.now()
+            for key, value in _resolution(incident, now, actor).items():
+                if key != "id":
+                    setattr(incident, key, value)
+            await self._alerts.resolve_for_incident(session, incident_id, now)
+            await store.add_timeline(
+                session, [_entry(incident_id, now, "resolved", actor, message or "Resolved")]
+            )
+            events.emit(session, events.RESOLVED, now, incident, actor)
+            return incident
+
+        return await self._act(work)
+
+    async def add_note(self, who: Principal, incident_id: str, message: str) -> TimelineOut:
+        require(who, Role.responder)
+        actor = who.label
+        now = self._clock.now()
+        entry = TimelineEntry(**_entry(incident_id, now, "note", actor, message))
+        async with self._db.write() as session:
+            incident = await _require(session, incident_id)
+            session.add(entry)
+            await session.flush()
+            note(session, who, "incident.note", "incident", incident_id)
+            events.emit(session, events.ANNOTATED, now, incident, actor, note=message)
+        return TimelineOut.model_validate(entry)
+
+    # --- helpers ---
+
+    async def _acknowledge(
+        self,
+        session: AsyncSession,
+        incident: Incident,
+        now: datetime,
+        actor: str,
+        message: str | None,
+    ) -> None:
+        incident.status = logic.ACKNOWLEDGED
+        incident.acknowledged_at = now
+        incident.acknowledged_by = actor
+        incident.mtta_seconds = logic.seconds_between(incident.created_at, now)
+        incident.next_escalation_at = None
+        entry = _entry(incident.id, now, "acknowledged", actor, message or "Acknowledged")
+        await store.add_timeline(session, [entry])
+        events.emit(session, events.ACKNOWLEDGED, now, incident, actor)
+
+    async def _act(self, work: Callable[[AsyncSession], Awaitable[Incident]]) -> IncidentOut:
+        async def attempt() -> Incident:
+            async with self._db.write() as session:
+                return await work(session)
+
+        incident = await retry_conflicts(attempt)
+        return (await self._with_names([incident]))[0]
+
+    async def pages(
+        self, who: Principal, incident_id: str, notify: NotifyApi
+    ) -> list[dict[str, Any]]:
+        require(who, Role.viewer)
+        async with self._db.read() as session:
+            return await notify.pages_of(session, incident_id)
+
+    async def outs(self, incidents: list[Incident]) -> list[IncidentOut]:
+        return await self._with_names(incidents)
+
+    async def _with_names(self, incidents: list[Incident]) -> list[IncidentOut]:
+        names: dict[str, str] = {}
+        if self.service_names is not None and incidents:
+            names = await self.service_names(sorted({i.service_id for i in incidents}))
+        out = []
+        for incident in incidents:
+            item = IncidentOut.model_validate(incident)
+            item.service_name = names.get(incident.service_id)
+            item.escalation_level = incident.escalation_level + 1
+            out.append(item)
+        return out
+
+
+async def _require(session: AsyncSession, incident_id: str, *, lock: bool = False) -> Incident:
+    incident = await store.get(session, incident_id, lock=lock)
+    if incident is None:
+        raise NotFound(f"incident {incident_id} not found")
+    return incident
+
+
+def _joined_entry(incident_id: str, now: datetime, alerts: list[NewAlert]) -> dict[str, Any]:
+    titles = list(dict.fromkeys(a.title for a in alerts))
+    shown = ", ".join(titles[:5]) + (f" (+{len(titles) - 5} more)" if len(titles) > 5 else "")
+    message = (
+        f"Alert joined: {shown}" if len(alerts) == 1 else f"{len(alerts)} alerts joined: {shown}"
+    )
+    return _entry(
+        incident_id,
+        now,
+        "alert",
+        alerts[0].actor,
+        message,
+        {"alert_ids": [a.alert_id for a in alerts[:50]], "count": len(alerts)},
+    )
+
+
+def _within(incident: Incident, alert: NewAlert, now: datetime) -> bool:
+    return incident.last_alert_at >= now - timedelta(seconds=alert.window_seconds)
+
+
+def _new_incident(incident_id: str, alert: NewAlert, now: datetime) -> dict[str, Any]:
+    return {
+        "id": incident_id,
+        "service_id": alert.service_id,
+        "title": alert.title,
+        "severity": alert.severity,
+        "status": logic.TRIGGERED,
+        "correlation_key": alert.correlation_key,
+        "alert_count": 1,
+        "created_at": now,
+        "last_alert_at": now,
+        "escalation_level": -1,
+        "escalation_round": 0,
+        "escalation_step": 0,
+        "escalation_policy_id": None,
+        "escalation_snapshot": None,
+        "next_escalation_at": None,
+    }
+
+
+def _resolution(incident: Incident, now: datetime, actor: str) -> dict[str, Any]:
+    return {
+        "id": incident.id,
+        "status": logic.RESOLVED,
+        "resolved_at": now,
+        "resolved_by": actor,
+        "mttr_seconds": logic.seconds_between(incident.created_at, now),
+        "next_escalation_at": None,
+    }
+
+
+def _entry(
+    incident_id: str,
+    at: datetime,
+    kind: str,
+    actor: str,
+    message: str,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "incident_id": incident_id,
+        "at": at,
+        "kind": kind,
+        "actor": actor,
+        "message": message,
+        "data": data,
+    }

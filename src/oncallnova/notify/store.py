@@ -1,0 +1,136 @@
+"""Queries of the notification outbox and webhooks. Takes a session; never commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from oncallnova.core.upsert import insert_ignoring_duplicates
+from oncallnova.notify.models import DeliveryAttempt, Notification, Webhook
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+
+async def add(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Insert outbox rows; pages (rows with a dedup_key) already written are skipped."""
+    keyed = [r for r in rows if r.get("dedup_key")]
+    plain = [r for r in rows if not r.get("dedup_key")]
+    if plain:
+        await session.execute(insert(Notification), plain)
+    added = len(plain)
+    if keyed:
+        added += await insert_ignoring_duplicates(
+            session, Notification.__table__, keyed, ["dedup_key"]
+        )
+    return added
+
+
+async def for_incident(
+    session: AsyncSession, incident_id: str, kind: str | None = None
+) -> list[Notification]:
+    query = select(Notification).where(Notification.incident_id == incident_id)
+    if kind is not None:
+        query = query.where(Notification.kind == kind)
+    return list((await session.execute(query.order_by(Notification.seq))).scalars())
+
+
+async def paged_users(session: AsyncSession, incident_id: str) -> list[str]:
+    query = (
+        select(Notification.destination)
+        .where(Notification.incident_id == incident_id, Notification.kind == "page")
+        .distinct()
+    )
+    return sorted((await session.execute(query)).scalars())
+
+
+async def any_due(session: AsyncSession, now: datetime) -> bool:
+    """Is anything pending and due, or leased past its lease? (A cheap read.)"""
+    query = (
+        select(Notification.seq)
+        .where(
+            or_(
+                and_(Notification.status == PENDING, Notification.next_attempt_at <= now),
+                and_(Notification.status == SENDING, Notification.lease_until <= now),
+            )
+        )
+        .limit(1)
+    )
+    return (await session.execute(query)).first() is not None
+
+
+async def claim(
+    session: AsyncSession, now: datetime, limit: int, lease_until: datetime
+) -> list[Notification]:
+    """Due rows whose earlier siblings (same destination and incident) are all done.
+
+    A row is due when pending and its retry time has come, or when another dispatcher
+    took it and its lease ran out (that dispatcher died). Claimed rows are leased.
+    """
+    earlier = aliased(Notification)
+    due = or_(
+        and_(Notification.status == PENDING, Notification.next_attempt_at <= now),
+        and_(Notification.status == SENDING, Notification.lease_until <= now),
+    )
+    blocked = exists().where(
+        earlier.destination == Notification.destination,
+        or_(
+            earlier.incident_id == Notification.incident_id,
+            and_(earlier.incident_id.is_(None), Notification.incident_id.is_(None)),
+        ),
+        earlier.seq < Notification.seq,
+        earlier.status.in_((PENDING, SENDING)),
+    )
+    query = (
+        select(Notification)
+        .where(due, ~blocked)
+        .order_by(Notification.seq)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Notification)
+    )
+    rows = list((await session.execute(query)).scalars())
+    for row in rows:
+        row.status = SENDING
+        row.lease_until = lease_until
+        row.attempts += 1
+    return rows
+
+
+async def finish(
+    session: AsyncSession,
+    notification_id: str,
+    attempt: int,
+    values: dict[str, Any],
+    record: dict[str, Any],
+) -> None:
+    """Store an attempt's result, unless another dispatcher has taken the row since."""
+    await session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.attempts == attempt)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(insert(DeliveryAttempt), [record])
+
+
+async def webhooks(session: AsyncSession, enabled_only: bool = False) -> list[Webhook]:
+    query = select(Webhook).order_by(Webhook.created_at, Webhook.id)
+    if enabled_only:
+        query = query.where(Webhook.enabled.is_(True))
+    return list((await session.execute(query)).scalars())
+
+
+async def attempts_of_webhook(
+    session: AsyncSession, webhook_id: str, limit: int
+) -> list[tuple[DeliveryAttempt, Notification]]:
+    query = (
+        select(DeliveryAttempt, Notification)
+        .join(Notification, Notification.id == DeliveryAttempt.notification_id)
+        .where(Notification.channel == "webhook", Notification.destination == webhook_id)
+        .order_by(DeliveryAttempt.id.desc())
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in (await session.execute(query)).all()]

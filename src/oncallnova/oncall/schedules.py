@@ -1,0 +1,389 @@
+"""Use cases of schedules: storage, who is on call, shifts, overrides, iCal feeds."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncallnova.core.audit import note
+from oncallnova.core.authz import Principal, Role, require
+from oncallnova.core.clock import Clock
+from oncallnova.core.db import Database
+from oncallnova.core.errors import Conflict, InvalidInput, NotFound
+from oncallnova.core.ids import new_id, new_secret
+from oncallnova.oncall import ical, logic
+from oncallnova.oncall.models import Schedule, ScheduleOverride
+from oncallnova.oncall.schedule_schemas import (
+    LayerIn,
+    OnCallAt,
+    OnCallEntry,
+    OverrideIn,
+    OverrideOut,
+    ScheduleIn,
+    ScheduleOut,
+    SchedulePatch,
+    ShiftList,
+    ShiftOut,
+)
+from oncallnova.users.api import UsersApi
+
+MAX_RANGE = timedelta(days=366)
+FEED_PAST, FEED_AHEAD = timedelta(days=7), timedelta(days=60)
+
+
+class ScheduleService:
+    """Schedules; implements `SchedulesApi` for escalation."""
+
+    def __init__(self, db: Database, clock: Clock, users: UsersApi, *, base_url: str) -> None:
+        self._db = db
+        self._clock = clock
+        self._users = users
+        self._base_url = base_url.rstrip("/")
+
+    # --- SchedulesApi ---
+
+    async def on_call(
+        self, session: AsyncSession, schedule_ids: list[str], at: datetime
+    ) -> dict[str, list[str]]:
+        if not schedule_ids:
+            return {}
+        rows = await session.execute(select(Schedule).where(Schedule.id.in_(set(schedule_ids))))
+        schedules = list(rows.scalars())
+        overrides = await _overrides(session, [s.id for s in schedules])
+        return {s.id: logic.oncall_at(_to_logic(s, overrides.get(s.id, [])), at) for s in schedules}
+
+    async def missing(self, session: AsyncSession, schedule_ids: list[str]) -> list[str]:
+        if not schedule_ids:
+            return []
+        rows = await session.execute(select(Schedule.id).where(Schedule.id.in_(schedule_ids)))
+        found = set(rows.scalars())
+        return [s for s in schedule_ids if s not in found]
+
+    # --- CRUD ---
+
+    async def create(self, actor: Principal, data: ScheduleIn) -> ScheduleOut:
+        require(actor, Role.admin)
+        now = self._clock.now()
+        schedule = Schedule(
+            id=new_id(),
+            name=data.name,
+            description=data.description,
+            time_zone=data.time_zone,
+            layers=[_layer_json(layer) for layer in data.layers],
+            ical_token=new_secret(),
+            created_at=now,
+            updated_at=now,
+        )
+        async with self._db.write() as session:
+            await self._check(session, data.layers, data.time_zone)
+            await self._unique_name(session, data.name, None)
+            session.add(schedule)
+            note(session, actor, "schedule.create", "schedule", schedule.id)
+        return self._out(schedule, [])
+
+    async def list(self, actor: Principal) -> list[ScheduleOut]:
+        require(actor, Role.viewer)
+        async with self._db.read() as session:
+            schedules = list(
+                (await session.execute(select(Schedule).order_by(Schedule.name))).scalars()
+            )
+            overrides = await _overrides(session, [s.id for s in schedules])
+        return [self._out(s, overrides.get(s.id, [])) for s in schedules]
+
+    async def get(self, actor: Principal, schedule_id: str) -> ScheduleOut:
+        require(actor, Role.viewer)
+        async with self._db.read() as session:
+            schedule = await _require(session, schedule_id)
+            overrides = await _overrides(session, [schedule_id])
+        return self._out(schedule, overrides.get(schedule_id, []))
+
+    async def update(self, actor: Principal, schedule_id: str, data: SchedulePatch) -> ScheduleOut:
+        require(actor, Role.admin)
+        changes = data.model_dump(exclude_unset=True)
+        async with self._db.write() as session:
+            schedule = await _require(session, schedule_id)
+            if changes.get("name"):
+                await self._unique_name(session, changes["name"], schedule_id)
+                schedule.name = changes["name"]
+            if "description" in changes:
+                schedule.description = changes["description"]
+            zone = data.time_zone or schedule.time_zone
+            layers = (
+                data.layers
+                if data.layers is not None
+                else [LayerIn.model_validate(layer) for layer in schedule.layers]
+            )
+            await self._check(session, layers, zone)
+            schedule.time_zone = zone
+            schedule.layers = [_layer_json(layer) for layer in layers]
+            schedule.updated_at = self._clock.now()
+            overrides = await _overrides(session, [schedule_id])
+            note(session, actor, "schedule.update", "schedule", schedule_id)
+        return self._out(schedule, overrides.get(schedule_id, []))
+
+    async def delete(self, actor: Principal, schedule_id: str) -> None:
+        require(actor, Role.admin)
+        async with self._db.write() as session:
+            await session.delete(await _require(session, schedule_id))
+            note(session, actor, "schedule.delete", "schedule", schedule_id)
+
+    async def add_override(
+        self, actor: Principal, schedule_id: str, data: OverrideIn
+    ) -> OverrideOut:
+        require(actor, Role.responder)
+        override = ScheduleOverride(
+            id=new_id(),
+            schedule_id=schedule_id,
+            user_id=data.user_id,
+            start=data.start,
+            end=data.end,
+            created_at=self._clock.now(),
+        )
+        async with self._db.write() as session:
+            await _require(session, schedule_id)
+            if await self._users.missing(session, [data.user_id]):
+                raise InvalidInput(f"user {data.user_id} not found", field="user_id")
+            session.add(override)
+            note(
+                session,
+                actor,
+                "schedule.override.create",
+                "schedule",
+                schedule_id,
+                {"override_id": override.id, "user_id": data.user_id},
+            )
+        return OverrideOut.model_validate(override)
+
+    async def delete_override(self, actor: Principal, schedule_id: str, override_id: str) -> None:
+        require(actor, Role.responder)
+        async with self._db.write() as session:
+            override = await session.get(ScheduleOverride, override_id)
+            if override is None or override.schedule_id != schedule_id:
+                raise NotFound(f"override {override_id} not found on this schedule")
+            await session.delete(override)
+            note(
+                session,
+                actor,
+                "schedule.override.delete",
+                "schedule",
+                schedule_id,
+                {"override_id": override_id},
+            )
+
+    # --- who and when ---
+
+    async def oncall_at(self, actor: Principal, schedule_id: str, at: datetime) -> OnCallAt:
+        require(actor, Role.viewer)
+        """Who is on call at `at`, each with the shift that covers it (clipped to ±31 days)."""
+        schedule, model = await self._model(schedule_id)
+        around = timedelta(days=31)
+        covering = [
+            s for s in logic.final_shifts(model, at - around, at + around) if s.start <= at < s.end
+        ]
+        return OnCallAt(schedule_id=schedule.id, at=at, users=await self._named(covering))
+
+    async def shifts(
+        self, actor: Principal, schedule_id: str, start: datetime, end: datetime
+    ) -> ShiftList:
+        require(actor, Role.viewer)
+        _check_range(start, end)
+        schedule, model = await self._model(schedule_id)
+        shifts = logic.final_shifts(model, start, end)
+        return ShiftList(
+            schedule_id=schedule.id, start=start, end=end, shifts=await self._named(shifts)
+        )
+
+    async def now_per_schedule(self, actor: Principal) -> list[OnCallEntry]:
+        require(actor, Role.viewer)
+        now = self._clock.now()
+        async with self._db.read() as session:
+            schedules = list(
+                (await session.execute(select(Schedule).order_by(Schedule.name))).scalars()
+            )
+            who = await self.on_call(session, [s.id for s in schedules], now)
+            people = await self._users.people(session, [u for ids in who.values() for u in ids])
+        return [
+            OnCallEntry(
+                id=s.id,
+                name=s.name,
+                user_ids=who.get(s.id, []),
+                user_names=[people[u].name for u in who.get(s.id, []) if u in people],
+            )
+            for s in schedules
+        ]
+
+    async def level_one_now(self, snapshot: dict[str, Any]) -> list[str]:
+        """Who the first level of a policy would page now (users and schedules)."""
+        levels = snapshot.get("levels") or []
+        if not levels:
+            return []
+        targets = levels[0]["targets"]
+        async with self._db.read() as session:
+            who = await self.on_call(
+                session, [t["id"] for t in targets if t["type"] == "schedule"], self._clock.now()
+            )
+        users: list[str] = []
+        for target in targets:
+            users.extend([target["id"]] if target["type"] == "user" else who.get(target["id"], []))
+        return list(dict.fromkeys(users))
+
+    async def names(self, user_ids: list[str]) -> dict[str, str]:
+        async with self._db.read() as session:
+            return {k: v.name for k, v in (await self._users.people(session, user_ids)).items()}
+
+    # --- iCalendar ---
+
+    async def rotate_ical_token(self, actor: Principal, schedule_id: str) -> ScheduleOut:
+        require(actor, Role.admin)
+        async with self._db.write() as session:
+            schedule = await _require(session, schedule_id)
+            schedule.ical_token = new_secret()
+            note(session, actor, "schedule.ical_token.rotate", "schedule", schedule_id)
+        return await self.get(actor, schedule_id)
+
+    async def schedule_feed(self, token: str) -> bytes | None:
+        async with self._db.read() as session:
+            found = await session.execute(select(Schedule).where(Schedule.ical_token == token))
+            schedule = found.scalar_one_or_none()
+            if schedule is None:
+                return None
+            overrides = (await _overrides(session, [schedule.id])).get(schedule.id, [])
+        now = self._clock.now()
+        shifts = logic.final_shifts(
+            _to_logic(schedule, overrides), now - FEED_PAST, now + FEED_AHEAD
+        )
+        return await self._ical(schedule.name, shifts, f"schedule-{schedule.id}")
+
+    async def user_feed(self, user_id: str, user_name: str) -> bytes:
+        now = self._clock.now()
+        async with self._db.read() as session:
+            schedules = list((await session.execute(select(Schedule))).scalars())
+            overrides = await _overrides(session, [s.id for s in schedules])
+        shifts = [
+            shift
+            for s in schedules
+            for shift in logic.final_shifts(
+                _to_logic(s, overrides.get(s.id, [])), now - FEED_PAST, now + FEED_AHEAD
+            )
+            if shift.user_id == user_id
+        ]
+        shifts.sort(key=lambda s: s.start)
+        return await self._ical(f"On call: {user_name}", shifts, f"user-{user_id}")
+
+    async def _ical(self, name: str, shifts: list[logic.Shift], prefix: str) -> bytes:
+        names = await self.names(sorted({s.user_id for s in shifts}))
+        host = self._base_url.split("://", 1)[-1].split("/", 1)[0] or "oncallnova"
+        return ical.shifts_to_ical(
+            name,
+            shifts,
+            prodid="-//OnCallNova//Schedules//EN",
+            uid_prefix=f"{prefix}@{host}",
+            dtstamp=self._clock.now(),
+            display_names=names,
+        )
+
+    # --- helpers ---
+
+    async def _model(self, schedule_id: str) -> tuple[Schedule, logic.Schedule]:
+        async with self._db.read() as session:
+            schedule = await _require(session, schedule_id)
+            overrides = (await _overrides(session, [schedule_id])).get(schedule_id, [])
+        return schedule, _to_logic(schedule, overrides)
+
+    async def _named(self, shifts: list[logic.Shift]) -> list[ShiftOut]:
+        names = await self.names(sorted({s.user_id for s in shifts}))
+        return [
+            ShiftOut(
+                user_id=s.user_id,
+                user_name=names.get(s.user_id),
+                start=s.start,
+                end=s.end,
+                source=s.source,
+            )
+            for s in shifts
+        ]
+
+    async def _check(self, session: AsyncSession, layers: list[LayerIn], zone: str) -> None:
+        try:
+            logic.Schedule(zone, [_layer_logic(_layer_json(layer)) for layer in layers])
+        except ValueError as exc:
+            raise InvalidInput(str(exc), field="layers") from exc
+        missing = await self._users.missing(session, [u for layer in layers for u in layer.users])
+        if missing:
+            raise InvalidInput(f"unknown user id(s): {', '.join(missing)}", field="layers.users")
+
+    async def _unique_name(self, session: AsyncSession, name: str, own: str | None) -> None:
+        found = await session.execute(select(Schedule).where(Schedule.name == name))
+        existing = found.scalar_one_or_none()
+        if existing is not None and existing.id != own:
+            raise Conflict(f"a schedule named '{name}' already exists", field="name")
+
+    def _out(self, schedule: Schedule, overrides: list[ScheduleOverride]) -> ScheduleOut:
+        return ScheduleOut(
+            id=schedule.id,
+            name=schedule.name,
+            description=schedule.description,
+            time_zone=schedule.time_zone,
+            layers=[LayerIn.model_validate(layer) for layer in schedule.layers],
+            overrides=[OverrideOut.model_validate(o) for o in overrides],
+            ical_url=f"{self._base_url}/api/v1/calendars/schedules/{schedule.ical_token}.ics",
+            created_at=schedule.created_at,
+            updated_at=schedule.updated_at,
+        )
+
+
+def _check_range(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise InvalidInput("end must be after start", field="end")
+    if end - start > MAX_RANGE:
+        raise InvalidInput("the range may span at most 366 days", field="end")
+
+
+def _layer_json(layer: LayerIn) -> dict[str, Any]:
+    return layer.model_dump(mode="json")
+
+
+def _layer_logic(data: dict[str, Any]) -> logic.Layer:
+    layer = LayerIn.model_validate(data)
+    return logic.Layer(
+        name=layer.name,
+        users=layer.users,
+        turn=layer.turn,  # type: ignore[arg-type]
+        handoff=layer.handoff,
+        restrictions=[r.to_logic() for r in layer.restrictions],
+        end=layer.end,
+    )
+
+
+def _to_logic(schedule: Schedule, overrides: list[ScheduleOverride]) -> logic.Schedule:
+    return logic.Schedule(
+        schedule.time_zone,
+        [_layer_logic(layer) for layer in schedule.layers],
+        [logic.Override(o.user_id, o.start, o.end) for o in overrides],
+    )
+
+
+async def _overrides(
+    session: AsyncSession, schedule_ids: list[str]
+) -> dict[str, list[ScheduleOverride]]:
+    if not schedule_ids:
+        return {}
+    query = (
+        select(ScheduleOverride)
+        .where(ScheduleOverride.schedule_id.in_(schedule_ids))
+        .order_by(ScheduleOverride.created_at, ScheduleOverride.id)
+    )
+    out: dict[str, list[ScheduleOverride]] = {}
+    for override in (await session.execute(query)).scalars():
+        out.setdefault(override.schedule_id, []).append(override)
+    return out
+
+
+async def _require(session: AsyncSession, schedule_id: str) -> Schedule:
+    schedule = await session.get(Schedule, schedule_id)
+    if schedule is None:
+        raise NotFound(f"schedule {schedule_id} not found")
+    return schedule

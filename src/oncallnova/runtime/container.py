@@ -1,0 +1,178 @@
+"""Composition root: builds every part of OnCallNova from Settings.
+
+Nothing here is global, so two complete instances can live in one test process.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncallnova.alerts.ingest import Ingestor
+from oncallnova.alerts.service import AlertQueries
+from oncallnova.analytics.service import AnalyticsService
+from oncallnova.auth.audit import AuditLog
+from oncallnova.auth.secrets import load_or_create_secret
+from oncallnova.auth.service import AuthService
+from oncallnova.core.authz import SYSTEM
+from oncallnova.core.bus import EventBus
+from oncallnova.core.clock import Clock, SystemClock
+from oncallnova.core.db import Database
+from oncallnova.core.logs import role_var
+from oncallnova.core.metrics import Metrics, StateReader
+from oncallnova.core.tracing import Tracing
+from oncallnova.engine.dispatch import Dispatcher
+from oncallnova.engine.escalation import EscalationReconciler
+from oncallnova.engine.runner import Engine
+from oncallnova.incidents.escalation import Escalation
+from oncallnova.incidents.service import IncidentService
+from oncallnova.notify.service import Outbox
+from oncallnova.notify.webhooks import WebhookService
+from oncallnova.oncall.policies import PolicyService
+from oncallnova.oncall.schedules import ScheduleService
+from oncallnova.runtime.migrate import upgrade
+from oncallnova.services.service import ServiceCatalog
+from oncallnova.settings import Settings
+from oncallnova.transport.email.channel import EmailChannel, SmtpConfig
+from oncallnova.transport.webhooks.channel import WebhookChannel
+from oncallnova.users.service import UserService
+
+
+class Runtime:
+    def __init__(
+        self, settings: Settings, clock: Clock | None = None, tracing: Tracing | None = None
+    ) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        # Traces (issue 7): this Runtime's tracer; a no-op one without an OTLP endpoint.
+        self.tracing = tracing or Tracing.from_settings(settings, role=role_var.get() or "all")
+        self.db = Database(
+            settings.resolved_database_url(),
+            pool_size=settings.db_pool_size,
+            sqlite_synchronous=settings.sqlite_synchronous,
+        )
+        for engine in {self.db.engine, self.db.write_engine}:
+            self.tracing.instrument(engine)
+        self.bus = EventBus()
+        # Metrics (issue 7): this Runtime's own registry; state is read at scrape time.
+        self.metrics = Metrics(StateReader(self.db, self._on_call_user_ids))
+        self.users = UserService(self.db, self.clock)
+        self.auth = AuthService(
+            self.db,
+            self.clock,
+            self.users,
+            secret=load_or_create_secret(settings.jwt_secret, settings.data_dir),
+            lifetime=timedelta(hours=settings.jwt_expire_hours),
+        )
+        self.audit = AuditLog(self.db, self.clock)
+        self.schedules = ScheduleService(
+            self.db, self.clock, self.users, base_url=settings.base_url
+        )
+        self.policies = PolicyService(
+            self.db,
+            self.clock,
+            self.users,
+            self.schedules,
+            default_delay_seconds=settings.escalation_timeout_seconds,
+        )
+        self.outbox = Outbox(self.db, self.clock, self.users)
+        self.outbox.tracing = self.tracing
+        self.webhooks = WebhookService(
+            self.db, self.clock, self.outbox, allow_private=settings.webhook_allow_private
+        )
+        self.alerts = AlertQueries(self.db)
+        self.incidents = IncidentService(self.db, self.clock, self.alerts)
+        self.incidents.policies = self.policies
+        self.incidents.tracing = self.tracing
+        self.escalation = Escalation(
+            self.db,
+            self.clock,
+            users=self.users,
+            schedules=self.schedules,
+            policies=self.policies,
+            notify=self.outbox,
+        )
+        self.services = ServiceCatalog(
+            self.db,
+            self.clock,
+            self.incidents,
+            self.users,
+            self.policies,
+            default_window_seconds=settings.correlation_window_seconds,
+            key_cache_seconds=settings.integration_key_cache_seconds,
+        )
+        self.incidents.service_names = self.services.names
+        self.analytics = AnalyticsService(self.db, self.clock)
+        self.outbox.service_names = self.services.names
+        self.db.before_commit.append(self.outbox.write_events)
+        self.db.before_commit.append(self.audit.write_notes)
+        self.db.after_commit.append(self._after_commit)
+        self.webhook_channel = WebhookChannel(
+            self.webhooks.target,
+            timeout=settings.webhook_timeout_seconds,
+            allow_private=settings.webhook_allow_private,
+        )
+        email = EmailChannel(
+            SmtpConfig(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                sender=settings.smtp_from,
+                username=settings.smtp_username,
+                password=settings.smtp_password,
+                starttls=settings.smtp_starttls,
+            ),
+            settings.base_url,
+            clock=self.clock,
+        )
+        self.dispatcher = Dispatcher(
+            self.db,
+            self.clock,
+            {"email": email, "webhook": self.webhook_channel},
+            retry_delays=settings.retry_delays(),
+            lease_seconds=settings.notify_lease_seconds,
+            crash_after_claim=settings.fault_crash_after_claim,
+            metrics=self.metrics,
+        )
+        self.ingestor = Ingestor(
+            self.db,
+            self.clock,
+            self.incidents,
+            queue_limit=settings.ingest_queue_limit,
+            writers=1 if self.db.is_sqlite else settings.ingest_writers,
+            tracing=self.tracing,
+        )
+        self.engine = Engine(
+            [EscalationReconciler(self.escalation, self.metrics), self.dispatcher],
+            self.clock,
+            interval=settings.engine_interval_seconds,
+        )
+
+    async def _on_call_user_ids(self) -> list[str]:
+        """Everyone on call now in any schedule (for the metrics snapshot)."""
+        entries = await self.schedules.now_per_schedule(SYSTEM)
+        return [user_id for entry in entries for user_id in entry.user_ids]
+
+    def _after_commit(self, session: AsyncSession) -> None:
+        """Once a write is durable: publish its events, wake the engine for new work."""
+        events = session.info.pop("events", [])
+        if events:
+            self.bus.publish(events)
+        if session.info.pop("outbox", False) or any(e.type == "incident.new" for e in events):
+            self.engine.wake()
+
+    async def start(self, *, migrate: bool = True, engine: bool = True, api: bool = True) -> None:
+        """Start the parts of the chosen role: the API's ingestion writers, the engine."""
+        if migrate:
+            await upgrade(self.db)
+        if api:
+            self.ingestor.start()
+        if engine:
+            self.engine.start()
+
+    async def stop(self) -> None:
+        await self.ingestor.stop()
+        await self.engine.stop()
+        await self.webhook_channel.close()
+        await self.db.dispose()
+        self.tracing.shutdown()

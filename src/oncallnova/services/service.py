@@ -1,0 +1,258 @@
+"""Use cases of the service catalogue: services and their integration keys."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncallnova.core.audit import note
+from oncallnova.core.authz import Principal, Role, require
+from oncallnova.core.clock import Clock
+from oncallnova.core.db import Database
+from oncallnova.core.errors import Conflict, InvalidInput, NotFound
+from oncallnova.core.ids import new_id, new_integration_key
+from oncallnova.incidents.api import IncidentsApi
+from oncallnova.oncall.api import PoliciesApi
+from oncallnova.services import store
+from oncallnova.services.api import ServiceRoute
+from oncallnova.services.models import IntegrationKey, Service
+from oncallnova.services.schemas import (
+    IntegrationKeyIn,
+    IntegrationKeyOut,
+    ServiceIn,
+    ServiceOut,
+    ServicePatch,
+)
+from oncallnova.users.api import UsersApi
+
+DEFAULT_CORRELATION_KEY = ["service", "severity"]
+
+
+class ServiceCatalog:
+    """Services, integration keys, and the key -> service lookup ingestion relies on."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        incidents: IncidentsApi,
+        users: UsersApi,
+        policies: PoliciesApi,
+        *,
+        default_window_seconds: int,
+        key_cache_seconds: float,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._incidents = incidents
+        self._users = users
+        self._policies = policies
+        self._default_window = default_window_seconds
+        self._cache_seconds = key_cache_seconds
+        self._routes: dict[str, tuple[float, ServiceRoute | None]] = {}
+        self._names: dict[str, tuple[float, str]] = {}
+
+    async def create(
+        self, actor: Principal, data: ServiceIn
+    ) -> tuple[ServiceOut, IntegrationKeyOut]:
+        require(actor, Role.admin)
+        now = self._clock.now()
+        service = Service(
+            id=new_id(),
+            name=data.name,
+            description=data.description,
+            correlation_key=data.correlation_key or list(DEFAULT_CORRELATION_KEY),
+            correlation_window_seconds=(
+                self._default_window
+                if data.correlation_window_seconds is None
+                else data.correlation_window_seconds
+            ),
+            team_id=data.team_id,
+            escalation_policy_id=data.escalation_policy_id,
+            created_at=now,
+            updated_at=now,
+        )
+        key = IntegrationKey(
+            id=new_id(),
+            service_id=service.id,
+            key=new_integration_key(),
+            name="default",
+            created_at=now,
+            revoked_at=None,
+        )
+        try:
+            async with self._db.write() as session:
+                await _ensure_unique_name(session, data.name, None)
+                await self._check_links(session, data.team_id, data.escalation_policy_id)
+                session.add(service)
+                await session.flush()
+                session.add(key)
+                note(session, actor, "service.create", "service", service.id, {"name": data.name})
+        except IntegrityError as exc:
+            raise Conflict(f"a service named '{data.name}' already exists", field="name") from exc
+        key_out = IntegrationKeyOut.model_validate(key)
+        return _out(service, [key]), key_out
+
+    async def get(self, actor: Principal, service_id: str) -> ServiceOut:
+        require(actor, Role.viewer)
+        async with self._db.read() as session:
+            service = await _require(session, service_id)
+            return _out(service, await store.keys_of(session, [service_id]))
+
+    async def list(self, actor: Principal) -> list[ServiceOut]:
+        require(actor, Role.viewer)
+        async with self._db.read() as session:
+            services = await store.list_all(session)
+            keys = await store.keys_of(session, [s.id for s in services])
+        by_service: dict[str, list[IntegrationKey]] = {}
+        for key in keys:
+            by_service.setdefault(key.service_id, []).append(key)
+        return [_out(s, by_service.get(s.id, [])) for s in services]
+
+    async def update(self, actor: Principal, service_id: str, data: ServicePatch) -> ServiceOut:
+        require(actor, Role.admin)
+        changes = data.model_dump(exclude_unset=True)
+        try:
+            async with self._db.write() as session:
+                service = await _require(session, service_id)
+                if changes.get("name") is not None:
+                    await _ensure_unique_name(session, changes["name"], service_id)
+                for field in ("name", "correlation_key", "correlation_window_seconds"):
+                    if changes.get(field) is not None:
+                        setattr(service, field, changes[field])
+                if "description" in changes:
+                    service.description = changes["description"]
+                await self._check_links(
+                    session, changes.get("team_id"), changes.get("escalation_policy_id")
+                )
+                for field in ("team_id", "escalation_policy_id"):
+                    if field in changes:
+                        setattr(service, field, changes[field])
+                store.touch(service, self._clock.now())
+                keys = await store.keys_of(session, [service_id])
+                note(
+                    session,
+                    actor,
+                    "service.update",
+                    "service",
+                    service_id,
+                    {"fields": sorted(changes)},
+                )
+        except IntegrityError as exc:
+            raise Conflict("a service with that name already exists", field="name") from exc
+        self._routes.clear()
+        self._names.clear()
+        return _out(service, keys)
+
+    async def delete(self, actor: Principal, service_id: str) -> None:
+        require(actor, Role.admin)
+        async with self._db.write() as session:
+            await _require(session, service_id)
+            open_count = await self._incidents.count_open(session, service_id)
+            if open_count:
+                raise Conflict(f"the service has {open_count} open incident(s); resolve them first")
+            await store.remove(session, service_id)
+            note(session, actor, "service.delete", "service", service_id)
+        self._routes.clear()
+
+    async def add_key(
+        self, actor: Principal, service_id: str, data: IntegrationKeyIn
+    ) -> IntegrationKeyOut:
+        require(actor, Role.admin)
+        async with self._db.write() as session:
+            await _require(session, service_id)
+            key = IntegrationKey(
+                id=new_id(),
+                service_id=service_id,
+                key=new_integration_key(),
+                name=data.name,
+                created_at=self._clock.now(),
+                revoked_at=None,
+            )
+            session.add(key)
+            note(
+                session, actor, "integration_key.create", "service", service_id, {"key_id": key.id}
+            )
+        return IntegrationKeyOut.model_validate(key)
+
+    async def revoke_key(self, actor: Principal, service_id: str, key_id: str) -> IntegrationKeyOut:
+        require(actor, Role.admin)
+        async with self._db.write() as session:
+            await _require(session, service_id)
+            key = await store.key_by_id(session, service_id, key_id)
+            if key is None:
+                raise NotFound(f"integration key {key_id} not found on this service")
+            if key.revoked_at is None:
+                key.revoked_at = self._clock.now()
+            note(
+                session, actor, "integration_key.revoke", "service", service_id, {"key_id": key_id}
+            )
+        self._routes.pop(key.key, None)
+        return IntegrationKeyOut.model_validate(key)
+
+    async def route_for_key(self, key: str) -> ServiceRoute | None:
+        cached = self._routes.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        async with self._db.read() as session:
+            found = await store.active_key(session, key)
+        route = None
+        if found is not None:
+            service = found[1]
+            route = ServiceRoute(
+                service_id=service.id,
+                service_name=service.name,
+                correlation_key=tuple(service.correlation_key),
+                correlation_window_seconds=service.correlation_window_seconds,
+                escalation_policy_id=service.escalation_policy_id,
+            )
+        if self._cache_seconds > 0:
+            if len(self._routes) > 10_000:
+                self._routes.clear()
+            self._routes[key] = (time.monotonic() + self._cache_seconds, route)
+        return route
+
+    async def _check_links(
+        self, session: AsyncSession, team_id: str | None, policy_id: str | None
+    ) -> None:
+        if team_id and not await self._users.team_exists(session, team_id):
+            raise InvalidInput(f"team {team_id} not found", field="team_id")
+        if policy_id and not await self._policies.exists(session, policy_id):
+            raise InvalidInput(
+                f"escalation policy {policy_id} not found", field="escalation_policy_id"
+            )
+
+    async def names(self, service_ids: list[str]) -> dict[str, str]:
+        """Service names by id, cached like key routes (names rarely change, and this is
+        asked inside write transactions that should stay short)."""
+        now = time.monotonic()
+        wanted = [s for s in service_ids if self._names.get(s, (0.0, ""))[0] <= now]
+        if wanted:
+            async with self._db.read() as session:
+                found = await store.names(session, wanted)
+            if len(self._names) > 10_000:
+                self._names.clear()
+            for service_id, name in found.items():
+                self._names[service_id] = (now + max(self._cache_seconds, 1.0), name)
+        return {s: self._names[s][1] for s in service_ids if s in self._names}
+
+
+async def _require(session: AsyncSession, service_id: str) -> Service:
+    service = await store.get(session, service_id)
+    if service is None:
+        raise NotFound(f"service {service_id} not found")
+    return service
+
+
+async def _ensure_unique_name(session: AsyncSession, name: str, own_id: str | None) -> None:
+    existing = await store.by_name(session, name)
+    if existing is not None and existing.id != own_id:
+        raise Conflict(f"a service named '{name}' already exists", field="name")
+
+
+def _out(service: Service, keys: list[IntegrationKey]) -> ServiceOut:
+    out = ServiceOut.model_validate(service)
+    out.integration_keys = [IntegrationKeyOut.model_validate(k) for k in keys]
+    return out

@@ -1,0 +1,228 @@
+"""The FastAPI application: routes, error mapping, body limit, lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from opentelemetry import propagate, trace
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from oncallnova import __version__
+from oncallnova.core.logs import RequestIdMiddleware
+from oncallnova.core.tracing import Tracing
+from oncallnova.runtime.container import Runtime
+from oncallnova.transport.http import (
+    analytics_routes,
+    auth_routes,
+    errors,
+    incident_routes,
+    ingest_routes,
+    metrics_routes,
+    oncall_routes,
+    pagerduty_routes,
+    people_routes,
+    service_routes,
+    webhook_routes,
+)
+from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.http.limits import BodyLimit
+from oncallnova.transport.http.metrics_middleware import install_http_metrics
+from oncallnova.transport.http.ratelimit import install_rate_limits
+from oncallnova.transport.http.security import install_security_headers
+
+log = logging.getLogger("oncallnova")
+ROUTE_MODULES = (
+    ingest_routes,
+    pagerduty_routes,
+    auth_routes,
+    incident_routes,
+    service_routes,
+    people_routes,
+    oncall_routes,
+    webhook_routes,
+    analytics_routes,
+)
+
+
+async def health(request: Request) -> JSONResponse:
+    try:
+        await asyncio.wait_for(runtime(request).db.ping(), timeout=3)
+    except Exception as exc:
+        return JSONResponse(
+            {"status": "unavailable", "database": f"unreachable: {type(exc).__name__}"},
+            status_code=503,
+        )
+    return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+
+
+def create_app(rt: Runtime, *, manage_runtime: bool = True, engine: bool = True) -> FastAPI:
+    """The HTTP app; with `manage_runtime` its lifespan starts and stops the runtime."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if manage_runtime:
+            await rt.start(engine=engine)
+            await _first_admin(rt)
+        try:
+            yield
+        finally:
+            if manage_runtime:
+                await rt.stop()
+                log.info("stopped cleanly: queued alerts stored, connections closed")
+
+    app = FastAPI(
+        title="OnCallNova",
+        version=__version__,
+        description="Self-hosted incident management and on-call.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = rt
+    errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=rt.settings.max_body_bytes)
+    install_rate_limits(app, rt.settings)  # per-IP middleware, in front of the body limit
+    install_security_headers(app, rt.settings.trusted_proxies)  # wraps all of the above
+    install_http_metrics(app, rt.metrics)  # times everything (issue 7)
+    app.add_middleware(RequestIdMiddleware)  # outermost: a request id for every log line
+    _install_tracing(app, rt.tracing)  # around all of it: log lines carry the trace id
+
+    app.get("/health", tags=["health"], summary="Liveness and database reachability")(health)
+
+    for module in ROUTE_MODULES:
+        app.include_router(module.router)
+    app.include_router(metrics_routes.router)  # GET /metrics, not in the OpenAPI document
+    _document_raw_bodies(app)
+    return app
+
+
+def create_metrics_app(rt: Runtime, *, manage_runtime: bool = True) -> FastAPI:
+    """`serve --role metrics` (issue 7): only `GET /metrics` and `GET /health`; no
+    ingestion writers and no engine. Its state metrics come from the shared database."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if manage_runtime:
+            await rt.start(engine=False, api=False)
+        try:
+            yield
+        finally:
+            if manage_runtime:
+                await rt.stop()
+
+    app = FastAPI(
+        title="OnCallNova metrics",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.runtime = rt
+    errors.install(app)
+    install_rate_limits(app, rt.settings)
+    install_security_headers(app, rt.settings.trusted_proxies)
+    install_http_metrics(app, rt.metrics)
+    app.add_middleware(RequestIdMiddleware)
+    app.get("/health", tags=["health"], summary="Liveness and database reachability")(health)
+    app.include_router(metrics_routes.router)
+    return app
+
+
+# --- Tracing (issue 7 item 3): one server span per HTTP request -------------------------
+
+
+class HttpTracing:
+    """A pure ASGI middleware: a span per request, a child of the caller's W3C
+    `traceparent` when it sends one, named `METHOD route-template` once routing has
+    left the matched route in the scope. Without a provider it only passes through."""
+
+    def __init__(self, app: ASGIApp, tracing: Tracing) -> None:
+        self.app = app
+        self.tracing = tracing
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.tracing.enabled:
+            await self.app(scope, receive, send)
+            return
+        carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        method = scope["method"]
+        with self.tracing.tracer.start_as_current_span(
+            method,
+            context=propagate.extract(carrier),
+            kind=trace.SpanKind.SERVER,
+            attributes={"http.method": method},
+        ) as span:
+            status = 500  # what the client gets if the app raises before answering
+
+            async def send_status(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            try:
+                await self.app(scope, receive, send_status)
+            finally:
+                route = scope.get("route")
+                template = getattr(route, "path", None) if route is not None else None
+                if template:
+                    span.update_name(f"{method} {template}")
+                    span.set_attribute("http.route", template)
+                span.set_attribute("http.status_code", status)
+                if status >= 500:
+                    span.set_status(trace.StatusCode.ERROR)
+
+
+def _install_tracing(app: FastAPI, tracing: Tracing) -> None:
+    build = app.build_middleware_stack
+
+    def build_with_tracing() -> ASGIApp:
+        return HttpTracing(build(), tracing)
+
+    app.build_middleware_stack = build_with_tracing  # type: ignore[method-assign]
+
+
+# --- end tracing --------------------------------------------------------------------
+
+
+async def _first_admin(rt: Runtime) -> None:
+    """With no users yet, create the admin; a generated password is shown once, here."""
+    settings = rt.settings
+    generated = await rt.auth.bootstrap_admin(settings.admin_email, settings.admin_password)
+    email = settings.admin_email or "admin@oncallnova.local"
+    if generated:
+        banner = (
+            "\n  No users yet: created the admin account\n"
+            f"    email:    {email}\n    password: {generated}\n"
+            "  It is shown only now. Sign in with it (POST /api/v1/auth/token), then change it"
+            "\n  (PUT /api/v1/users/<id>/password) or create your own users.\n"
+        )
+        print(banner, flush=True)
+    elif settings.admin_password and settings.admin_email:
+        log.info("admin account %s is ready", email)
+
+
+def _document_raw_bodies(app: FastAPI) -> None:
+    """Adds the schemas that raw-body routes reference to the OpenAPI document."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            extra = {**ingest_routes.extra_schemas(), **pagerduty_routes.extra_schemas()}
+            for name, value in extra.items():
+                assert isinstance(value, dict)
+                components.update(value.pop("$defs", {}))
+                components[name] = value
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

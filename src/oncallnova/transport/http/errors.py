@@ -1,0 +1,116 @@
+"""Maps domain errors and bad requests to JSON responses that name the problem.
+
+Every error body has `detail` (one sentence) and, for bad input, `errors` (one message
+per offending field).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+
+from oncallnova.alerts.formats.errors import field_messages
+from oncallnova.core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Overloaded,
+    Unauthenticated,
+)
+
+log = logging.getLogger(__name__)
+
+STATUS = {
+    NotFound: 404,
+    Conflict: 409,
+    InvalidInput: 422,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    Overloaded: 429,
+}
+
+
+class BadRequest(Exception):
+    """Input the handler refuses; carries its status and field messages."""
+
+    def __init__(self, status: int, detail: str, errors: list[str] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.errors = errors or []
+
+
+def error_body(detail: str, errors: list[str] | None = None) -> dict[str, object]:
+    body: dict[str, object] = {"detail": detail}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(BadRequest)
+    async def _bad_request(_: Request, exc: BadRequest) -> JSONResponse:
+        return JSONResponse(error_body(exc.detail, exc.errors), status_code=exc.status)
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+        body = error_body(exc.message, [f"{exc.field}: {exc.message}"] if exc.field else None)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Overloaded) else None
+        if isinstance(exc, Unauthenticated):
+            headers = {"WWW-Authenticate": "Bearer"}
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for error in exc.errors():
+            location = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+            errors.append(f"{location}: {error.get('msg', 'invalid')}")
+        malformed = any(e.get("type") == "json_invalid" for e in exc.errors())
+        detail = "malformed JSON body" if malformed else "invalid request: " + "; ".join(errors)
+        return JSONResponse(error_body(detail, errors), status_code=400 if malformed else 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            error_body(str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        log.error("database error on %s %s: %s", request.method, request.url.path, exc.orig)
+        return JSONResponse(
+            error_body("the database is unavailable; the request was not applied"),
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, _: ClientDisconnect) -> JSONResponse:
+        # The client went away before sending its whole body: nothing was stored.
+        log.info("client disconnected during %s %s", request.method, request.url.path)
+        return JSONResponse(error_body("client disconnected"), status_code=400)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(error_body("internal error; the request was not applied"), 500)
+
+
+def validation_detail(messages: list[str]) -> BadRequest:
+    """422 for a body that parsed as JSON but does not fit the schema; 400 if not JSON."""
+    if any("Invalid JSON" in m for m in messages):
+        return BadRequest(400, "malformed JSON body: " + messages[0], messages)
+    return BadRequest(422, "invalid request body: " + "; ".join(messages[:5]), messages)
+
+
+__all__ = ["BadRequest", "error_body", "field_messages", "install", "validation_detail"]

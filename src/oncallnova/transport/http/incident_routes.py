@@ -1,0 +1,126 @@
+"""Incident endpoints: list, detail, acknowledge, resolve, notes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Request
+from pydantic import BaseModel
+
+from oncallnova.alerts.schemas import AlertOut
+from oncallnova.core.authz import Role
+from oncallnova.incidents.schemas import (
+    ActionIn,
+    IncidentFilter,
+    IncidentOut,
+    IncidentPage,
+    NoteIn,
+    ReassignIn,
+    Severity,
+    Status,
+    TimelineOut,
+)
+from oncallnova.transport.http.auth import Actor, needs
+from oncallnova.transport.http.deps import runtime
+
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+
+
+class PageOut(BaseModel):
+    user_id: str
+    kind: str
+    step: int
+    level: int
+    round: int
+    reason: str
+    status: str
+    created_at: datetime
+
+
+class IncidentDetail(IncidentOut):
+    alerts: list[AlertOut]
+    timeline: list[TimelineOut]
+    pages: list[PageOut]
+
+
+@router.get(
+    "", response_model=IncidentPage, summary="List incidents, newest first", **needs(Role.viewer)
+)
+async def list_incidents(
+    request: Request,
+    who: Actor,
+    status: Annotated[list[Status] | None, Query()] = None,
+    service_id: str | None = None,
+    severity: Annotated[list[Severity] | None, Query()] = None,
+    since: Annotated[datetime | None, Query(description="created at or after (ISO 8601)")] = None,
+    until: Annotated[datetime | None, Query(description="created before (ISO 8601)")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> IncidentPage:
+    flt = IncidentFilter(
+        status=status,
+        service_id=service_id,
+        severity=severity,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )
+    return await runtime(request).incidents.list(who, flt)
+
+
+@router.get("/{incident_id}", response_model=IncidentDetail, **needs(Role.viewer))
+async def get_incident(request: Request, incident_id: str, who: Actor) -> IncidentDetail:
+    rt = runtime(request)
+    incident, timeline = await rt.incidents.get(who, incident_id)
+    alerts = await rt.alerts.list_for_incident(incident_id)
+    pages = [PageOut(**p) for p in await rt.incidents.pages(who, incident_id, rt.outbox)]
+    return IncidentDetail(**incident.model_dump(), alerts=alerts, timeline=timeline, pages=pages)
+
+
+@router.post("/{incident_id}/acknowledge", response_model=IncidentOut, **needs(Role.responder))
+async def acknowledge(
+    request: Request, who: Actor, incident_id: str, body: Annotated[ActionIn | None, Body()] = None
+) -> IncidentOut:
+    body = body or ActionIn()
+    return await runtime(request).incidents.acknowledge(who, incident_id, body.message)
+
+
+@router.post("/{incident_id}/resolve", response_model=IncidentOut, **needs(Role.responder))
+async def resolve(
+    request: Request, who: Actor, incident_id: str, body: Annotated[ActionIn | None, Body()] = None
+) -> IncidentOut:
+    body = body or ActionIn()
+    return await runtime(request).incidents.resolve(who, incident_id, body.message)
+
+
+@router.post(
+    "/{incident_id}/notes", response_model=TimelineOut, status_code=201, **needs(Role.responder)
+)
+async def add_note(request: Request, incident_id: str, body: NoteIn, who: Actor) -> TimelineOut:
+    return await runtime(request).incidents.add_note(who, incident_id, body.message)
+
+
+@router.post("/{incident_id}/escalate", response_model=IncidentOut, **needs(Role.responder))
+async def escalate(
+    request: Request, who: Actor, incident_id: str, body: Annotated[ActionIn | None, Body()] = None
+) -> IncidentOut:
+    """Page the next level of the incident's escalation policy now."""
+    rt = runtime(request)
+    del body  # the optional message is not used yet
+    incident = await rt.escalation.escalate(who, incident_id)
+    return (await rt.incidents.outs([incident]))[0]
+
+
+@router.post("/{incident_id}/reassign", response_model=IncidentOut, **needs(Role.responder))
+async def reassign(request: Request, incident_id: str, body: ReassignIn, who: Actor) -> IncidentOut:
+    """Page a chosen user now, or restart escalation with another policy."""
+    rt = runtime(request)
+    incident = await rt.escalation.reassign(
+        who,
+        incident_id,
+        user_id=body.user_id,
+        policy_id=body.escalation_policy_id,
+    )
+    return (await rt.incidents.outs([incident]))[0]

@@ -1,0 +1,194 @@
+"""Ingestion endpoints: native alerts and the Alertmanager webhook.
+
+Bodies are validated straight from the raw bytes (`validate_json`), the fastest path
+pydantic offers; the OpenAPI document still describes them through `openapi_extra`.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response
+from pydantic import Field, TypeAdapter, ValidationError
+
+from oncallnova.alerts.formats import alertmanager
+from oncallnova.alerts.formats.errors import field_messages
+from oncallnova.alerts.logic import NormalizedAlert
+from oncallnova.alerts.schemas import AlertIn, AlertResult, IngestResponse
+from oncallnova.core.errors import Unauthenticated
+from oncallnova.runtime.container import Runtime
+from oncallnova.services.api import ServiceRoute
+from oncallnova.transport.http import ratelimit
+from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.http.errors import BadRequest
+
+router = APIRouter(tags=["ingestion"])
+
+_one = TypeAdapter(AlertIn)
+_webhook = TypeAdapter(alertmanager.AmWebhook)
+_ERRORS = {
+    400: {"description": "Malformed JSON"},
+    401: {"description": "Missing, unknown or revoked integration key"},
+    413: {"description": "Body over the size limit"},
+    422: {"description": "A field is missing or wrong; `errors` names each"},
+    429: {"description": "Ingestion queue full; retry after `Retry-After` seconds"},
+}
+
+
+async def route_for(rt: Runtime, key: str | None) -> ServiceRoute:
+    if not key:
+        raise Unauthenticated("missing integration key: send it in the X-Routing-Key header")
+    route = await rt.services.route_for_key(key)
+    if route is None:
+        raise Unauthenticated("unknown or revoked integration key")
+    return route
+
+
+def parse(adapter: TypeAdapter[object], body: bytes, prefix: str = "") -> object:
+    if not body.strip():
+        raise BadRequest(400, "empty request body; expected JSON")
+    try:
+        return adapter.validate_json(body)
+    except ValidationError as exc:
+        messages = field_messages(exc, prefix)
+        if any(e["type"] == "json_invalid" for e in exc.errors(include_url=False)):
+            raise BadRequest(400, "malformed JSON body: " + messages[0], messages) from exc
+        raise BadRequest(422, "invalid alert: " + "; ".join(messages[:5]), messages) from exc
+
+
+@functools.cache
+def _batch_adapter(max_batch: int) -> TypeAdapter[list[AlertIn]]:
+    """Built once per limit: building an adapter costs far more than using it."""
+    return TypeAdapter(Annotated[list[AlertIn], Field(max_length=max_batch)])
+
+
+def native_alerts(body: bytes, max_batch: int) -> list[NormalizedAlert]:
+    if body.lstrip()[:1] == b"[":
+        batch = _batch_adapter(max_batch)
+        try:
+            items = batch.validate_json(body)
+        except ValidationError as exc:
+            if any(e["type"] == "too_long" and e["loc"] == () for e in exc.errors()):
+                raise BadRequest(
+                    413, f"batch too large: at most {max_batch} alerts per request"
+                ) from exc
+            raise parse_error(exc) from exc
+        if not items:
+            raise BadRequest(422, "empty batch: send at least one alert")
+    else:
+        items = [parse(_one, body)]  # type: ignore[list-item]
+    return [
+        NormalizedAlert(
+            title=a.title,
+            severity=a.severity,
+            action="resolve" if a.status == "resolved" else "trigger",
+            source=a.source,
+            description=a.description,
+            labels=a.labels,
+            dedup_key=a.dedup_key,
+            occurred_at=a.timestamp,
+        )
+        for a in items
+    ]
+
+
+def parse_error(exc: ValidationError) -> BadRequest:
+    messages = field_messages(exc, "alerts")
+    if any(e["type"] == "json_invalid" for e in exc.errors(include_url=False)):
+        return BadRequest(400, "malformed JSON body: " + messages[0], messages)
+    return BadRequest(422, "invalid alert: " + "; ".join(messages[:5]), messages)
+
+
+def accepted(results: list[AlertResult]) -> Response:
+    body = IngestResponse(accepted=len(results), alerts=results).model_dump_json()
+    return Response(body, status_code=202, media_type="application/json")
+
+
+_ALERT_SCHEMA = AlertIn.model_json_schema(ref_template="#/components/schemas/{model}")
+# The handlers read the key from the raw request (no parameter solving on the hot path);
+# these describe it in the OpenAPI document.
+_KEY_HEADER = {
+    "name": "X-Routing-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "Integration key",
+}
+_KEY_QUERY = {
+    "name": "routing_key",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "Integration key (if no header)",
+}
+
+
+@router.post(
+    "/api/v1/alerts",
+    status_code=202,
+    summary="Send one alert or a batch",
+    responses={202: {"model": IngestResponse}, **_ERRORS},
+    openapi_extra={
+        "parameters": [_KEY_HEADER],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            {"$ref": "#/components/schemas/AlertIn"},
+                            {"type": "array", "items": {"$ref": "#/components/schemas/AlertIn"}},
+                        ]
+                    }
+                }
+            },
+        },
+    },
+)
+async def post_alerts(request: Request) -> Response:
+    """Store alerts; the 202 answer is sent after they are committed."""
+    rt = runtime(request)
+    x_routing_key = request.headers.get("x-routing-key")
+    route = await route_for(rt, x_routing_key)
+    await ratelimit.check_key(request, x_routing_key or "")
+    alerts = native_alerts(await request.body(), rt.settings.max_batch_alerts)
+    results = await rt.ingestor.submit(route, alerts, actor=f"integration:{route.service_name}")
+    rt.metrics.count_ingested(route.service_name, (r.deduplicated for r in results))
+    return accepted(results)
+
+
+@router.post(
+    "/api/v1/integrations/alertmanager",
+    status_code=202,
+    summary="Prometheus Alertmanager webhook receiver (payload version 4)",
+    responses={202: {"model": IngestResponse}, **_ERRORS},
+    openapi_extra={
+        "parameters": [_KEY_HEADER, _KEY_QUERY],
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AmWebhook"}}},
+        },
+    },
+)
+async def post_alertmanager(request: Request) -> Response:
+    rt = runtime(request)
+    key = request.headers.get("x-routing-key") or request.query_params.get("routing_key")
+    route = await route_for(rt, key)
+    await ratelimit.check_key(request, key or "")
+    hook = parse(_webhook, await request.body())
+    assert isinstance(hook, alertmanager.AmWebhook)
+    alerts = alertmanager.to_alerts(hook)
+    results = await rt.ingestor.submit(route, alerts, actor="alertmanager")
+    rt.metrics.count_ingested(route.service_name, (r.deduplicated for r in results))
+    return accepted(results)
+
+
+def extra_schemas() -> dict[str, object]:
+    """Schemas referenced only from `openapi_extra`, for the OpenAPI document."""
+    return {
+        "AlertIn": _ALERT_SCHEMA,
+        "AmWebhook": alertmanager.AmWebhook.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        ),
+    }

@@ -1,0 +1,76 @@
+"""PagerDuty Events API v2: `POST /v2/enqueue`, answering as PagerDuty does."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from oncallnova.alerts.formats import pagerduty
+from oncallnova.alerts.formats.errors import field_messages
+from oncallnova.core.errors import Overloaded
+from oncallnova.transport.http import ratelimit
+from oncallnova.transport.http.deps import runtime
+
+router = APIRouter(tags=["ingestion"])
+_event = TypeAdapter(pagerduty.PdEvent)
+
+
+class PdAccepted(BaseModel):
+    status: str = "success"
+    message: str = "Event processed"
+    dedup_key: str
+
+
+class PdInvalid(BaseModel):
+    status: str = "invalid event"
+    message: str = "Event object is invalid"
+    errors: list[str]
+
+
+def invalid(errors: list[str], status: int = 400) -> JSONResponse:
+    return JSONResponse(PdInvalid(errors=errors).model_dump(), status_code=status)
+
+
+@router.post(
+    "/v2/enqueue",
+    status_code=202,
+    summary="PagerDuty Events API v2",
+    responses={202: {"model": PdAccepted}, 400: {"model": PdInvalid}, 429: {}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PdEvent"}}},
+        }
+    },
+)
+async def enqueue(request: Request) -> JSONResponse:
+    rt = runtime(request)
+    body = await request.body()
+    try:
+        event = _event.validate_json(body)
+    except ValidationError as exc:
+        return invalid(field_messages(exc))
+    route = await rt.services.route_for_key(event.routing_key)
+    if route is None:
+        return invalid(["routing_key: unknown or revoked integration key"])
+    if (throttled := await ratelimit.pagerduty_throttle(request, event.routing_key)) is not None:
+        return throttled
+    alert = pagerduty.to_alert(event)
+    try:
+        results = await rt.ingestor.submit(route, [alert], actor=f"pagerduty:{route.service_name}")
+    except Overloaded as exc:
+        return JSONResponse(
+            {"status": "throttle event", "message": "Requests are arriving too quickly; retry."},
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+    rt.metrics.count_ingested(route.service_name, (r.deduplicated for r in results))
+    dedup_key = alert.dedup_key or results[0].fingerprint
+    return JSONResponse(PdAccepted(dedup_key=dedup_key).model_dump(), status_code=202)
+
+
+def extra_schemas() -> dict[str, object]:
+    return {
+        "PdEvent": pagerduty.PdEvent.model_json_schema(ref_template="#/components/schemas/{model}")
+    }

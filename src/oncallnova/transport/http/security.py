@@ -1,0 +1,183 @@
+"""Security headers on every response, and who the client is behind trusted proxies."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import ipaddress
+import re
+from collections.abc import Iterable
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# No inline script or style anywhere: the web UI loads its scripts and styles as files.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+# FastAPI's /docs (Swagger UI) and /redoc pages load their bundles from jsDelivr (the
+# assets are not installed locally) and start them with one inline script. Only those
+# pages get this policy: the inline scripts are allowed by their SHA-256 hashes, taken
+# from the page being sent, so no 'unsafe-inline' for scripts. Swagger UI and ReDoc set
+# style attributes at run time, hence 'unsafe-inline' for styles; ReDoc runs its search
+# in a Web Worker built from a blob: URL.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' https://cdn.jsdelivr.net{hashes}; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src 'self' data: https://fonts.gstatic.com; "
+    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+    "worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+HSTS = "max-age=31536000; includeSubDomains"
+_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
+
+Headers = list[tuple[bytes, bytes]]
+
+
+class TrustedProxies:
+    """The proxies (IPs or networks) whose X-Forwarded-For/-Proto headers are believed.
+
+    With none configured (the default) the client is the TCP peer, whatever the headers
+    say, since anyone can send them.
+    """
+
+    def __init__(self, spec: str) -> None:
+        nets = [ipaddress.ip_network(p.strip(), strict=False) for p in spec.split(",") if p.strip()]
+        self.exact = frozenset(str(n.network_address) for n in nets if n.num_addresses == 1)
+        self.networks = tuple(n for n in nets if n.num_addresses > 1)
+
+    def trusts(self, host: str) -> bool:
+        if host in self.exact:
+            return True
+        if not self.networks:
+            return False
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(address in net for net in self.networks)
+
+    def _peer(self, scope: Scope) -> tuple[str, bool]:
+        client = scope.get("client")
+        peer = str(client[0]) if client else "unknown"
+        return peer, bool(self.exact or self.networks) and self.trusts(peer)
+
+    def client_ip(self, scope: Scope) -> str:
+        """The peer, or behind trusted proxies the right-most untrusted forwarded hop."""
+        peer, trusted = self._peer(scope)
+        if not trusted:
+            return peer
+        hops = [h.strip() for h in _header(scope, b"x-forwarded-for").split(",") if h.strip()]
+        for hop in reversed(hops):
+            if not self.trusts(hop):
+                return hop
+        return hops[0] if hops else peer
+
+    def scheme(self, scope: Scope) -> str:
+        scheme = str(scope.get("scheme", "http"))
+        _, trusted = self._peer(scope)
+        if trusted and (proto := _header(scope, b"x-forwarded-proto")):
+            return proto.split(",")[0].strip().lower()
+        return scheme
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    values = [v.decode("latin-1") for k, v in scope.get("headers", ()) if k == name]
+    return ",".join(values)
+
+
+def _merge(headers: Iterable[tuple[bytes, bytes]], extra: Headers) -> Headers:
+    """Adds `extra` headers the response does not set itself (a route may set its own)."""
+    merged = list(headers)
+    present = {name.lower() for name, _ in merged}
+    merged.extend(h for h in extra if h[0] not in present)
+    return merged
+
+
+def docs_csp(html: bytes) -> bytes:
+    hashes = "".join(
+        f" 'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
+        for script in _INLINE_SCRIPT.findall(html)
+    )
+    return DOCS_CSP.format(hashes=hashes).encode()
+
+
+class SecurityHeaders:
+    """Adds CSP, X-Frame-Options, nosniff, Referrer-Policy and (over HTTPS) HSTS.
+
+    Pure ASGI and installed around the whole middleware stack, error handlers included,
+    so 404, 413, 429 and 500 answers carry the headers too.
+    """
+
+    def __init__(
+        self, app: ASGIApp, proxies: TrustedProxies, docs_paths: frozenset[str] = frozenset()
+    ) -> None:
+        self.app = app
+        self.proxies = proxies
+        self.docs_paths = docs_paths
+        common: Headers = [
+            (b"x-frame-options", b"DENY"),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"no-referrer"),
+        ]
+        hsts: Headers = [(b"strict-transport-security", HSTS.encode())]
+        self.plain = common
+        self.secure = common + hsts
+        self.csp: Headers = [(b"content-security-policy", CSP.encode())]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = self.secure if self.proxies.scheme(scope) == "https" else self.plain
+        if scope["path"] in self.docs_paths:
+            await self._docs(scope, receive, send, extra)
+            return
+        extra = self.csp + extra
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": _merge(message.get("headers", ()), extra)}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    async def _docs(self, scope: Scope, receive: Receive, send: Send, extra: Headers) -> None:
+        """Holds the (small) docs page back until its inline scripts are hashed."""
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def buffered_send(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if message["type"] != "http.response.body" or start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = b"".join(chunks)
+            headers = [(b"content-security-policy", docs_csp(body)), *extra]
+            await send({**start, "headers": _merge(start.get("headers", ()), headers)})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, buffered_send)
+
+
+def install_security_headers(app: FastAPI, trusted_proxies: str = "") -> None:
+    """Wraps the app's whole middleware stack (outside Starlette's ServerErrorMiddleware,
+    which `add_middleware` cannot reach), so every response gets the headers."""
+    docs = frozenset(
+        p for p in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if p
+    )
+    proxies = TrustedProxies(trusted_proxies)
+    build = app.build_middleware_stack
+
+    def build_with_headers() -> ASGIApp:
+        return SecurityHeaders(build(), proxies, docs)
+
+    app.build_middleware_stack = build_with_headers  # type: ignore[method-assign]

@@ -1,0 +1,154 @@
+"""Delivers webhook notifications over HTTP, signed, with a 5 s timeout.
+
+Every new connection is vetted against the SSRF policy (`notify/ssrf.py`) when it is
+opened, not only when the webhook was saved: DNS may have changed since. The check lives
+in the network backend below, which resolves the host, judges every address and then
+connects to one of those same addresses. So there is no second lookup an attacker could
+answer differently (DNS rebinding), and this holds for https too: TLS still sends the
+URL's host name as SNI and verifies the certificate against it, since httpcore takes the
+server name from the URL, not from the address the socket connected to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import typing
+from collections.abc import Awaitable, Callable
+
+import httpcore
+import httpx
+
+from oncallnova import __version__
+from oncallnova.notify import ssrf
+from oncallnova.notify.channels import Delivery, Outcome
+from oncallnova.notify.signing import signature_header
+from oncallnova.notify.webhooks import WebhookTarget
+
+Directory = Callable[[str], Awaitable[WebhookTarget | None]]
+
+
+def body_bytes(payload: dict[str, object]) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class VettingBackend(httpcore.AsyncNetworkBackend):
+    """Opens TCP connections only to addresses the SSRF policy allows."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self._allow_private = allow_private
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+        local_address: str | None = None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            async with asyncio.timeout(timeout):
+                addresses = await ssrf.resolve(host, port)
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from exc
+        except (OSError, UnicodeError) as exc:
+            # Temporary like any connection error: the name may resolve again later.
+            raise httpcore.ConnectError(f"cannot resolve host {host}: {exc}") from exc
+        reason = ssrf.refusal(host, addresses, self._allow_private)
+        if reason is not None:
+            raise ssrf.TargetRefused(reason)
+        error: Exception = httpcore.ConnectError(f"no address for {host}")
+        for address in addresses:  # every one was vetted; use the first that answers
+            try:
+                return await self._inner.connect_tcp(
+                    str(address),
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        raise error
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class VettingTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport with connections opened by `VettingBackend`.
+
+    httpx has no public option for the network backend, so the connection pool it built
+    is replaced by an equivalent one that uses ours (the channel's tests would notice if
+    a new httpx stopped routing connections through `_pool`).
+    """
+
+    def __init__(self, *, allow_private: bool, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=VettingBackend(allow_private),
+        )
+
+
+class WebhookChannel:
+    name = "webhook"
+
+    def __init__(
+        self, directory: Directory, *, timeout: float = 5.0, allow_private: bool = True
+    ) -> None:
+        self._directory = directory
+        self._timeout = timeout
+        limits = httpx.Limits(max_connections=50, max_keepalive_connections=20)
+        self._client = httpx.AsyncClient(
+            transport=VettingTransport(allow_private=allow_private, limits=limits),
+            timeout=timeout,
+            follow_redirects=False,
+            # No proxies from the environment: a proxy would open the connection itself,
+            # to an address this process never sees, and bypass the checks above.
+            trust_env=False,
+        )
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def send(self, delivery: Delivery) -> Outcome:
+        target = await self._directory(delivery.destination)
+        if target is None:
+            return Outcome(ok=False, error="the webhook was deleted or disabled")
+        body = body_bytes(delivery.payload)
+        headers = {
+            **target.headers,
+            "Content-Type": "application/json",
+            "User-Agent": f"OnCallNova/{__version__}",
+            "X-OnCallNova-Delivery": delivery.id,
+            "X-OnCallNova-Event": delivery.event_type or "",
+            "X-OnCallNova-Signature": signature_header(target.secrets, body),
+        }
+        try:
+            response = await self._client.post(target.url, content=body, headers=headers)
+        except ssrf.TargetRefused as exc:
+            # Final: retrying would reach the same refused address.
+            return Outcome(ok=False, temporary=False, error=f"refused: {exc}")
+        except httpx.TimeoutException:
+            return Outcome(ok=False, temporary=True, error=f"timed out after {self._timeout:g} s")
+        except httpx.HTTPError as exc:
+            return Outcome(
+                ok=False,
+                temporary=True,
+                error=f"connection error: {type(exc).__name__}: {exc}"[:500],
+            )
+        code = response.status_code
+        if 200 <= code < 300:
+            return Outcome(ok=True, status_code=code)
+        temporary = code == 429 or code >= 500
+        return Outcome(
+            ok=False,
+            temporary=temporary,
+            status_code=code,
+            error=f"HTTP {code}: {response.text[:200]}",
+        )
