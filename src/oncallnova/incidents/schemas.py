@@ -87,8 +87,22 @@ class NoteIn(BaseModel):
 class IncidentFilter(BaseModel):
     status: list[Status] | None = None
     service_id: str | None = None
+    service_ids: list[str] | None = Field(
+        default=None, description="Only these services (a team's services, say)."
+    )
+    text: str | None = Field(default=None, max_length=200, description="In the title, any case.")
     severity: list[Severity] | None = None
     since: datetime | None = None
     until: datetime | None = None
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0)
+    order: Literal["newest", "triage"] = Field(
+        default="newest",
+        description="newest: newest first; triage: open first, then by severity, then newest.",
+    )
+
+
+class StatusCounts(BaseModel):
+    triggered: int = 0
+    acknowledged: int = 0
+    resolved: int = 0

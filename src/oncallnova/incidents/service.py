@@ -24,6 +24,7 @@ from oncallnova.incidents.schemas import (
     IncidentFilter,
     IncidentOut,
     IncidentPage,
+    StatusCounts,
     TimelineOut,
 )
 from oncallnova.notify.api import NotifyApi
@@ -173,6 +174,17 @@ class IncidentService:
             items, total = await store.page(session, flt)
         out = await self._with_names(items)
         return IncidentPage(items=out, total=total, limit=flt.limit, offset=flt.offset)
+
+    async def counts(self, who: Principal, flt: IncidentFilter) -> StatusCounts:
+        """How many incidents per status match `flt` (its status filter aside)."""
+        require(who, Role.viewer)
+        async with self._db.read() as session:
+            return StatusCounts(**await store.status_counts(session, flt))
+
+    async def change_marker(self) -> tuple[Any, ...]:
+        """Differs after any incident opens or changes (live pages poll it)."""
+        async with self._db.read() as session:
+            return await store.change_marker(session)
 
     async def get(self, who: Principal, incident_id: str) -> tuple[IncidentOut, list[TimelineOut]]:
         require(who, Role.viewer)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncallnova.incidents.logic import OPEN_STATES, TRIGGERED
+from oncallnova.incidents.logic import ACKNOWLEDGED, OPEN_STATES, SEVERITY_RANK, TRIGGERED
 from oncallnova.incidents.models import Incident, TimelineEntry
 from oncallnova.incidents.schemas import IncidentFilter
 
@@ -78,29 +78,75 @@ async def timeline(session: AsyncSession, incident_id: str) -> list[TimelineEntr
     return list((await session.execute(query)).scalars())
 
 
-async def page(session: AsyncSession, flt: IncidentFilter) -> tuple[list[Incident], int]:
-    conditions = []
-    if flt.status:
+def _conditions(flt: IncidentFilter, *, status: bool = True) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if flt.status and status:
         conditions.append(Incident.status.in_(flt.status))
     if flt.severity:
         conditions.append(Incident.severity.in_(flt.severity))
     if flt.service_id:
         conditions.append(Incident.service_id == flt.service_id)
+    if flt.service_ids is not None:
+        conditions.append(Incident.service_id.in_(flt.service_ids))
+    if flt.text:
+        conditions.append(func.lower(Incident.title).contains(flt.text.lower(), autoescape=True))
     if flt.since:
         conditions.append(Incident.created_at >= flt.since)
     if flt.until:
         conditions.append(Incident.created_at < flt.until)
+    return conditions
+
+
+def _order(flt: IncidentFilter) -> list[Any]:
+    newest = [Incident.created_at.desc(), Incident.id.desc()]
+    if flt.order == "newest":
+        return newest
+    state = case({TRIGGERED: 0, ACKNOWLEDGED: 1}, value=Incident.status, else_=2)
+    severity = case(SEVERITY_RANK, value=Incident.severity, else_=0)
+    return [state, severity.desc(), *newest]
+
+
+async def page(session: AsyncSession, flt: IncidentFilter) -> tuple[list[Incident], int]:
+    conditions = _conditions(flt)
     total = (
         await session.execute(select(func.count()).select_from(Incident).where(*conditions))
     ).scalar_one()
     query = (
         select(Incident)
         .where(*conditions)
-        .order_by(Incident.created_at.desc(), Incident.id.desc())
+        .order_by(*_order(flt))
         .limit(flt.limit)
         .offset(flt.offset)
     )
     return list((await session.execute(query)).scalars()), int(total)
+
+
+async def status_counts(session: AsyncSession, flt: IncidentFilter) -> dict[str, int]:
+    """Incidents per status under every filter but the status one."""
+    query = (
+        select(Incident.status, func.count())
+        .where(*_conditions(flt, status=False))
+        .group_by(Incident.status)
+    )
+    return {status: int(n) for status, n in (await session.execute(query)).all()}
+
+
+async def change_marker(session: AsyncSession) -> tuple[Any, ...]:
+    """A value that differs after any incident opens or changes: the newest timeline
+    entries (counted over the last 1,000 ids too, since on PostgreSQL a lower id can
+    commit after a higher one) and the open incidents' alert totals."""
+    newest = (await session.execute(select(func.max(TimelineEntry.id)))).scalar_one() or 0
+    recent = (
+        await session.execute(select(func.count()).where(TimelineEntry.id > newest - 1000))
+    ).scalar_one()
+    open_now = (
+        await session.execute(
+            select(
+                func.count(), func.sum(Incident.alert_count), func.max(Incident.last_alert_at)
+            ).where(Incident.status.in_(OPEN_STATES))
+        )
+    ).one()
+    return (newest, recent, *open_now)
 
 
 async def count_open(session: AsyncSession, service_id: str) -> int:

@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import signal
+from types import FrameType
 
 import uvicorn
 
@@ -46,7 +47,17 @@ def run(
         proxy_headers=False,
     )
     # uvicorn handles SIGINT/SIGTERM: stop accepting, finish requests, run the lifespan end.
-    uvicorn.Server(config).run()
+    # Open live streams (web UI) are ended first, or uvicorn would wait for them.
+    server = uvicorn.Server(config)
+    handle_exit = server.handle_exit
+
+    def on_exit(sig: int, frame: FrameType | None) -> None:
+        for hook in getattr(app.state, "on_exit_signal", []):
+            hook()
+        handle_exit(sig, frame)
+
+    server.handle_exit = on_exit  # type: ignore[method-assign]
+    server.run()
 
 
 def run_engine(settings: Settings) -> None:

@@ -36,6 +36,8 @@ from oncallnova.transport.http.limits import BodyLimit
 from oncallnova.transport.http.metrics_middleware import install_http_metrics
 from oncallnova.transport.http.ratelimit import install_rate_limits
 from oncallnova.transport.http.security import install_security_headers
+from oncallnova.transport.web import site
+from oncallnova.transport.web.live import ChangeFeed
 
 log = logging.getLogger("oncallnova")
 ROUTE_MODULES = (
@@ -62,8 +64,11 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
 
 
-def create_app(rt: Runtime, *, manage_runtime: bool = True, engine: bool = True) -> FastAPI:
-    """The HTTP app; with `manage_runtime` its lifespan starts and stops the runtime."""
+def create_app(
+    rt: Runtime, *, manage_runtime: bool = True, engine: bool = True, web: bool = True
+) -> FastAPI:
+    """The HTTP app; with `manage_runtime` its lifespan starts and stops the runtime.
+    `web` adds the web UI's pages and its live stream."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -73,6 +78,8 @@ def create_app(rt: Runtime, *, manage_runtime: bool = True, engine: bool = True)
         try:
             yield
         finally:
+            if web:
+                feed.close()
             if manage_runtime:
                 await rt.stop()
                 log.info("stopped cleanly: queued alerts stored, connections closed")
@@ -97,6 +104,12 @@ def create_app(rt: Runtime, *, manage_runtime: bool = True, engine: bool = True)
     for module in ROUTE_MODULES:
         app.include_router(module.router)
     app.include_router(metrics_routes.router)  # GET /metrics, not in the OpenAPI document
+    if web:
+        feed = ChangeFeed(rt.incidents.change_marker)
+        rt.bus.subscribe(feed.on_event)
+        app.state.live_feed = feed
+        app.state.on_exit_signal = [feed.close_threadsafe]
+        site.install(app)
     _document_raw_bodies(app)
     return app
 

@@ -7,10 +7,11 @@ per offending field).
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
@@ -55,44 +56,58 @@ def error_body(detail: str, errors: list[str] | None = None) -> dict[str, object
     return body
 
 
+# A web UI installs one of these: it answers errors of its pages (not of the API) in HTML.
+PageErrors = Callable[[Request, int, str], Awaitable[Response | None]]
+
+
+async def _answer(
+    request: Request,
+    status: int,
+    body: dict[str, object],
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The JSON error, or the web UI's page for errors on one of its pages."""
+    pages: PageErrors | None = getattr(request.app.state, "page_errors", None)
+    if pages is not None:
+        page = await pages(request, status, str(body["detail"]))
+        if page is not None:
+            return page
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(BadRequest)
-    async def _bad_request(_: Request, exc: BadRequest) -> JSONResponse:
-        return JSONResponse(error_body(exc.detail, exc.errors), status_code=exc.status)
+    async def _bad_request(request: Request, exc: BadRequest) -> Response:
+        return await _answer(request, exc.status, error_body(exc.detail, exc.errors))
 
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: DomainError) -> Response:
         status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
         body = error_body(exc.message, [f"{exc.field}: {exc.message}"] if exc.field else None)
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Overloaded) else None
         if isinstance(exc, Unauthenticated):
             headers = {"WWW-Authenticate": "Bearer"}
-        return JSONResponse(body, status_code=status, headers=headers)
+        return await _answer(request, status, body, headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = []
         for error in exc.errors():
             location = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
             errors.append(f"{location}: {error.get('msg', 'invalid')}")
         malformed = any(e.get("type") == "json_invalid" for e in exc.errors())
         detail = "malformed JSON body" if malformed else "invalid request: " + "; ".join(errors)
-        return JSONResponse(error_body(detail, errors), status_code=400 if malformed else 422)
+        return await _answer(request, 400 if malformed else 422, error_body(detail, errors))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(
-            error_body(str(exc.detail)), status_code=exc.status_code, headers=exc.headers
-        )
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        return await _answer(request, exc.status_code, error_body(str(exc.detail)), exc.headers)
 
     @app.exception_handler(DBAPIError)
-    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+    async def _database(request: Request, exc: DBAPIError) -> Response:
         log.error("database error on %s %s: %s", request.method, request.url.path, exc.orig)
-        return JSONResponse(
-            error_body("the database is unavailable; the request was not applied"),
-            status_code=503,
-            headers={"Retry-After": "5"},
-        )
+        detail = "the database is unavailable; the request was not applied"
+        return await _answer(request, 503, error_body(detail), {"Retry-After": "5"})
 
     @app.exception_handler(ClientDisconnect)
     async def _gone(request: Request, _: ClientDisconnect) -> JSONResponse:
@@ -101,9 +116,11 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body("client disconnected"), status_code=400)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(error_body("internal error; the request was not applied"), 500)
+        return await _answer(
+            request, 500, error_body("internal error; the request was not applied")
+        )
 
 
 def validation_detail(messages: list[str]) -> BadRequest:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel
 
 from oncallnova.alerts.schemas import AlertOut
@@ -19,12 +19,46 @@ from oncallnova.incidents.schemas import (
     ReassignIn,
     Severity,
     Status,
+    StatusCounts,
     TimelineOut,
 )
 from oncallnova.transport.http.auth import Actor, needs
 from oncallnova.transport.http.deps import runtime
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+
+
+async def incident_filter(
+    request: Request,
+    who: Actor,
+    status: Annotated[list[Status] | None, Query()] = None,
+    service_id: str | None = None,
+    team_id: Annotated[str | None, Query(description="only the services of this team")] = None,
+    severity: Annotated[list[Severity] | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=200, description="text in the title")] = None,
+    since: Annotated[datetime | None, Query(description="created at or after (ISO 8601)")] = None,
+    until: Annotated[datetime | None, Query(description="created before (ISO 8601)")] = None,
+    order: Annotated[Literal["newest", "triage"], Query()] = "newest",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> IncidentFilter:
+    """The list filters, shared by the incident list, its counts and the web UI."""
+    service_ids = None
+    if team_id:
+        services = await runtime(request).services.list(who)
+        service_ids = [s.id for s in services if s.team_id == team_id]
+    return IncidentFilter(
+        status=status,
+        service_id=service_id,
+        service_ids=service_ids,
+        severity=severity,
+        text=q.strip() or None if q else None,
+        since=since,
+        until=until,
+        order=order,
+        limit=limit,
+        offset=offset,
+    )
 
 
 class PageOut(BaseModel):
@@ -44,30 +78,24 @@ class IncidentDetail(IncidentOut):
     pages: list[PageOut]
 
 
+IncidentQuery = Annotated[IncidentFilter, Depends(incident_filter)]
+
+
 @router.get(
     "", response_model=IncidentPage, summary="List incidents, newest first", **needs(Role.viewer)
 )
-async def list_incidents(
-    request: Request,
-    who: Actor,
-    status: Annotated[list[Status] | None, Query()] = None,
-    service_id: str | None = None,
-    severity: Annotated[list[Severity] | None, Query()] = None,
-    since: Annotated[datetime | None, Query(description="created at or after (ISO 8601)")] = None,
-    until: Annotated[datetime | None, Query(description="created before (ISO 8601)")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> IncidentPage:
-    flt = IncidentFilter(
-        status=status,
-        service_id=service_id,
-        severity=severity,
-        since=since,
-        until=until,
-        limit=limit,
-        offset=offset,
-    )
+async def list_incidents(request: Request, who: Actor, flt: IncidentQuery) -> IncidentPage:
     return await runtime(request).incidents.list(who, flt)
+
+
+@router.get(
+    "/counts",
+    response_model=StatusCounts,
+    summary="How many incidents per status match the filters (status aside)",
+    **needs(Role.viewer),
+)
+async def count_incidents(request: Request, who: Actor, flt: IncidentQuery) -> StatusCounts:
+    return await runtime(request).incidents.counts(who, flt)
 
 
 @router.get("/{incident_id}", response_model=IncidentDetail, **needs(Role.viewer))

@@ -1,0 +1,108 @@
+"""Pages: sign-in, the incident list (live) and an incident (live)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from oncallnova.incidents.schemas import IncidentFilter
+from oncallnova.transport.http.auth import principal
+from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.web.render import SEVERITIES, STATUSES, PageViewer, render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+async def home() -> RedirectResponse:
+    return RedirectResponse("/incidents", status_code=303)
+
+
+@router.get("/login")
+async def login(request: Request, next: str = "/incidents") -> HTMLResponse:
+    if not next.startswith("/") or next.startswith("//"):
+        next = "/incidents"  # only this site: no open redirect
+    if request.cookies.get("oncallnova_session"):
+        try:
+            await principal(request)
+            return RedirectResponse(next, status_code=303)  # type: ignore[return-value]
+        except Exception:  # noqa: S110 - an expired session just signs in again
+            pass
+    return render(request, None, "login.html", title="Sign in", next=next)
+
+
+def _chosen(request: Request, name: str, allowed: tuple[str, ...]) -> list[str]:
+    """A filter's values from the query string; empty and unknown values are ignored."""
+    return [v for v in request.query_params.getlist(name) if v in allowed]
+
+
+@router.get("/incidents")
+async def incidents(request: Request, page: PageViewer) -> HTMLResponse:
+    rt = runtime(request)
+    params = request.query_params
+    chosen = {
+        "status": _chosen(request, "status", STATUSES),
+        "severity": _chosen(request, "severity", SEVERITIES),
+        "service_id": params.get("service_id", "").strip(),
+        "team_id": params.get("team_id", "").strip(),
+        "q": params.get("q", "").strip()[:200],
+    }
+    services = await rt.services.list(page.who)
+    teams = await rt.users.list_teams(page.who)
+    team_services = None
+    if chosen["team_id"]:
+        team_services = [s.id for s in services if s.team_id == chosen["team_id"]]
+    flt = IncidentFilter(
+        status=chosen["status"] or None,  # type: ignore[arg-type]
+        severity=chosen["severity"] or None,  # type: ignore[arg-type]
+        service_id=chosen["service_id"] or None,
+        service_ids=team_services,
+        text=chosen["q"] or None,
+        order="triage",
+        limit=100,
+    )
+    listing = await rt.incidents.list(page.who, flt)
+    counts = await rt.incidents.counts(page.who, flt)
+    return render(
+        request,
+        page,
+        "incidents.html",
+        title="Incidents",
+        live=True,
+        listing=listing,
+        counts=counts,
+        services=services,
+        teams=teams,
+        chosen=chosen,
+        filtered=any(chosen.values()),
+    )
+
+
+@router.get("/incidents/{incident_id}")
+async def incident(request: Request, incident_id: str, page: PageViewer) -> HTMLResponse:
+    rt = runtime(request)
+    item, timeline = await rt.incidents.get(page.who, incident_id)
+    alerts = await rt.alerts.list_for_incident(incident_id)
+    pages = await rt.incidents.pages(page.who, incident_id, rt.outbox)
+    user_ids = sorted({p["user_id"] for p in pages})
+    names = await rt.schedules.names(user_ids) if user_ids else {}
+    users = await rt.users.list_users(page.who) if page.can_respond else []
+    policies = await rt.policies.list(page.who) if page.can_respond else []
+    first_seen = min((a.first_seen for a in alerts), default=None)
+    last_seen = max((a.last_seen for a in alerts), default=None)
+    return render(
+        request,
+        page,
+        "incident.html",
+        title=item.title,
+        live=True,
+        incident=item,
+        timeline=list(reversed(timeline)),
+        alerts=alerts,
+        pages=pages,
+        names=names,
+        users=users,
+        policies=policies,
+        first_seen=first_seen,
+        last_seen=last_seen,
+    )
