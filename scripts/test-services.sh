@@ -11,16 +11,21 @@ if command -v redis-cli >/dev/null && ! redis-cli -h 127.0.0.1 ping >/dev/null 2
    && command -v redis-server >/dev/null; then
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null 2>&1 || true
 fi
-# Prometheus (Debian package `prometheus`) for tests/system/test_prometheus.py: installed
-# when missing; `apt-get update` only when the plain install fails (stale package lists).
-if ! command -v prometheus >/dev/null && [ ! -x /usr/bin/prometheus ] \
-   && command -v apt-get >/dev/null; then
-  SUDO=""
-  if [ "$(id -u)" != 0 ]; then SUDO="sudo -n"; fi
-  apt_install() {
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends prometheus
-  }
-  { apt_install || { $SUDO apt-get update -q && apt_install; }; } >/dev/null 2>&1 \
-    || echo "test-services: could not install prometheus; its test skips (fails under CI=true)" >&2
-fi
+# Debian packages the tests use, installed when missing (`apt-get update` only when the
+# plain install fails: stale package lists): Prometheus for tests/system/test_prometheus.py
+# and Chromium for the browser tests in tests/e2e/ (Playwright drives the system Chromium).
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo -n"; fi
+apt_install() {
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "$@"
+}
+need_package() {  # need_package PACKAGE BINARY
+  if command -v "$2" >/dev/null || [ -x "/usr/bin/$2" ] || ! command -v apt-get >/dev/null; then
+    return 0
+  fi
+  { apt_install "$1" || { $SUDO apt-get update -q && apt_install "$1"; }; } >/dev/null 2>&1 \
+    || echo "test-services: could not install $1; its tests skip (fail under CI=true)" >&2
+}
+need_package prometheus prometheus
+need_package chromium chromium
 exit 0

@@ -27,6 +27,7 @@ console = Console()
 class Role(StrEnum):
     all = "all"
     api = "api"
+    web = "web"
     engine = "engine"
     metrics = "metrics"
 
@@ -38,7 +39,8 @@ def serve(
     role: Annotated[
         Role,
         typer.Option(
-            help="all: everything in one process; api: HTTP only; "
+            help="all: everything in one process; api: the HTTP API only (no web UI, no "
+            "engine); web: the web UI and the HTTP API it calls (no engine); "
             "engine: the background engine only (escalations, notification delivery), no HTTP; "
             "metrics: only GET /metrics (and /health) for Prometheus."
         ),
@@ -61,6 +63,7 @@ def serve(
             host=host,
             port=port,
             engine=role is Role.all,
+            web=role in (Role.all, Role.web),
             metrics_only=role is Role.metrics,
         )
 

@@ -28,11 +28,18 @@ def tune_gc() -> None:
 
 
 def run(
-    settings: Settings, *, host: str, port: int, engine: bool = True, metrics_only: bool = False
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    engine: bool = True,
+    web: bool = True,
+    metrics_only: bool = False,
 ) -> None:
-    """Serve HTTP; `metrics_only` serves just /metrics and /health (`--role metrics`)."""
+    """Serve HTTP; `metrics_only` serves just /metrics and /health (`--role metrics`);
+    `web` adds the web UI."""
     rt = Runtime(settings)
-    app = create_metrics_app(rt) if metrics_only else create_app(rt, engine=engine)
+    app = create_metrics_app(rt) if metrics_only else create_app(rt, engine=engine, web=web)
     tune_gc()
     config = uvicorn.Config(
         app,

@@ -1,7 +1,188 @@
-"""Pages (to be written)."""
+"""Pages: services (integration keys), escalation policies and outgoing webhooks."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from collections import Counter
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from oncallnova.incidents.schemas import IncidentFilter
+from oncallnova.notify.schemas import ALL_EVENTS
+from oncallnova.runtime.container import Runtime
+from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.web.render import PageViewer, Viewer, render
 
 router = APIRouter(include_in_schema=False)
+OPEN_SCAN = 500  # open incidents read to count them per service on the list page
+DELIVERIES = 100
+
+
+def _base_url(request: Request, rt: Runtime) -> str:
+    """Where monitoring tools reach this server: ONCALLNOVA_BASE_URL when it is set,
+    else the address this page was opened at."""
+    if "base_url" in rt.settings.model_fields_set:
+        return rt.settings.base_url.rstrip("/")
+    return str(request.base_url).rstrip("/")
+
+
+def _curl(base: str, key: str) -> str:
+    """A command that sends one test alert to a service."""
+    body = '{"title": "Test alert from curl", "severity": "low"}'
+    return (
+        f"curl -X POST {base}/api/v1/alerts \\\n"
+        f"  -H 'X-Routing-Key: {key}' \\\n"
+        "  -H 'Content-Type: application/json' \\\n"
+        f"  -d '{body}'"
+    )
+
+
+async def _names(rt: Runtime, page: Viewer) -> dict[str, dict[str, str]]:
+    """Display names of the targets policies may name: users and schedules by id."""
+    users = await rt.users.list_users(page.who)
+    schedules = await rt.schedules.list(page.who)
+    return {"user": {u.id: u.name for u in users}, "schedule": {s.id: s.name for s in schedules}}
+
+
+def _levels_json(levels: list[Any]) -> str:
+    """Levels as the JSON the policy forms send: a list with one level per line."""
+    lines = [json.dumps(level) for level in levels]
+    return "[\n  " + ",\n  ".join(lines) + "\n]"
+
+
+# --- services ---------------------------------------------------------------------------
+
+
+@router.get("/services")
+async def services(request: Request, page: PageViewer) -> HTMLResponse:
+    rt = runtime(request)
+    items = await rt.services.list(page.who)
+    teams = {t.id: t.name for t in await rt.users.list_teams(page.who)}
+    policies = {p.id: p.name for p in await rt.policies.list(page.who)}
+    flt = IncidentFilter(status=["triggered", "acknowledged"], order="triage", limit=OPEN_SCAN)
+    listing = await rt.incidents.list(page.who, flt)
+    open_counts = Counter(i.service_id for i in listing.items)
+    return render(
+        request,
+        page,
+        "services.html",
+        title="Services",
+        services=items,
+        teams=teams,
+        policies=policies,
+        open_counts=open_counts,
+        open_capped=listing.total > len(listing.items),
+    )
+
+
+@router.get("/services/{service_id}")
+async def service(request: Request, service_id: str, page: PageViewer) -> HTMLResponse:
+    rt = runtime(request)
+    item = await rt.services.get(page.who, service_id)
+    teams = await rt.users.list_teams(page.who)
+    policies = await rt.policies.list(page.who)
+    counts = await rt.incidents.counts(page.who, IncidentFilter(service_id=service_id))
+    active = [k for k in item.integration_keys if k.revoked_at is None]
+    base = _base_url(request, rt)
+    return render(
+        request,
+        page,
+        "service.html",
+        title=item.name,
+        service=item,
+        teams=teams,
+        team_names={t.id: t.name for t in teams},
+        policies=policies,
+        policy_names={p.id: p.name for p in policies},
+        counts=counts,
+        active_keys=active,
+        revoked_keys=[k for k in item.integration_keys if k.revoked_at is not None],
+        base=base,
+        curl=_curl(base, active[0].key if active else "YOUR-INTEGRATION-KEY"),
+    )
+
+
+# --- escalation policies ----------------------------------------------------------------
+
+
+@router.get("/escalation-policies")
+async def policies(request: Request, page: PageViewer) -> HTMLResponse:
+    rt = runtime(request)
+    items = await rt.policies.list(page.who)
+    used: dict[str, list[Any]] = {}
+    for s in await rt.services.list(page.who):
+        if s.escalation_policy_id:
+            used.setdefault(s.escalation_policy_id, []).append(s)
+    names = await _names(rt, page)
+    starter = [{"targets": [{"type": "user", "id": page.who.user_id}], "delay_seconds": 300}]
+    return render(
+        request,
+        page,
+        "policies.html",
+        title="Escalation policies",
+        policies=items,
+        used=used,
+        names=names,
+        starter=_levels_json(starter),
+        default_delay=rt.settings.escalation_timeout_seconds,
+    )
+
+
+@router.get("/escalation-policies/{policy_id}")
+async def policy(request: Request, policy_id: str, page: PageViewer) -> HTMLResponse:
+    rt = runtime(request)
+    item = await rt.policies.get(page.who, policy_id)
+    used = [s for s in await rt.services.list(page.who) if s.escalation_policy_id == policy_id]
+    return render(
+        request,
+        page,
+        "policy.html",
+        title=item.name,
+        policy=item,
+        used=used,
+        names=await _names(rt, page),
+        levels_json=_levels_json([lv.model_dump(mode="json") for lv in item.levels]),
+        default_delay=rt.settings.escalation_timeout_seconds,
+    )
+
+
+# --- webhooks (the API lets admins alone read them) -------------------------------------
+
+
+@router.get("/webhooks")
+async def webhooks(request: Request, page: PageViewer) -> HTMLResponse:
+    rt = runtime(request)
+    items = await rt.webhooks.list(page.who)
+    all_services = await rt.services.list(page.who)
+    return render(
+        request,
+        page,
+        "webhooks.html",
+        title="Webhooks",
+        webhooks=items,
+        services=all_services,
+        service_names={s.id: s.name for s in all_services},
+        events=ALL_EVENTS,
+    )
+
+
+@router.get("/webhooks/{webhook_id}")
+async def webhook(request: Request, webhook_id: str, page: PageViewer) -> HTMLResponse:
+    rt = runtime(request)
+    item = await rt.webhooks.get(page.who, webhook_id)
+    deliveries = await rt.webhooks.deliveries(page.who, webhook_id, DELIVERIES)
+    all_services = await rt.services.list(page.who)
+    return render(
+        request,
+        page,
+        "webhook.html",
+        title=item.name,
+        webhook=item,
+        deliveries=deliveries,
+        services=all_services,
+        service_names={s.id: s.name for s in all_services},
+        events=ALL_EVENTS,
+        headers_json=json.dumps(item.headers, indent=2) if item.headers else "",
+    )

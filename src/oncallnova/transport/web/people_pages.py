@@ -1,7 +1,132 @@
-"""Pages (to be written)."""
+"""Pages: people and teams (`/people`, `/people/{id}`, `/teams/{id}`) and the signed-in
+user's own account with their API tokens (`/account`). Every change is an API call."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from functools import cache
+from zoneinfo import available_timezones
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.web.render import PageViewer, Viewer, render
+from oncallnova.users.schemas import TeamOut, UserOut, check_email
 
 router = APIRouter(include_in_schema=False)
+ROLES = ("viewer", "responder", "admin")
+
+
+@cache
+def time_zones() -> tuple[str, ...]:
+    """Every IANA zone name, UTC first, for the time zone selects."""
+    names = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
+    return ("UTC", *names)
+
+
+def can_edit(page: Viewer, user_id: str) -> bool:
+    """`PATCH /users/{id}`: admins anyone, responders themselves (name, zone, contacts)."""
+    return page.is_admin or (page.can_respond and page.who.user_id == user_id)
+
+
+def teams_of(teams: list[TeamOut], user_id: str) -> list[TeamOut]:
+    return [t for t in teams if any(m.id == user_id for m in t.members)]
+
+
+@router.get("/people")
+async def people(request: Request, page: PageViewer) -> HTMLResponse:
+    rt = runtime(request)
+    users = await rt.users.list_users(page.who)
+    teams = await rt.users.list_teams(page.who)
+    team_names = {u.id: [t.name for t in teams_of(teams, u.id)] for u in users}
+    return render(
+        request,
+        page,
+        "people.html",
+        title="People",
+        users=sorted(users, key=lambda u: u.name.lower()),
+        teams=sorted(teams, key=lambda t: t.name.lower()),
+        team_names=team_names,
+        roles=ROLES,
+        zones=time_zones(),
+    )
+
+
+def _staged(user: UserOut, address: str) -> tuple[str | None, str | None]:
+    """An address typed in "Add an email address": (address, None) or (None, problem)."""
+    address = address.strip()[:320]
+    if not address:
+        return None, None
+    try:
+        address = check_email(address)
+    except ValueError as exc:
+        return None, f"{address}: {exc}"
+    if any(c.address == address for c in user.contact_methods):
+        return None, f"{address} is already a contact method"
+    return address, None
+
+
+@router.get("/people/{user_id}")
+async def person(request: Request, user_id: str, page: PageViewer) -> HTMLResponse:
+    rt = runtime(request)
+    user = await rt.users.get_user(page.who, user_id)
+    teams = await rt.users.list_teams(page.who)
+    editable = can_edit(page, user.id)
+    staged, problem = (None, None)
+    if editable:
+        staged, problem = _staged(user, request.query_params.get("add_contact", ""))
+    return render(
+        request,
+        page,
+        "person.html",
+        title=user.name,
+        user=user,
+        teams=teams_of(teams, user.id),
+        is_self=page.who.user_id == user.id,
+        can_edit=editable,
+        staged=staged,
+        staged_problem=problem,
+        roles=ROLES,
+        zones=time_zones(),
+    )
+
+
+@router.get("/teams/{team_id}")
+async def team(request: Request, team_id: str, page: PageViewer) -> HTMLResponse:
+    rt = runtime(request)
+    found = await rt.users.get_team(page.who, team_id)
+    users = await rt.users.list_users(page.who) if page.is_admin else []
+    return render(
+        request,
+        page,
+        "team.html",
+        title=found.name,
+        team=found,
+        member_ids={m.id for m in found.members},
+        users=sorted(users, key=lambda u: u.name.lower()),
+    )
+
+
+@router.get("/account")
+async def account(request: Request, page: PageViewer) -> HTMLResponse:
+    rt = runtime(request)
+    me = await rt.users.get_user(page.who, page.who.user_id)
+    tokens = await rt.auth.list_api_tokens(page.who)  # an admin's list holds everyone's
+    mine = [t for t in tokens if t.user_id == me.id]
+    others = [t for t in tokens if t.user_id != me.id]
+    owners: dict[str, str] = {}
+    if others:
+        owners = {u.id: u.name for u in await rt.users.list_users(page.who)}
+    teams = await rt.users.list_teams(page.who)
+    return render(
+        request,
+        page,
+        "account.html",
+        title="Your account",
+        user=me,
+        teams=teams_of(teams, me.id),
+        mine=sorted(mine, key=lambda t: t.created_at, reverse=True),
+        others=sorted(others, key=lambda t: t.created_at, reverse=True),
+        owners=owners,
+        zones=time_zones(),
+    )

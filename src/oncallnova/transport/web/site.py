@@ -3,6 +3,7 @@ answers (not JSON) for errors on pages."""
 
 from __future__ import annotations
 
+import contextlib
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
@@ -17,7 +18,7 @@ from oncallnova.transport.web import (
     oncall_pages,
     people_pages,
 )
-from oncallnova.transport.web.render import HERE, LoginRequired, render
+from oncallnova.transport.web.render import HERE, LoginRequired, render, viewer
 
 PAGE_MODULES = (
     incident_pages,
@@ -48,7 +49,12 @@ async def page_errors(request: Request, status: int, detail: str) -> Response | 
     title = TITLES.get(status, "Something went wrong")
     if status >= 500:
         detail = "The server could not show this page. Try again; if it persists, check the logs."
-    return render(request, None, "error.html", status=status, title=title, detail=detail)
+    signed_in = None
+    if status < 500 and status != 401:
+        # keep the navigation for a signed-in user (a 403 or 404 inside the app)
+        with contextlib.suppress(Exception):
+            signed_in = await viewer(request)
+    return render(request, signed_in, "error.html", status=status, title=title, detail=detail)
 
 
 def install(app: FastAPI) -> None:

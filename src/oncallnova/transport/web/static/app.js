@@ -30,7 +30,9 @@ async function api(method, url, body) {
 
 function problem(result) {
   const data = result.data || {};
-  if (result.status === 401) return "Your session has ended. Sign in again.";
+  if (result.status === 401 && window.location.pathname !== "/login") {
+    return "Your session has ended. Reload the page to sign in again.";
+  }
   let text = typeof data.detail === "string" ? data.detail : "The request failed (" + result.status + ").";
   if (Array.isArray(data.errors) && data.errors.length && !text.includes(data.errors[0])) {
     text += ": " + data.errors.join("; ");
@@ -51,7 +53,10 @@ function flash(message, kind) {
 function setPath(target, path, value) {
   const keys = path.split(".");
   let node = target;
-  for (const key of keys.slice(0, -1)) node = node[key] = node[key] || {};
+  // a numeric next key makes a list: `layers.0.name` -> {"layers": [{"name": ...}]}
+  keys.slice(0, -1).forEach((key, i) => {
+    node = node[key] = node[key] || (/^\d+$/.test(keys[i + 1]) ? [] : {});
+  });
   const last = keys[keys.length - 1];
   if (last.endsWith("[]")) {
     const name = last.slice(0, -2);
@@ -66,6 +71,7 @@ function fieldValue(field) {
   if (field.type === "checkbox" && !field.name.endsWith("[]")) return field.checked;
   if (field.multiple) return Array.from(field.selectedOptions, (o) => o.value);
   const raw = field.value.trim();
+  if (field.dataset.wrap) return { [field.dataset.wrap]: raw };  // "a@b" -> {"address": "a@b"}
   if (type === "int") return parseInt(raw, 10);
   if (type === "float") return parseFloat(raw);
   if (type === "list") return raw.split(/[\n,]+/).map((s) => s.trim()).filter(Boolean);
@@ -113,7 +119,9 @@ async function after(then, data) {
       button.dataset.copy = data ? data[button.dataset.copyField] : "";
     }
     target.hidden = false;
+    target.dataset.shown = "";  // kept as it is when its live region is refetched
     target.focus();
+    await refresh(false);  // the list behind the secret box shows the new item
   } else if (then === "none") {
     return;
   } else {
@@ -210,12 +218,18 @@ async function refresh(force) {
       const focused = region.contains(document.activeElement) ? document.activeElement : null;
       if (focused && ["INPUT", "SELECT", "TEXTAREA"].includes(focused.tagName)) continue;
       const focusKey = focused ? focused.dataset.key : null;
+      const shown = Array.from(region.querySelectorAll("[data-shown][id]"));
       region.innerHTML = next.innerHTML;
+      for (const box of shown) {  // a secret on display stays until the user is done
+        const fresh = region.querySelector("#" + CSS.escape(box.id));
+        if (fresh) fresh.replaceWith(box);
+      }
       if (focusKey) {
         const target = region.querySelector('[data-key="' + CSS.escape(focusKey) + '"]');
         if (target) target.focus();
       }
     }
+    showLive();
     document.dispatchEvent(new CustomEvent("oncallnova:refreshed"));
   } finally {
     refreshing = false;
@@ -223,19 +237,29 @@ async function refresh(force) {
   }
 }
 
+let liveOn = false;
+
+function showLive() {
+  const badge = document.getElementById("live-status");  // may sit in a refreshed region
+  if (!badge) return;
+  badge.textContent = liveOn ? "Live" : "Reconnecting…";
+  badge.className = "live " + (liveOn ? "live-on" : "live-off");
+}
+
 function connect() {
   const url = document.body.dataset.liveStream;
   if (!url || !window.EventSource) return;
-  const badge = document.getElementById("live-status");
   const source = new EventSource(url);
   let failures = 0;
   source.addEventListener("open", () => {
     failures = 0;
-    if (badge) { badge.textContent = "Live"; badge.className = "live live-on"; }
+    liveOn = true;
+    showLive();
   });
   source.addEventListener("change", () => refresh(false));
   source.addEventListener("error", async () => {
-    if (badge) { badge.textContent = "Reconnecting…"; badge.className = "live live-off"; }
+    liveOn = false;
+    showLive();
     failures += 1;
     if (failures >= 3) {
       const me = await api("GET", "/api/v1/auth/me");
