@@ -77,6 +77,18 @@ def pg_database() -> Iterator[str]:
     asyncio.run(_drop_database(name))
 
 
+@pytest.fixture
+async def fresh_pg(pg_database: str) -> str:
+    """The session's PostgreSQL database with every table emptied: a server started on
+    it creates its admin from ONCALLNOVA_ADMIN_EMAIL/PASSWORD, as on a first start."""
+    load_all_models()
+    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    conn = await asyncpg.connect(pg_database)
+    await conn.execute(f"TRUNCATE {names} CASCADE")
+    await conn.close()
+    return pg_database
+
+
 async def truncate_all(rt: Runtime) -> None:
     load_all_models()
     names = ", ".join(t.name for t in Base.metadata.sorted_tables)

@@ -102,12 +102,26 @@ async def open_session(
     context = await browser.new_context(viewport=DESKTOP, timezone_id="UTC")
     page = await context.new_page()
     session = Session(context, page, server.url)
+    OPENED.append(session)
     await page.goto(f"{server.url}/login")
     await page.get_by_label("Email").fill(email)
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url(f"{server.url}/incidents")
     return session
+
+
+OPENED: list[Session] = []
+
+
+@pytest.fixture(autouse=True)
+def same_origin_only() -> Iterator[None]:
+    """Every page of every test stays on the server's own origin: no CDN, no fonts, no
+    beacons (checked on every request any signed-in browser context made)."""
+    OPENED.clear()
+    yield
+    foreign = [url for session in OPENED for url in session.foreign]
+    assert foreign == [], f"requests left the server's origin: {foreign}"
 
 
 @pytest.fixture

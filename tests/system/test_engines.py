@@ -90,18 +90,6 @@ def wait_for_pages(url: str, expected: int, timeout: float) -> list[int]:
     return counts
 
 
-@pytest.fixture
-async def fresh_pg(pg_database: str) -> str:
-    conn = await asyncpg.connect(pg_database)
-    await conn.execute(
-        "TRUNCATE notifications, incident_timeline, alerts, incidents, integration_keys, "
-        "services, escalation_policies, schedule_overrides, schedules, team_members, teams, "
-        "users CASCADE"
-    )
-    await conn.close()
-    return pg_database
-
-
 def test_two_engines_page_each_level_exactly_once(tmp_path: Path, fresh_pg: str) -> None:
     env = {"DATABASE_URL": fresh_pg, "ONCALLNOVA_DATA_DIR": str(tmp_path)}
     server = prepare(env, tmp_path)
