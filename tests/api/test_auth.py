@@ -31,6 +31,9 @@ PUBLIC = {
     ("GET", "/api/v1/calendars/users/{token}.ics"),
 }
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+# Server-sent event streams never end, and the in-process test transport waits for the
+# end of a body: a signed-in reader of these is tested against real servers (tests/e2e).
+STREAMS = {("GET", "/api/v1/stream")}
 
 
 def routes(rt: Runtime) -> list[tuple[str, str, str | None]]:
@@ -92,7 +95,7 @@ async def test_viewers_cannot_write_and_responders_cannot_administer(
                 response = await call(as_responder, method, path)
                 assert response.status_code == 403, (method, path, response.text)
                 assert "admin" in response.json()["detail"]
-            if role == "viewer" and method == "GET":
+            if role == "viewer" and method == "GET" and (method, path) not in STREAMS:
                 response = await call(as_viewer, method, path)
                 assert response.status_code not in (401, 403), (method, path)
 
