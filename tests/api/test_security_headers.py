@@ -33,6 +33,7 @@ async def app(make_runtime: RuntimeFactory) -> FastAPI:
     rt = await make_runtime(MAX_BODY_BYTES="2048", RATE_LIMIT_BURST="5")
     application = create_app(rt, manage_runtime=False)
 
+    @application.get("/api/v1/boom", include_in_schema=False)
     @application.get("/boom", include_in_schema=False)
     async def boom() -> None:
         raise RuntimeError("a bug")
@@ -76,10 +77,16 @@ async def test_json_404_422_413_and_500_answers_carry_the_headers(
     assert invalid.status_code == 422
     assert_secured(invalid)
     # the 500 comes from Starlette's outermost ServerErrorMiddleware
-    crashed = await http.get("/boom")
+    crashed = await http.get("/api/v1/boom")
     assert crashed.status_code == 500
     assert crashed.json()["detail"].startswith("internal error")
     assert_secured(crashed)
+    # a page that crashes answers a page that says so, with no stack trace in it
+    page = await http.get("/boom")
+    assert page.status_code == 500
+    assert page.headers["content-type"].startswith("text/html")
+    assert "could not show this page" in page.text and "RuntimeError" not in page.text
+    assert_secured(page)
 
 
 async def test_429_from_the_rate_limit_carries_the_headers(http: httpx.AsyncClient) -> None:

@@ -26,39 +26,47 @@ class Reconciler(Protocol):
 
 
 class Engine:
+    """Each reconciler runs in its own loop, so a slow pass of one (escalating many
+    incidents, say) does not hold back another (delivering what is already queued)."""
+
     def __init__(self, reconcilers: list[Reconciler], clock: Clock, interval: float = 1.0) -> None:
         self._reconcilers = reconcilers
         self._clock = clock
         self._interval = interval
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._wakes = [asyncio.Event() for _ in reconcilers]
+        self._tasks: list[asyncio.Task[None]] = []
 
     def wake(self) -> None:
-        self._wake.set()
+        for event in self._wakes:
+            event.set()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="engine")
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._loop(reconciler, wake), name=f"engine-{reconciler.name}")
+                for reconciler, wake in zip(self._reconcilers, self._wakes, strict=True)
+            ]
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
 
     async def run_once(self) -> dict[str, int]:
-        done: dict[str, int] = {}
-        for reconciler in self._reconcilers:
-            try:
-                done[reconciler.name] = await reconciler.run_once(self._clock.now())
-            except Exception:
-                log.exception("reconciler %s failed; it will run again", reconciler.name)
-                done[reconciler.name] = 0
-        return done
+        """One pass of every reconciler, in order (tests drive the engine with this)."""
+        return {r.name: await self._pass(r) for r in self._reconcilers}
 
-    async def _loop(self) -> None:
+    async def _pass(self, reconciler: Reconciler) -> int:
+        try:
+            return await reconciler.run_once(self._clock.now())
+        except Exception:
+            log.exception("reconciler %s failed; it will run again", reconciler.name)
+            return 0
+
+    async def _loop(self, reconciler: Reconciler, wake: asyncio.Event) -> None:
         while True:
-            self._wake.clear()
-            await self.run_once()
+            wake.clear()
+            await self._pass(reconciler)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
+                await asyncio.wait_for(wake.wait(), timeout=self._interval)
