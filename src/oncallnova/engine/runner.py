@@ -36,9 +36,11 @@ class Engine:
         self._wakes = [asyncio.Event() for _ in reconcilers]
         self._tasks: list[asyncio.Task[None]] = []
 
-    def wake(self) -> None:
-        for event in self._wakes:
-            event.set()
+    def wake(self, *names: str) -> None:
+        """Run the named reconcilers (all without names) now rather than at their next tick."""
+        for reconciler, event in zip(self._reconcilers, self._wakes, strict=True):
+            if not names or reconciler.name in names:
+                event.set()
 
     def start(self) -> None:
         if not self._tasks:

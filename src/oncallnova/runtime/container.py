@@ -158,8 +158,10 @@ class Runtime:
         events = session.info.pop("events", [])
         if events:
             self.bus.publish(events)
-        if session.info.pop("outbox", False) or any(e.type == "incident.new" for e in events):
-            self.engine.wake()
+        if session.info.pop("outbox", False):
+            self.engine.wake("dispatch")  # notifications to send
+        if any(e.type == "incident.new" for e in events):
+            self.engine.wake("escalation")  # its first page is due now
 
     async def start(self, *, migrate: bool = True, engine: bool = True, api: bool = True) -> None:
         """Start the parts of the chosen role: the API's ingestion writers, the engine."""

@@ -113,11 +113,28 @@ class WebhookChannel:
             trust_env=False,
         )
 
+        # Lookups of a webhook's target in flight: the deliveries of one dispatcher pass,
+        # sent concurrently, share one read of each webhook instead of one read each.
+        self._lookups: dict[str, asyncio.Future[WebhookTarget | None]] = {}
+
     async def close(self) -> None:
         await self._client.aclose()
 
+    async def _target(self, webhook_id: str) -> WebhookTarget | None:
+        pending = self._lookups.get(webhook_id)
+        if pending is None:
+            pending = asyncio.ensure_future(self._directory(webhook_id))
+            self._lookups[webhook_id] = pending
+
+            def forget(done: asyncio.Future[WebhookTarget | None]) -> None:
+                if self._lookups.get(webhook_id) is done:
+                    del self._lookups[webhook_id]
+
+            pending.add_done_callback(forget)
+        return await asyncio.shield(pending)
+
     async def send(self, delivery: Delivery) -> Outcome:
-        target = await self._directory(delivery.destination)
+        target = await self._target(delivery.destination)
         if target is None:
             return Outcome(ok=False, error="the webhook was deleted or disabled")
         body = body_bytes(delivery.payload)
