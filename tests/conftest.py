@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import asyncpg
 import httpx
@@ -33,7 +33,7 @@ PG_ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
-def need_service(name: str, error: BaseException) -> None:
+def need_service(name: str, error: BaseException) -> NoReturn:
     if IN_CI:
         pytest.fail(f"{name} is required under CI=true but unreachable: {error}")
     pytest.skip(f"{name} unreachable (outside CI a missing service skips): {error}")

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from tests.conftest import IN_CI
+from tests.conftest import need_service
 from tests.system.servers import ADMIN_EMAIL, ADMIN_PASSWORD, Server
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -37,10 +37,7 @@ def chromium_path() -> str:
     found = shutil.which("chromium")
     if found:
         return found
-    message = "Chromium is not installed (apt-get install -y chromium; make test does it)"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
+    need_service("Chromium", FileNotFoundError("apt-get install -y chromium (make test does it)"))
 
 
 @pytest.fixture(scope="module")
