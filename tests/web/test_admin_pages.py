@@ -131,3 +131,23 @@ async def test_anonymous_visitor_is_sent_to_sign_in(rt: Runtime) -> None:
         response = await anonymous.get("/services")
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=%2Fservices"
+
+
+async def test_services_list_counts_open_incidents_per_service(client: httpx.AsyncClient) -> None:
+    busy = await new_service(client, "busy")
+    await new_service(client, "quiet")
+    opened = []
+    for severity in ("critical", "high", "low"):  # three incidents (one per severity)
+        response = await client.post(
+            "/api/v1/alerts",
+            headers={"X-Routing-Key": busy["key"]},
+            json={"title": f"{severity} down", "severity": severity},
+        )
+        opened.append(response.json()["alerts"][0]["incident_id"])
+    await client.post(f"/api/v1/incidents/{opened[0]}/resolve")
+    await client.post(f"/api/v1/incidents/{opened[1]}/acknowledge")
+    page = await client.get("/services")
+    assert page.status_code == 200
+    link = f'/incidents?service_id={busy["id"]}&amp;status=triggered&amp;status=acknowledged">2</a>'
+    assert link in page.text  # triggered + acknowledged, not the resolved one
+    assert page.text.count("&amp;status=acknowledged") == 1  # the quiet service shows 0

@@ -181,6 +181,12 @@ class IncidentService:
         async with self._db.read() as session:
             return StatusCounts(**await store.status_counts(session, flt))
 
+    async def open_per_service(self, who: Principal) -> dict[str, int]:
+        """How many incidents are open per service (services with none are left out)."""
+        require(who, Role.viewer)
+        async with self._db.read() as session:
+            return await store.open_by_service(session)
+
     async def change_marker(self) -> tuple[Any, ...]:
         """Differs after any incident opens or changes (live pages poll it)."""
         async with self._db.read() as session:

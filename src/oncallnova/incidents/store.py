@@ -149,6 +149,16 @@ async def change_marker(session: AsyncSession) -> tuple[Any, ...]:
     return (newest, recent, *open_now)
 
 
+async def open_by_service(session: AsyncSession) -> dict[str, int]:
+    """Open incidents per service (services with none are left out)."""
+    query = (
+        select(Incident.service_id, func.count())
+        .where(Incident.status.in_(OPEN_STATES))
+        .group_by(Incident.service_id)
+    )
+    return {service_id: int(n) for service_id, n in (await session.execute(query)).all()}
+
+
 async def count_open(session: AsyncSession, service_id: str) -> int:
     query = select(func.count()).where(
         Incident.service_id == service_id, Incident.status.in_(OPEN_STATES)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,7 +15,6 @@ from oncallnova.transport.http.deps import runtime
 from oncallnova.transport.web.render import PageViewer, Viewer, render
 
 router = APIRouter(include_in_schema=False)
-OPEN_SCAN = 500  # open incidents read to count them per service on the list page
 DELIVERIES = 100
 
 
@@ -61,9 +59,6 @@ async def services(request: Request, page: PageViewer) -> HTMLResponse:
     items = await rt.services.list(page.who)
     teams = {t.id: t.name for t in await rt.users.list_teams(page.who)}
     policies = {p.id: p.name for p in await rt.policies.list(page.who)}
-    flt = IncidentFilter(status=["triggered", "acknowledged"], order="triage", limit=OPEN_SCAN)
-    listing = await rt.incidents.list(page.who, flt)
-    open_counts = Counter(i.service_id for i in listing.items)
     return render(
         request,
         page,
@@ -72,8 +67,7 @@ async def services(request: Request, page: PageViewer) -> HTMLResponse:
         services=items,
         teams=teams,
         policies=policies,
-        open_counts=open_counts,
-        open_capped=listing.total > len(listing.items),
+        open_counts=await rt.incidents.open_per_service(page.who),
     )
 
 
