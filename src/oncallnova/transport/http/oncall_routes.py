@@ -24,6 +24,7 @@ from oncallnova.oncall.schedule_schemas import (
     ShiftList,
 )
 from oncallnova.runtime.container import Runtime
+from oncallnova.services.schemas import ServiceOut
 from oncallnova.transport.http.auth import Actor, needs
 from oncallnova.transport.http.deps import instant, runtime
 
@@ -162,12 +163,10 @@ async def user_feed(request: Request, token: str) -> Response:
     return Response(await rt.schedules.user_feed(user.id, user.name), media_type=ICS)
 
 
-@router.get("/oncall", response_model=OnCallNow, **needs(Role.viewer))
-async def oncall_now(request: Request, who: Actor) -> OnCallNow:
-    """Who is on call now: per schedule, and per service (its policy's first level)."""
-    rt = runtime(request)
-    services = await rt.services.list(who)
-    policies = {p.id: p for p in await rt.policies.list(who)}
+async def services_on_call(
+    rt: Runtime, services: list[ServiceOut], policies: dict[str, PolicyOut]
+) -> list[OnCallEntry]:
+    """Per service, whom the first level of its escalation policy pages now."""
     entries = []
     for service in services:
         policy = policies.get(service.escalation_policy_id or "")
@@ -183,10 +182,18 @@ async def oncall_now(request: Request, who: Actor) -> OnCallNow:
                 user_names=[names[u] for u in user_ids if u in names],
             )
         )
+    return entries
+
+
+@router.get("/oncall", response_model=OnCallNow, **needs(Role.viewer))
+async def oncall_now(request: Request, who: Actor) -> OnCallNow:
+    """Who is on call now: per schedule, and per service (its policy's first level)."""
+    rt = runtime(request)
+    policies = {p.id: p for p in await rt.policies.list(who)}
     return OnCallNow(
         at=rt.clock.now(),
         schedules=await rt.schedules.now_per_schedule(who),
-        services=entries,
+        services=await services_on_call(rt, await rt.services.list(who), policies),
     )
 
 

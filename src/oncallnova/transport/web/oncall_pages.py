@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -15,7 +14,8 @@ from oncallnova.oncall import logic
 from oncallnova.oncall.schedule_schemas import LayerIn, RestrictionIn, ScheduleOut, ShiftOut
 from oncallnova.runtime.container import Runtime
 from oncallnova.transport.http.deps import runtime
-from oncallnova.transport.web.render import PageViewer, render, when
+from oncallnova.transport.http.oncall_routes import services_on_call
+from oncallnova.transport.web.render import PageViewer, render, time_zones, when
 
 router = APIRouter(include_in_schema=False)
 AHEAD = timedelta(days=31)  # how far "who is next" looks
@@ -65,11 +65,6 @@ class Day:
     now_x: float | None
 
 
-@cache
-def zones() -> list[str]:
-    return sorted(available_timezones())
-
-
 def handoff(
     shifts: list[ShiftOut], now: datetime, horizon: datetime
 ) -> tuple[ShiftOut | None, datetime | None, ShiftOut | None]:
@@ -97,15 +92,16 @@ async def service_rows(rt: Runtime, who: Principal, rotas: dict[str, Rota]) -> l
     """Per service what `GET /api/v1/oncall` answers (whom its policy's first level pages
     now), with the handoffs of the schedules that level pages."""
     policies = {p.id: p for p in await rt.policies.list(who)}
+    services = await rt.services.list(who)
     rows = []
-    for service in await rt.services.list(who):
+    for service, entry in zip(
+        services, await services_on_call(rt, services, policies), strict=True
+    ):
         policy = policies.get(service.escalation_policy_id or "")
         row = ServiceRow(service.id, service.name, service.team_id, policy.name if policy else None)
-        if policy is not None:
-            user_ids = await rt.schedules.level_one_now(policy.model_dump(mode="json"))
-            names = await rt.schedules.names(user_ids)
-            row.now = [names[u] for u in user_ids if u in names]
-            targets = policy.levels[0].targets if policy.levels else []
+        row.now = entry.user_names
+        if policy is not None and policy.levels:
+            targets = policy.levels[0].targets
             row.rotas = [rotas[t.id] for t in targets if t.type == "schedule" and t.id in rotas]
         rows.append(row)
     return rows
@@ -145,7 +141,7 @@ async def schedules(request: Request, page: PageViewer) -> HTMLResponse:
         schedules=items,
         rotas=rotas,
         users=users,
-        zones=zones() if page.is_admin else [],
+        zones=time_zones() if page.is_admin else [],
         horizon_days=AHEAD.days,
     )
 

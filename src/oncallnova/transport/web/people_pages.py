@@ -3,25 +3,15 @@ user's own account with their API tokens (`/account`). Every change is an API ca
 
 from __future__ import annotations
 
-from functools import cache
-from zoneinfo import available_timezones
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from oncallnova.transport.http.deps import runtime
-from oncallnova.transport.web.render import PageViewer, Viewer, render
+from oncallnova.transport.web.render import PageViewer, Viewer, render, time_zones
 from oncallnova.users.schemas import TeamOut, UserOut, check_email
 
 router = APIRouter(include_in_schema=False)
 ROLES = ("viewer", "responder", "admin")
-
-
-@cache
-def time_zones() -> tuple[str, ...]:
-    """Every IANA zone name, UTC first, for the time zone selects."""
-    names = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
-    return ("UTC", *names)
 
 
 def can_edit(page: Viewer, user_id: str) -> bool:

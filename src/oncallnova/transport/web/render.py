@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
@@ -71,6 +72,13 @@ PageViewer = Annotated[Viewer, Depends(viewer)]
 def _here(request: Request) -> str:
     query = f"?{request.url.query}" if request.url.query else ""
     return request.url.path + query
+
+
+@cache
+def time_zones() -> tuple[str, ...]:
+    """Every IANA zone name, UTC first, for the time zone pickers."""
+    names = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
+    return ("UTC", *names)
 
 
 def when(value: datetime | None, zone: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
