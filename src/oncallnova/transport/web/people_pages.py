@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from oncallnova.transport.http.deps import runtime
 from oncallnova.transport.web.render import PageViewer, Viewer, render, time_zones
-from oncallnova.users.schemas import TeamOut, UserOut, check_email
+from oncallnova.users.schemas import TeamOut
 
 router = APIRouter(include_in_schema=False)
 ROLES = ("viewer", "responder", "admin")
@@ -42,29 +42,11 @@ async def people(request: Request, page: PageViewer) -> HTMLResponse:
     )
 
 
-def _staged(user: UserOut, address: str) -> tuple[str | None, str | None]:
-    """An address typed in "Add an email address": (address, None) or (None, problem)."""
-    address = address.strip()[:320]
-    if not address:
-        return None, None
-    try:
-        address = check_email(address)
-    except ValueError as exc:
-        return None, f"{address}: {exc}"
-    if any(c.address == address for c in user.contact_methods):
-        return None, f"{address} is already a contact method"
-    return address, None
-
-
 @router.get("/people/{user_id}")
 async def person(request: Request, user_id: str, page: PageViewer) -> HTMLResponse:
     rt = runtime(request)
     user = await rt.users.get_user(page.who, user_id)
     teams = await rt.users.list_teams(page.who)
-    editable = can_edit(page, user.id)
-    staged, problem = (None, None)
-    if editable:
-        staged, problem = _staged(user, request.query_params.get("add_contact", ""))
     return render(
         request,
         page,
@@ -73,9 +55,7 @@ async def person(request: Request, user_id: str, page: PageViewer) -> HTMLRespon
         user=user,
         teams=teams_of(teams, user.id),
         is_self=page.who.user_id == user.id,
-        can_edit=editable,
-        staged=staged,
-        staged_problem=problem,
+        can_edit=can_edit(page, user.id),
         roles=ROLES,
         zones=time_zones(),
     )
