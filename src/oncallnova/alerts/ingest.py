@@ -46,10 +46,7 @@ class Item:
     fingerprint: str
     correlation_key: str
     actor: str
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.route.service_id, self.fingerprint)
+    key: tuple[str, str]  # (service, fingerprint): what dedup compares
 
 
 @dataclass(slots=True)
@@ -104,18 +101,12 @@ class Ingestor:
     ) -> list[AlertResult]:
         if self._pending + len(alerts) > self._queue_limit:
             raise Overloaded("ingestion queue is full; retry shortly", retry_after=1)
-        items = [
-            Item(
-                route=route,
-                alert=alert,
-                fingerprint=logic.fingerprint(alert),
-                correlation_key=logic.correlation_key(
-                    route.correlation_key, route.service_id, alert
-                ),
-                actor=actor,
-            )
-            for alert in alerts
-        ]
+        items = []
+        for alert in alerts:
+            fingerprint = logic.fingerprint(alert)
+            correlation_key = logic.correlation_key(route.correlation_key, route.service_id, alert)
+            key = (route.service_id, fingerprint)
+            items.append(Item(route, alert, fingerprint, correlation_key, actor, key))
         submission = Submission(
             items,
             asyncio.get_running_loop().create_future(),

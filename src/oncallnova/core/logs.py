@@ -15,7 +15,6 @@ import re
 import sys
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextvars import ContextVar
@@ -23,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from uuid_utils import uuid7
 
 request_id_var: ContextVar[str | None] = ContextVar("oncallnova_request_id", default=None)
 role_var: ContextVar[str | None] = ContextVar("oncallnova_role", default=None)
@@ -287,7 +287,7 @@ class RequestIdMiddleware:
                 if _SANE_REQUEST_ID.fullmatch(text):
                     request_id = text
                 break
-        request_id = request_id or uuid.uuid4().hex
+        request_id = request_id or uuid7().hex
         raw = request_id.encode("latin-1")
 
         async def send_with_id(message: Any) -> None:

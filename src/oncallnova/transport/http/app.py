@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from opentelemetry import propagate, trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,6 +33,7 @@ from oncallnova.transport.http import (
     webhook_routes,
 )
 from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.http.direct import DirectRoutes
 from oncallnova.transport.http.limits import BodyLimit
 from oncallnova.transport.http.metrics_middleware import install_http_metrics
 from oncallnova.transport.http.ratelimit import install_rate_limits
@@ -92,6 +94,16 @@ def create_app(
     )
     app.state.runtime = rt
     errors.install(app)
+    # Innermost: the ingestion routes served without the framework's routing layers.
+    app.add_middleware(
+        DirectRoutes,
+        routes=[
+            route
+            for route in (*ingest_routes.router.routes, *pagerduty_routes.router.routes)
+            if isinstance(route, APIRoute)
+        ],
+        handlers=app.exception_handlers,
+    )
     app.add_middleware(BodyLimit, max_bytes=rt.settings.max_body_bytes)
     install_rate_limits(app, rt.settings)  # per-IP middleware, in front of the body limit
     install_security_headers(app, rt.settings.trusted_proxies)  # wraps all of the above
