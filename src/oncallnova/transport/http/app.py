@@ -33,7 +33,7 @@ from oncallnova.transport.http import (
     webhook_routes,
 )
 from oncallnova.transport.http.deps import runtime
-from oncallnova.transport.http.direct import DirectRoutes
+from oncallnova.transport.http.direct import install_direct_routes
 from oncallnova.transport.http.limits import BodyLimit
 from oncallnova.transport.http.metrics_middleware import install_http_metrics
 from oncallnova.transport.http.ratelimit import install_rate_limits
@@ -94,18 +94,17 @@ def create_app(
     )
     app.state.runtime = rt
     errors.install(app)
-    # Innermost: the ingestion routes served without the framework's routing layers.
-    app.add_middleware(
-        DirectRoutes,
-        routes=[
+    app.add_middleware(BodyLimit, max_bytes=rt.settings.max_body_bytes)
+    install_rate_limits(app, rt.settings)  # per-IP middleware, in front of the body limit
+    # The ingestion routes get a lane without the framework's layers (see direct.py).
+    install_direct_routes(
+        app,
+        (
             route
             for route in (*ingest_routes.router.routes, *pagerduty_routes.router.routes)
             if isinstance(route, APIRoute)
-        ],
-        handlers=app.exception_handlers,
+        ),
     )
-    app.add_middleware(BodyLimit, max_bytes=rt.settings.max_body_bytes)
-    install_rate_limits(app, rt.settings)  # per-IP middleware, in front of the body limit
     install_security_headers(app, rt.settings.trusted_proxies)  # wraps all of the above
     install_http_metrics(app, rt.metrics)  # times everything (issue 7)
     app.add_middleware(RequestIdMiddleware)  # outermost: a request id for every log line

@@ -1,14 +1,16 @@
 """The ingestion routes without the framework's per-request layers.
 
 Monitoring tools post alerts thousands of times a second, one alert per request. For such
-a request Starlette's router and exception middleware and FastAPI's request handler
-(dependency solving, two exit stacks) cost more CPU than validating and storing the alert
-(`benchmarks/results/ingest.md`). `DirectRoutes` sits just inside the app's own
-middlewares (request id, metrics, security headers, rate and body limits) and serves the
-routes it is given by calling their endpoint with a `Request`; an exception is answered by
-the handler the app registered for it, as the framework would. Every other request goes
-on through the full stack. The routes stay ordinary FastAPI routes: the OpenAPI document
-describes them, and their endpoints take only the `Request`.
+a request the framework's own layers (Starlette's error and exception middlewares and
+router, FastAPI's telemetry and body-size middlewares and its request handler with
+dependency solving and two exit stacks) cost more CPU than validating and storing the
+alert (`benchmarks/results/ingest.md`). `install_direct_routes` gives the routes it is
+given a lane of their own: the app's user middlewares (request id, rate and body limits),
+then a call of the route's endpoint with a `Request`; an exception is answered by the
+handler the app registered for it, as the framework would. The wrappers installed after
+it (security headers, metrics, tracing) surround both lanes. Every other request takes
+the full stack. The routes stay ordinary FastAPI routes: the OpenAPI document describes
+them, and their endpoints take only the `Request`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,24 +27,17 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
-class DirectRoutes:
-    def __init__(
-        self, app: ASGIApp, routes: Iterable[APIRoute], handlers: Mapping[Any, Handler]
-    ) -> None:
-        self.app = app
-        self.table = {(method, route.path): route for route in routes for method in route.methods}
-        # The app's exception handlers (by exception class), read at request time.
+class Endpoints:
+    """Calls the endpoint of the matched route (left in `scope["route"]`)."""
+
+    def __init__(self, handlers: Mapping[Any, Handler]) -> None:
+        # The app's exception handlers by exception class, read at request time.
         self.handlers = handlers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = self.table.get((scope.get("method"), scope.get("path")))
-        if route is None or scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        scope["route"] = route  # the template for metrics and traces, as routing sets it
         request = Request(scope, receive, send)
         try:
-            response: Response = await route.endpoint(request)
+            response: Response = await scope["route"].endpoint(request)
         except Exception as exc:
             handler = self._handler_for(exc)
             if handler is None:
@@ -54,3 +50,33 @@ class DirectRoutes:
             if kind in self.handlers:
                 return self.handlers[kind]
         return None
+
+
+class DirectRoutes:
+    def __init__(self, full: ASGIApp, lane: ASGIApp, routes: Iterable[APIRoute]) -> None:
+        self.full = full
+        self.lane = lane
+        self.table = {(method, route.path): route for route in routes for method in route.methods}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self.table.get((scope.get("method"), scope.get("path")))
+        if route is None or scope["type"] != "http":
+            await self.full(scope, receive, send)
+            return
+        scope["route"] = route  # the template for metrics and traces, as routing sets it
+        await self.lane(scope, receive, send)
+
+
+def install_direct_routes(app: FastAPI, routes: Iterable[APIRoute]) -> None:
+    """Wraps the app's middleware stack; install it before the wrappers that must
+    surround both lanes (security headers, metrics, tracing)."""
+    build = app.build_middleware_stack
+    routes = list(routes)
+
+    def build_with_direct_routes() -> ASGIApp:
+        lane: ASGIApp = Endpoints(app.exception_handlers)
+        for cls, args, kwargs in reversed(app.user_middleware):
+            lane = cls(lane, *args, **kwargs)
+        return DirectRoutes(build(), lane, routes)
+
+    app.build_middleware_stack = build_with_direct_routes  # type: ignore[method-assign]

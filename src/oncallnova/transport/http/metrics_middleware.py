@@ -10,9 +10,9 @@ and one histogram observation per request.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from fastapi import FastAPI
+from prometheus_client import Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oncallnova.core.metrics import Metrics
@@ -23,7 +23,7 @@ class HttpMetrics:
         self.app = app
         self.histogram = metrics.http_duration
         # One child per (method, route, status), looked up once: `labels()` takes a lock.
-        self.children: dict[tuple[str, str, int], Any] = {}
+        self.children: dict[tuple[str, str, int], Histogram] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
