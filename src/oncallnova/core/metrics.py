@@ -177,7 +177,6 @@ class Metrics:
 
     def __init__(self, reader: StateReader | None = None) -> None:
         self.registry = CollectorRegistry()
-        self._ingested_children: dict[tuple[str, str], Counter] = {}
         self.reader = reader
         self.alerts_ingested = Counter(
             "oncall_alerts_ingested",
@@ -214,17 +213,9 @@ class Metrics:
             else:
                 new += 1
         if new:
-            self._ingested(service, "false").inc(new)
+            self.alerts_ingested.labels(service, "false").inc(new)
         if dup:
-            self._ingested(service, "true").inc(dup)
-
-    def _ingested(self, service: str, deduplicated: str) -> Counter:
-        """The counter's child, looked up once per label pair (`labels()` takes a lock)."""
-        key = (service, deduplicated)
-        child = self._ingested_children.get(key)
-        if child is None:
-            child = self._ingested_children[key] = self.alerts_ingested.labels(*key)
-        return child
+            self.alerts_ingested.labels(service, "true").inc(dup)
 
     async def exposition(self) -> bytes:
         """Reads the database state, then renders every metric in the text format.

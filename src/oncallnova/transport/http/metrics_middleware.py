@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 
 from fastapi import FastAPI
-from prometheus_client import Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oncallnova.core.metrics import Metrics
@@ -22,8 +21,6 @@ class HttpMetrics:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.histogram = metrics.http_duration
-        # One child per (method, route, status), looked up once: `labels()` takes a lock.
-        self.children: dict[tuple[str, str, int], Histogram] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,11 +41,9 @@ class HttpMetrics:
             elapsed = time.perf_counter() - start
             route = scope.get("route")
             template = getattr(route, "path", None) if route is not None else None
-            key = (scope["method"], template or "other", status)
-            child = self.children.get(key)
-            if child is None:
-                child = self.children[key] = self.histogram.labels(key[0], key[1], str(status))
-            child.observe(elapsed)
+            self.histogram.labels(scope["method"], template or "other", str(status)).observe(
+                elapsed
+            )
 
 
 def install_http_metrics(app: FastAPI, metrics: Metrics) -> None:
