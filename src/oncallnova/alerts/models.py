@@ -15,10 +15,12 @@ class Alert(Base):
     __tablename__ = "alerts"
     __table_args__ = (
         # At most one open alert per fingerprint and service: repeats update it.
+        # Fingerprint first: PostgreSQL then always looks up by it, even when its
+        # statistics still describe the table as small (an alert storm into a new service).
         Index(
             "uq_alerts_open_fingerprint",
-            "service_id",
             "fingerprint",
+            "service_id",
             unique=True,
             sqlite_where=text("status = 'firing'"),
             postgresql_where=text("status = 'firing'"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Select, bindparam, insert, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncallnova.alerts.models import Alert
@@ -25,19 +25,27 @@ async def firing_by_fingerprint(
     """
     found: dict[tuple[str, str], tuple[str, str]] = {}
     for service_id, fingerprints in group_by_first(keys).items():
-        query = (
-            select(Alert.id, Alert.incident_id, Alert.fingerprint)
-            .where(
-                Alert.service_id == service_id,
-                Alert.fingerprint.in_(fingerprints),
-                Alert.status == FIRING,
-            )
-            .order_by(Alert.id)
-            .with_for_update()
-        )
-        for row in await session.execute(query):
+        for row in await session.execute(firing_query(service_id, fingerprints)):
             found[(service_id, row.fingerprint)] = (row.id, row.incident_id)
     return found
+
+
+def firing_query(service_id: str, fingerprints: list[str]) -> Select[tuple[str, str, str]]:
+    """The open alerts among `fingerprints` of one service, locked for update.
+
+    The status is written into the SQL, not bound, so that a plan made without the
+    values (a PostgreSQL generic plan) can still use the partial index of open alerts.
+    """
+    return (
+        select(Alert.id, Alert.incident_id, Alert.fingerprint)
+        .where(
+            Alert.service_id == service_id,
+            Alert.fingerprint.in_(fingerprints),
+            Alert.status == literal_column(f"'{FIRING}'"),
+        )
+        .order_by(Alert.id)
+        .with_for_update()
+    )
 
 
 def group_by_first(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:

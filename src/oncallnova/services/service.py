@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from sqlalchemy.exc import IntegrityError
@@ -52,6 +53,7 @@ class ServiceCatalog:
         self._default_window = default_window_seconds
         self._cache_seconds = key_cache_seconds
         self._routes: dict[str, tuple[float, ServiceRoute | None]] = {}
+        self._lookups: dict[str, asyncio.Future[ServiceRoute | None]] = {}
         self._names: dict[str, tuple[float, str]] = {}
 
     async def create(
@@ -196,6 +198,22 @@ class ServiceCatalog:
         cached = self._routes.get(key)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
+        # One lookup per key at a time: when the cached route expires under load, the
+        # requests that find it expired wait for the same query instead of each taking a
+        # pooled connection (which the ingestion writer then has to wait for).
+        lookup = self._lookups.get(key)
+        if lookup is None:
+            lookup = asyncio.ensure_future(self._look_up(key))
+            self._lookups[key] = lookup
+            lookup.add_done_callback(lambda done: self._lookup_done(key, done))
+        return await asyncio.shield(lookup)
+
+    def _lookup_done(self, key: str, done: asyncio.Future[ServiceRoute | None]) -> None:
+        self._lookups.pop(key, None)
+        if not done.cancelled():
+            done.exception()  # retrieved here too, in case every waiter was cancelled
+
+    async def _look_up(self, key: str) -> ServiceRoute | None:
         async with self._db.read() as session:
             found = await store.active_key(session, key)
         route = None
