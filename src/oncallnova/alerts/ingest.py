@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oncallnova.alerts import logic, store
 from oncallnova.alerts.logic import NormalizedAlert
 from oncallnova.alerts.schemas import AlertResult
+from oncallnova.core.analyze import TableStats
 from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
 from oncallnova.core.errors import Overloaded
@@ -70,6 +71,8 @@ class Ingestor:
         writers: int = 1,
         tracing: Tracing | None = None,
     ) -> None:
+        # Alerts can arrive far faster than autovacuum refreshes the planner's statistics.
+        self.stats = TableStats(db, ["alerts", "incidents"])
         self.tracing = tracing or Tracing()
         self._db = db
         self._clock = clock
@@ -95,6 +98,7 @@ class Ingestor:
             task.cancel()
         await asyncio.gather(*self._writers, return_exceptions=True)
         self._writers = []
+        await self.stats.stop()
 
     async def submit(
         self, route: ServiceRoute, alerts: list[NormalizedAlert], actor: str
@@ -149,10 +153,14 @@ class Ingestor:
     async def _write(self, batch: list[Submission]) -> None:
         items = [item for submission in batch for item in submission.items]
         with self._batch_span(batch, len(items)):
+            added = 0
             async with self._db.write() as session:
                 results = []
                 for chunk in _chunks(items):
-                    results.extend(await self._write_chunk(session, chunk, self._clock.now()))
+                    chunk_results, new = await self._write_chunk(session, chunk, self._clock.now())
+                    results.extend(chunk_results)
+                    added += new
+        self.stats.added(added)
         position = 0
         for submission in batch:
             submission.results = results[position : position + len(submission.items)]
@@ -179,7 +187,8 @@ class Ingestor:
 
     async def _write_chunk(
         self, session: AsyncSession, items: list[Item], now: datetime
-    ) -> list[AlertResult]:
+    ) -> tuple[list[AlertResult], int]:
+        """Store one chunk; returns its results and how many alerts it added."""
         keys = sorted({item.key for item in items})
         await lock_keys(session, _lock_ids(items))
         open_alerts = await store.firing_by_fingerprint(session, keys)
@@ -235,7 +244,7 @@ class Ingestor:
             cleared = set(affected) - await store.incidents_still_firing(session, affected)
             if cleared:
                 await self._incidents.alerts_cleared(session, sorted(cleared), now, items[0].actor)
-        return [r for r in results if r is not None]
+        return [r for r in results if r is not None], len(new_rows)
 
     async def _open(
         self,

@@ -47,16 +47,6 @@ class Database:
                 pool_size=pool_size,
                 max_overflow=pool_size,
                 pool_pre_ping=True,
-                # asyncpg prepares every statement; after five runs PostgreSQL may keep one
-                # generic plan for it. A plan made while a table was nearly empty (a fresh
-                # install, a new service under an alert storm) is a sequential scan, and it
-                # stayed in use until autovacuum's next ANALYZE: the open-alert lookup read
-                # the whole table per batch. Planning each run costs far less than that.
-                connect_args=(
-                    {"server_settings": {"plan_cache_mode": "force_custom_plan"}}
-                    if parsed.get_driver_name() == "asyncpg"
-                    else {}
-                ),
             )
             self.write_engine = self.engine
         self.before_commit: list[Callable[[AsyncSession], Awaitable[None]]] = []

@@ -1,0 +1,62 @@
+"""Fresh PostgreSQL statistics for tables that grow faster than autovacuum looks.
+
+PostgreSQL plans with the statistics of the last ANALYZE, and after five runs of a
+prepared statement (asyncpg prepares every one) it may keep one generic plan. Planned
+while a table was nearly empty, that plan is a sequential scan, and it stays in use until
+the next ANALYZE, which autovacuum runs at most once a minute. In an alert storm on a new
+install the open-alert lookup then read the whole table once per batch.
+
+`TableStats` counts the rows this process added and runs ANALYZE, in the background and
+outside any transaction of the caller, each time the tables have roughly doubled since the
+last one. ANALYZE also drops every cached plan that uses them. A no-op on SQLite, whose
+plans do not depend on statistics that are not gathered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import text
+
+from oncallnova.core.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class TableStats:
+    def __init__(self, db: Database, tables: list[str], *, minimum_rows: int = 1000) -> None:
+        self._db = db
+        self._tables = tables
+        self._minimum = minimum_rows
+        self._known = 0  # rows the first table had at the last ANALYZE (0: not yet read)
+        self._added = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def added(self, rows: int) -> None:
+        """Count rows added to the first table; ANALYZE once it has about doubled."""
+        if not self._db.is_postgres or rows <= 0:
+            return
+        self._added += rows
+        if self._task is None and self._added >= max(self._minimum, self._known):
+            self._added = 0
+            self._task = asyncio.create_task(self._analyze(), name="analyze")
+
+    async def _analyze(self) -> None:
+        try:
+            async with self._db.engine.connect() as conn:
+                await conn.execute(text(f"ANALYZE {', '.join(self._tables)}"))
+                query = text("SELECT reltuples FROM pg_class WHERE relname = :name")
+                rows = (await conn.execute(query, {"name": self._tables[0]})).scalar()
+                await conn.commit()
+            self._known = max(int(rows or 0), 0)
+        except Exception:  # statistics are an optimisation; autovacuum still runs
+            log.warning("ANALYZE %s failed", ", ".join(self._tables), exc_info=True)
+        finally:
+            self._task = None
+
+    async def stop(self) -> None:
+        task = self._task
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
