@@ -90,11 +90,15 @@ async def test_json_404_422_413_and_500_answers_carry_the_headers(
 
 
 async def test_429_from_the_rate_limit_carries_the_headers(http: httpx.AsyncClient) -> None:
+    # A burst of 5; the bucket refills while the requests run, so a slow machine may
+    # need a few more than 6 to see the refusal.
     statuses = []
-    for _ in range(7):
+    for _ in range(30):
         response = await http.get("/nope")
         statuses.append(response.status_code)
         assert_secured(response)
+        if response.status_code == 429:
+            break
     assert statuses[-1] == 429
 
 
