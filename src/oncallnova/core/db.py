@@ -43,10 +43,7 @@ class Database:
             self.write_engine = _sqlite_engine(url, sqlite_synchronous, immediate=True, pool_size=1)
         else:
             self.engine = create_async_engine(
-                url,
-                pool_size=pool_size,
-                max_overflow=pool_size,
-                pool_pre_ping=True,
+                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
             self.write_engine = self.engine
         self.before_commit: list[Callable[[AsyncSession], Awaitable[None]]] = []
