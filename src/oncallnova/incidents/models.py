@@ -17,9 +17,12 @@ class Incident(Base):
         Index("ix_incidents_open_key", "service_id", "correlation_key", "status"),
         Index("ix_incidents_created", "created_at"),
         Index("ix_incidents_status", "status"),
+        Index("uq_incidents_number", "number", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # A short number per installation (#1, #2, ...) for people to say and type.
+    number: Mapped[int] = mapped_column(Integer)
     service_id: Mapped[str] = mapped_column(
         String(36), ForeignKey("services.id", ondelete="CASCADE")
     )

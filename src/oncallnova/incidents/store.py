@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, insert, select, update
+from sqlalchemy import ColumnElement, case, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncallnova.incidents.logic import ACKNOWLEDGED, OPEN_STATES, SEVERITY_RANK, TRIGGERED
@@ -54,8 +54,25 @@ async def by_ids(session: AsyncSession, ids: list[str], *, lock: bool = False) -
 
 
 async def add_incidents(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await (await session.connection()).execute(insert(Incident.__table__), rows)
+    """Insert new incidents, giving each row its short `number` first."""
+    if not rows:
+        return
+    for row, number in zip(rows, await _next_numbers(session, len(rows)), strict=True):
+        row["number"] = number
+    await (await session.connection()).execute(insert(Incident.__table__), rows)
+
+
+async def _next_numbers(session: AsyncSession, count: int) -> list[int]:
+    # PostgreSQL: a sequence, so concurrent writers never draw the same number (a rolled
+    # back transaction leaves a gap, which is harmless). SQLite has one writer at a time.
+    if session.bind.dialect.name == "postgresql":
+        result = await session.execute(
+            text("SELECT nextval('incident_number_seq') FROM generate_series(1, :n)"),
+            {"n": count},
+        )
+        return [int(n) for n in result.scalars()]
+    highest = (await session.execute(select(func.max(Incident.number)))).scalar() or 0
+    return list(range(highest + 1, highest + 1 + count))
 
 
 async def add_timeline(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
