@@ -57,6 +57,66 @@ async def test_oncall_at_shifts_and_overrides(client: httpx.AsyncClient) -> None
     assert [u["user_name"] for u in after["users"]] == ["Ann"]
 
 
+async def test_times_without_offset_are_read_in_the_schedules_zone(
+    client: httpx.AsyncClient,
+) -> None:
+    ann, ben = await user(client, "Ann"), await user(client, "Ben")
+    layers = [
+        {"name": "local", "users": [ann, ben], "turn": "daily", "handoff": "2026-03-02T09:00:00"},
+        # An explicit offset is an instant and is kept as given.
+        {
+            "name": "offset",
+            "users": [ben],
+            "turn": "weekly",
+            "handoff": "2026-03-02T09:00:00-05:00",
+            "end": "2026-04-02T09:00:00",
+        },
+    ]
+    rota = await schedule(client, "Paris", layers, time_zone="Europe/Paris")
+    stored = [(la["handoff"], la["end"]) for la in rota["layers"]]
+    assert stored == [
+        ("2026-03-02T09:00:00+01:00", None),
+        ("2026-03-02T09:00:00-05:00", "2026-04-02T09:00:00+02:00"),
+    ]
+    base = f"/api/v1/schedules/{rota['id']}"
+    assert (await client.get(base)).json()["layers"] == rota["layers"]
+    shifts = (
+        await client.get(
+            f"{base}/shifts",
+            params={"start": "2026-03-02T00:00:00Z", "end": "2026-03-03T12:00:00Z"},
+        )
+    ).json()["shifts"]
+    assert [(s["user_name"], s["start"]) for s in shifts] == [
+        ("Ann", "2026-03-02T08:00:00Z"),  # 09:00 in Paris, not 09:00 UTC
+        ("Ben", "2026-03-02T14:00:00Z"),  # the higher layer, from 09:00 in New York
+    ]
+
+    # A patch of the layers alone reads them in the stored zone; a wall-clock time that
+    # a clock change skips is read as the rotations read one (02:30 is 03:30 CEST).
+    patch = {"layers": [{**layers[0], "handoff": "2026-03-29T02:30:00"}]}
+    patched = (await client.patch(base, json=patch)).json()
+    assert patched["layers"][0]["handoff"] == "2026-03-29T03:30:00+02:00"
+    moved = (await client.patch(base, json={"time_zone": "Asia/Tokyo"})).json()
+    assert moved["layers"][0]["handoff"] == "2026-03-29T03:30:00+02:00"
+
+    override = await client.post(
+        f"{base}/overrides",
+        json={"user_id": ben, "start": "2026-04-01T10:00:00", "end": "2026-04-01T12:00:00"},
+    )
+    assert override.status_code == 201, override.text
+    assert (override.json()["start"], override.json()["end"]) == (
+        "2026-04-01T01:00:00Z",  # now read in Tokyo (UTC+9)
+        "2026-04-01T03:00:00Z",
+    )
+    # One time with an offset and one without compare as instants (01:00Z, 00:30Z).
+    reversed_local = await client.post(
+        f"{base}/overrides",
+        json={"user_id": ben, "start": "2026-04-01T10:00:00", "end": "2026-04-01T00:30:00Z"},
+    )
+    assert reversed_local.status_code == 422
+    assert "end" in reversed_local.text
+
+
 async def test_schedule_validation(client: httpx.AsyncClient) -> None:
     ann = await user(client, "Ann")
     layer = {"name": "l", "users": [ann], "turn": "daily", "handoff": "2026-01-01T00:00:00Z"}

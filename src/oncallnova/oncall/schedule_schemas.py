@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from oncallnova.alerts.schemas import as_utc
 from oncallnova.oncall import logic
+
+ZONED = (
+    "An instant with an offset (kept as given), or a wall-clock time without one, read in "
+    "the schedule's time zone."
+)
+
+
+def in_zone(value: datetime, zone: ZoneInfo) -> datetime:
+    """`value` if it has an offset; else its wall-clock reading in `zone`, with that
+    zone's offset. A time skipped or repeated by a clock change is resolved as rotations
+    resolve one (see `rotation`), so a handoff and its turns agree."""
+    if value.tzinfo is not None and value.utcoffset() is not None:
+        return value
+    return logic.resolve_local(value.date(), value.time(), zone).astimezone(zone)
 
 
 class RestrictionIn(BaseModel):
@@ -40,11 +54,14 @@ class LayerIn(BaseModel):
     turn: Literal["hourly", "daily", "weekly"] | float = Field(
         description="hourly, daily, weekly, or a number of hours."
     )
-    handoff: datetime = Field(description="When the first user's first turn starts.")
+    handoff: datetime = Field(description=f"When the first user's first turn starts. {ZONED}")
     restrictions: list[RestrictionIn] = Field(default_factory=list, max_length=50)
-    end: datetime | None = None
+    end: datetime | None = Field(default=None, description=f"When the layer stops. {ZONED}")
 
-    _utc = field_validator("handoff", "end")(as_utc)
+    def in_zone(self, zone: ZoneInfo) -> LayerIn:
+        """This layer with its times as instants (see `in_zone`); stored in this form."""
+        end = None if self.end is None else in_zone(self.end, zone)
+        return self.model_copy(update={"handoff": in_zone(self.handoff, zone), "end": end})
 
     @field_validator("turn")
     @classmethod
@@ -90,16 +107,14 @@ class OverrideIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     user_id: str
-    start: datetime
-    end: datetime
+    start: datetime = Field(description=ZONED)
+    end: datetime = Field(description=ZONED)
 
-    _utc = field_validator("start", "end")(as_utc)
-
-    @model_validator(mode="after")
-    def _order(self) -> OverrideIn:
-        if self.end <= self.start:
-            raise ValueError("end must be after start")
-        return self
+    def in_zone(self, zone: ZoneInfo) -> OverrideIn:
+        """This override with its times as instants (see `in_zone`); stored in this form."""
+        return self.model_copy(
+            update={"start": in_zone(self.start, zone), "end": in_zone(self.end, zone)}
+        )
 
 
 class OverrideOut(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -67,18 +67,19 @@ class ScheduleService:
     async def create(self, actor: Principal, data: ScheduleIn) -> ScheduleOut:
         require(actor, Role.admin)
         now = self._clock.now()
+        layers = _in_zone(data.layers, data.time_zone)
         schedule = Schedule(
             id=new_id(),
             name=data.name,
             description=data.description,
             time_zone=data.time_zone,
-            layers=[_layer_json(layer) for layer in data.layers],
+            layers=[_layer_json(layer) for layer in layers],
             ical_token=new_secret(),
             created_at=now,
             updated_at=now,
         )
         async with self._db.write() as session:
-            await self._check(session, data.layers, data.time_zone)
+            await self._check(session, layers, data.time_zone)
             await self._unique_name(session, data.name, None)
             session.add(schedule)
             note(session, actor, "schedule.create", "schedule", schedule.id)
@@ -111,8 +112,10 @@ class ScheduleService:
             if "description" in changes:
                 schedule.description = changes["description"]
             zone = data.time_zone or schedule.time_zone
+            # Times without an offset are read in the zone the schedule will have; the
+            # stored layers already carry theirs, so changing only the zone moves nothing.
             layers = (
-                data.layers
+                _in_zone(data.layers, zone)
                 if data.layers is not None
                 else [LayerIn.model_validate(layer) for layer in schedule.layers]
             )
@@ -134,16 +137,19 @@ class ScheduleService:
         self, actor: Principal, schedule_id: str, data: OverrideIn
     ) -> OverrideOut:
         require(actor, Role.responder)
-        override = ScheduleOverride(
-            id=new_id(),
-            schedule_id=schedule_id,
-            user_id=data.user_id,
-            start=data.start,
-            end=data.end,
-            created_at=self._clock.now(),
-        )
         async with self._db.write() as session:
-            await _require(session, schedule_id)
+            schedule = await _require(session, schedule_id)
+            data = data.in_zone(logic.validate_time_zone(schedule.time_zone))
+            if data.end <= data.start:
+                raise InvalidInput("end must be after start", field="end")
+            override = ScheduleOverride(
+                id=new_id(),
+                schedule_id=schedule_id,
+                user_id=data.user_id,
+                start=data.start.astimezone(UTC),
+                end=data.end.astimezone(UTC),
+                created_at=self._clock.now(),
+            )
             if await self._users.missing(session, [data.user_id]):
                 raise InvalidInput(f"user {data.user_id} not found", field="user_id")
             session.add(override)
@@ -340,6 +346,16 @@ def _check_range(start: datetime, end: datetime) -> None:
         raise InvalidInput("end must be after start", field="end")
     if end - start > MAX_RANGE:
         raise InvalidInput("the range may span at most 366 days", field="end")
+
+
+def _in_zone(layers: list[LayerIn], time_zone: str) -> list[LayerIn]:
+    """The layers with times as instants: the one place a time without an offset is read
+    (in the schedule's zone); before this the zone may be unknown (a patch of layers)."""
+    try:
+        zone = logic.validate_time_zone(time_zone)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="time_zone") from exc
+    return [layer.in_zone(zone) for layer in layers]
 
 
 def _layer_json(layer: LayerIn) -> dict[str, Any]:
