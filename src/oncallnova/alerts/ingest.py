@@ -32,7 +32,7 @@ from oncallnova.core.ids import new_id
 from oncallnova.core.locks import lock_id, lock_keys
 from oncallnova.core.retry import retry_conflicts
 from oncallnova.core.tracing import Tracing
-from oncallnova.incidents.api import IncidentsApi, NewAlert
+from oncallnova.incidents.api import IncidentsApi, NewAlert, SeverityRaise
 from oncallnova.services.api import ServiceRoute
 
 log = logging.getLogger(__name__)
@@ -196,17 +196,25 @@ class Ingestor:
         new_rows: dict[tuple[str, str], dict[str, Any]] = {}
         owners: dict[tuple[str, str], int] = {}  # the position that opened each new alert
         new_positions: list[int] = []
-        repeats: dict[str, int] = {}
+        repeats: dict[str, dict[str, Any]] = {}
+        raises: dict[str, SeverityRaise] = {}
         to_ack: list[str] = []
         to_resolve: dict[str, str] = {}
         for position, item in enumerate(items):
             action = item.alert.action
             found = open_alerts.get(item.key)
             if action == "trigger" and found is not None:
-                repeats[found[0]] = repeats.get(found[0], 0) + 1
+                repeat = repeats.get(found[0])
+                if repeat is None:
+                    repeat = repeats[found[0]] = _repeat(found[0], found[2], now)
+                _merge(repeat, item.alert, "new_")
+                if repeat["new_severity"] != found[2]:
+                    raises[found[0]] = SeverityRaise(
+                        found[1], found[0], item.alert.title, repeat["new_severity"], item.actor
+                    )
                 results[position] = _result(found[0], found[1], item, True, "firing")
             elif action == "trigger" and item.key in new_rows:
-                new_rows[item.key]["count"] += 1
+                _merge(new_rows[item.key], item.alert)
                 new_positions.append(position)
             elif action == "trigger":
                 new_rows[item.key] = _row(item, now)
@@ -235,7 +243,9 @@ class Ingestor:
                     row["id"], row["incident_id"], items[position], not first, "firing"
                 )
             await store.add(session, list(new_rows.values()))
-        await store.add_repeats(session, repeats, now)
+        await store.add_repeats(session, list(repeats.values()))
+        if raises:
+            await self._incidents.raise_severity(session, list(raises.values()), now)
         if to_ack:
             await self._incidents.acknowledge_by_alert(session, to_ack, now, items[0].actor)
         if to_resolve:
@@ -263,7 +273,7 @@ class Ingestor:
                     correlation_key=item.correlation_key,
                     window_seconds=item.route.correlation_window_seconds,
                     title=item.alert.title,
-                    severity=item.alert.severity,
+                    severity=row["severity"],  # the worst of its repeats in this batch
                     actor=item.actor,
                     escalation_policy_id=item.route.escalation_policy_id,
                 )
@@ -330,6 +340,33 @@ def _row(item: Item, now: datetime) -> dict[str, Any]:
         "last_seen": now,
         "resolved_at": None,
     }
+
+
+def _repeat(alert_id: str, severity: str, now: datetime) -> dict[str, Any]:
+    """The update of an open alert seen again (`store.add_repeats`), before merging."""
+    return {
+        "alert_id": alert_id,
+        "extra": 0,
+        "seen": now,
+        "new_severity": severity,
+        "new_description": None,
+        "new_labels": None,
+        "new_details": None,
+    }
+
+
+def _merge(row: dict[str, Any], alert: NormalizedAlert, prefix: str = "") -> None:
+    """Fold one more sighting into a row: count it, keep the worst severity and the
+    latest description, labels and details that were sent (a field left out keeps the
+    one before)."""
+    row["extra" if prefix else "count"] += 1
+    row[prefix + "severity"] = logic.more_severe(row[prefix + "severity"], alert.severity)
+    if alert.description is not None:
+        row[prefix + "description"] = alert.description
+    if alert.labels:
+        row[prefix + "labels"] = alert.labels
+    if alert.details is not None:
+        row[prefix + "details"] = alert.details
 
 
 def _result(

@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 Action = Literal["trigger", "acknowledge", "resolve"]
 SEVERITIES = ("critical", "high", "medium", "low")
+# Higher is worse; a repeat may raise an alert's severity, never lower it.
+SEVERITY_RANK = {name: len(SEVERITIES) - n for n, name in enumerate(SEVERITIES)}
 
 
 @dataclass(slots=True)
@@ -25,6 +27,10 @@ class NormalizedAlert:
     dedup_key: str | None = None
     occurred_at: datetime | None = None
     details: dict[str, Any] | None = None
+
+
+def more_severe(a: str, b: str) -> str:
+    return b if SEVERITY_RANK.get(b, 0) > SEVERITY_RANK.get(a, 0) else a
 
 
 def fingerprint(alert: NormalizedAlert) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, insert, literal_column, select, update
+from sqlalchemy import JSON, Select, bindparam, func, insert, literal_column, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncallnova.alerts.models import Alert
@@ -15,29 +16,35 @@ RESOLVED = "resolved"
 _table = Alert.__table__
 
 
+# A JSON parameter that binds None as SQL NULL (not JSON null), so COALESCE keeps the
+# stored value when a repeat leaves the field out.
+_JSON_OR_NULL = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+
 async def firing_by_fingerprint(
     session: AsyncSession, keys: list[tuple[str, str]]
-) -> dict[tuple[str, str], tuple[str, str]]:
-    """(service, fingerprint) -> (alert id, incident id) of open alerts, locked for update.
+) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """(service, fingerprint) -> (alert id, incident id, severity) of open alerts, locked
+    for update.
 
     One `service_id = ? AND fingerprint IN (...)` query per service: SQLite answers a
     row-value IN by scanning the whole index, this form by one index lookup per key.
     """
-    found: dict[tuple[str, str], tuple[str, str]] = {}
+    found: dict[tuple[str, str], tuple[str, str, str]] = {}
     for service_id, fingerprints in group_by_first(keys).items():
         for row in await session.execute(firing_query(service_id, fingerprints)):
-            found[(service_id, row.fingerprint)] = (row.id, row.incident_id)
+            found[(service_id, row.fingerprint)] = (row.id, row.incident_id, row.severity)
     return found
 
 
-def firing_query(service_id: str, fingerprints: list[str]) -> Select[tuple[str, str, str]]:
+def firing_query(service_id: str, fingerprints: list[str]) -> Select[tuple[str, str, str, str]]:
     """The open alerts among `fingerprints` of one service, locked for update.
 
     The status is written into the SQL, not bound, so that a plan made without the
     values (a PostgreSQL generic plan) can still use the partial index of open alerts.
     """
     return (
-        select(Alert.id, Alert.incident_id, Alert.fingerprint)
+        select(Alert.id, Alert.incident_id, Alert.fingerprint, Alert.severity)
         .where(
             Alert.service_id == service_id,
             Alert.fingerprint.in_(fingerprints),
@@ -61,18 +68,31 @@ async def add(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
         await (await session.connection()).execute(insert(_table), rows)
 
 
-async def add_repeats(session: AsyncSession, repeats: dict[str, int], now: datetime) -> None:
-    """Count repeats of open alerts: alert id -> how many more times it was seen."""
+async def add_repeats(session: AsyncSession, repeats: list[dict[str, Any]]) -> None:
+    """Count repeats of open alerts, in one statement: each row holds `alert_id`, `extra`
+    (how many more times it was seen), `seen`, the `severity` to keep (the caller never
+    lowers it) and the latest `description`, `labels` and `details` (None keeps the
+    stored value)."""
     if not repeats:
         return
     statement = (
         update(_table)
         .where(_table.c.id == bindparam("alert_id"))
-        .values(count=_table.c.count + bindparam("extra"), last_seen=bindparam("seen"))
+        .values(
+            count=_table.c.count + bindparam("extra"),
+            last_seen=bindparam("seen"),
+            severity=bindparam("new_severity"),
+            description=func.coalesce(bindparam("new_description"), _table.c.description),
+            labels=func.coalesce(
+                bindparam("new_labels", type_=_JSON_OR_NULL), _table.c.labels, type_=JSON
+            ),
+            details=func.coalesce(
+                bindparam("new_details", type_=_JSON_OR_NULL), _table.c.details, type_=JSON
+            ),
+        )
     )
-    params = [{"alert_id": i, "extra": n, "seen": now} for i, n in sorted(repeats.items())]
     conn = await session.connection()
-    await conn.execute(statement, params)
+    await conn.execute(statement, sorted(repeats, key=lambda r: r["alert_id"]))
 
 
 async def resolve(session: AsyncSession, alert_ids: list[str], now: datetime) -> None:

@@ -23,6 +23,17 @@ class NewAlert:
     escalation_policy_id: str | None = None
 
 
+@dataclass(frozen=True)
+class SeverityRaise:
+    """A repeat of an open alert arrived at a higher severity than the alert had."""
+
+    incident_id: str
+    alert_id: str
+    alert_title: str
+    severity: str
+    actor: str
+
+
 class IncidentsApi(Protocol):
     async def correlate(
         self, session: AsyncSession, alerts: list[NewAlert], now: datetime
@@ -40,6 +51,13 @@ class IncidentsApi(Protocol):
         self, session: AsyncSession, incident_ids: list[str], now: datetime, actor: str
     ) -> None:
         """An alert source acknowledged: acknowledge these incidents if they are triggered."""
+        ...
+
+    async def raise_severity(
+        self, session: AsyncSession, raises: list[SeverityRaise], now: datetime
+    ) -> None:
+        """Raise these incidents to their alerts' new severity where it is higher, with a
+        timeline entry and an event; never lowers one."""
         ...
 
     async def count_open(self, session: AsyncSession, service_id: str) -> int: ...

@@ -17,7 +17,8 @@ RESOLVED = "incident.resolved"
 ESCALATED = "incident.escalated"
 REASSIGNED = "incident.reassigned"
 ANNOTATED = "incident.annotated"
-ALL = (NEW, ACKNOWLEDGED, RESOLVED, ESCALATED, REASSIGNED, ANNOTATED)
+SEVERITY_RAISED = "incident.severity_raised"
+ALL = (NEW, ACKNOWLEDGED, RESOLVED, ESCALATED, REASSIGNED, ANNOTATED, SEVERITY_RAISED)
 
 _FIELDS = (
     "id",

@@ -17,8 +17,8 @@ from oncallnova.core.errors import NotFound
 from oncallnova.core.ids import new_id
 from oncallnova.core.retry import retry_conflicts
 from oncallnova.core.tracing import Tracing
-from oncallnova.incidents import events, logic, store
-from oncallnova.incidents.api import NewAlert
+from oncallnova.incidents import events, logic, repeats, store
+from oncallnova.incidents.api import NewAlert, SeverityRaise
 from oncallnova.incidents.models import Incident, TimelineEntry
 from oncallnova.incidents.schemas import (
     IncidentFilter,
@@ -162,6 +162,11 @@ class IncidentService:
                 await self._acknowledge(
                     session, incident, now, actor, "Acknowledged by the alert source"
                 )
+
+    async def raise_severity(
+        self, session: AsyncSession, raises: list[SeverityRaise], now: datetime
+    ) -> None:
+        await repeats.raise_severity(session, raises, now)
 
     async def count_open(self, session: AsyncSession, service_id: str) -> int:
         return await store.count_open(session, service_id)

@@ -14,6 +14,7 @@ EventType = Literal[
     "incident.escalated",
     "incident.reassigned",
     "incident.annotated",
+    "incident.severity_raised",
 ]
 ALL_EVENTS: list[str] = list(EventType.__args__)  # type: ignore[attr-defined]
 RESERVED_HEADERS = {
