@@ -30,6 +30,12 @@ PRIVATE = "loopback or private"
         ("febf:ffff::1", ALWAYS, ALWAYS),
         ("::ffff:169.254.169.254", ALWAYS, ALWAYS),
         ("64:ff9b::a9fe:a9fe", ALWAYS, ALWAYS),  # NAT64 form of 169.254.169.254
+        # IPv6 forms that embed 169.254.169.254 and reach it on some stacks
+        ("::169.254.169.254", ALWAYS, ALWAYS),  # IPv4-compatible
+        ("::ffff:0:169.254.169.254", ALWAYS, ALWAYS),  # IPv4-translated (SIIT)
+        ("64:ff9b:1::a9fe:a9fe", ALWAYS, ALWAYS),  # NAT64 local-use prefix
+        ("2002:a9fe:a9fe::1", ALWAYS, ALWAYS),  # 6to4
+        ("2001:0:4136:e378:8000:63bf:5601:5601", ALWAYS, ALWAYS),  # Teredo client
         # refused only when private targets are not allowed
         ("127.0.0.1", None, PRIVATE),
         ("127.255.0.9", None, PRIVATE),
@@ -48,6 +54,10 @@ PRIVATE = "loopback or private"
         ("fd12:3456::1", None, PRIVATE),
         ("::ffff:10.1.2.3", None, PRIVATE),
         ("2002:a00:1::", None, PRIVATE),  # 6to4 wrapping 10.0.0.1
+        ("::127.0.0.1", None, PRIVATE),  # IPv4-compatible loopback
+        ("::10.0.0.1", None, PRIVATE),
+        ("::ffff:0:10.0.0.1", None, PRIVATE),
+        ("64:ff9b:1::a00:1", None, PRIVATE),
         # public: allowed either way
         ("8.8.8.8", None, None),
         ("1.1.1.1", None, None),
@@ -56,6 +66,8 @@ PRIVATE = "loopback or private"
         ("169.255.0.1", None, None),
         ("2606:4700:4700::1111", None, None),
         ("::ffff:8.8.8.8", None, None),
+        ("::8.8.8.8", None, None),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", None, None),  # Teredo, public client
         ("fec0::1", None, None),  # just outside fe80::/10
     ],
 )
@@ -91,6 +103,8 @@ async def test_check_url_literals_and_names():
         await ssrf.check_url("http://169.254.169.254/latest/meta-data", allow_private=True)
     with pytest.raises(ssrf.TargetRefused, match=ALWAYS):
         await ssrf.check_url("http://[::ffff:169.254.169.254]/", allow_private=True)
+    with pytest.raises(ssrf.TargetRefused, match=ALWAYS):
+        await ssrf.check_url("http://[::169.254.169.254]/", allow_private=True)
     with pytest.raises(ssrf.TargetRefused, match="'localhost' resolves to .*" + PRIVATE):
         await ssrf.check_url("http://localhost:8080/hook", allow_private=False)
     with pytest.raises(ssrf.TargetRefused, match=PRIVATE):

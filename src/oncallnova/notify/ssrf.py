@@ -38,8 +38,15 @@ PRIVATE = [
         "fc00::/7",  # unique local
     )
 ]
-# NAT64 gateways translate 64:ff9b::a.b.c.d to the IPv4 address a.b.c.d.
-NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# IPv6 forms that carry an IPv4 address in their last 32 bits and reach that IPv4 host:
+# IPv4-compatible (::a.b.c.d, deprecated but still routed by some stacks), IPv4-mapped
+# (::ffff:a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d, SIIT) and NAT64 gateways, the
+# well-known and the local-use prefix (64:ff9b::a.b.c.d, 64:ff9b:1::/48). 6to4 and Teredo
+# embed theirs elsewhere and are read by the ipaddress module.
+EMBEDDING_IPV4 = [
+    ipaddress.ip_network(n)
+    for n in ("::/96", "::ffff:0:0/96", "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48")
+]
 RESOLVE_TIMEOUT_SECONDS = 5.0
 
 
@@ -48,15 +55,15 @@ class TargetRefused(Exception):
 
 
 def _views(ip: IPAddress) -> list[IPAddress]:
-    """The address and any IPv4 address it stands for (::ffff:a.b.c.d, NAT64, 6to4)."""
+    """The address and every IPv4 address it stands for (see EMBEDDING_IPV4, 6to4, Teredo)."""
     views: list[IPAddress] = [ip]
     if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            views.append(ip.ipv4_mapped)
-        if ip in NAT64:
+        if any(ip in net for net in EMBEDDING_IPV4):
             views.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
         if ip.sixtofour is not None:
             views.append(ip.sixtofour)
+        if ip.teredo is not None:
+            views.extend(ip.teredo)  # the Teredo server and the client behind it
     return views
 
 
