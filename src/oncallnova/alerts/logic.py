@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -65,3 +66,48 @@ def correlation_key(names: tuple[str, ...], service_id: str, alert: NormalizedAl
     values = correlation_values(names, service_id, alert)
     raw = json.dumps([list(names), values], separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+# Only plain web links are ever shown as links: no javascript:, data: or the like, and
+# nothing a browser would read differently from how it is checked here.
+_WEB_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f<>\"'`]+", re.IGNORECASE)
+
+
+def is_web_url(value: object) -> bool:
+    return isinstance(value, str) and len(value) <= 2048 and _WEB_URL.fullmatch(value) is not None
+
+
+def links(details: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """(text, URL) of the web links in an alert's details, runbook first, without repeats.
+
+    Alertmanager: the `runbook_url` (or `runbook`) and other `*_url` annotations, the
+    generator URL; PagerDuty: `links`, `client_url`, `images`; native: `runbook_url`.
+    """
+    if not details:
+        return []
+    found: list[tuple[str, str]] = []
+    annotations = details.get("annotations")
+    notes = annotations if isinstance(annotations, dict) else {}
+    found.append(("Runbook", details.get("runbook_url") or notes.get("runbook_url")))
+    found.append(("Runbook", notes.get("runbook")))
+    for name, value in notes.items():
+        if name.endswith("_url") and name != "runbook_url":
+            found.append((name.removesuffix("_url").replace("_", " ").capitalize(), value))
+    found.append(("Source (generator)", details.get("generator_url")))
+    for entry in _dicts(details.get("links")):
+        found.append((str(entry.get("text") or entry.get("href")), entry.get("href")))
+    found.append((str(details.get("client") or "Client"), details.get("client_url")))
+    for entry in _dicts(details.get("images")):
+        text = str(entry.get("alt") or "Image")
+        found.append((text, entry.get("href") or entry.get("src")))
+    seen: set[str] = set()
+    out = []
+    for text, href in found:
+        if is_web_url(href) and href not in seen:
+            seen.add(href)
+            out.append((text, href))
+    return out
+
+
+def _dicts(value: object) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []

@@ -6,7 +6,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    computed_field,
+    field_validator,
+)
+
+from oncallnova.alerts import logic
 
 LabelName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 LabelValue = Annotated[str, StringConstraints(max_length=4096)]
@@ -21,9 +30,11 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 
 class AlertIn(BaseModel):
-    """One alert in OnCallNova's native format."""
+    """One alert in OnCallNova's native format. An unknown field is ignored and named in
+    the answer's `warnings`."""
 
-    model_config = ConfigDict(extra="ignore")
+    # Extras are kept (not refused: senders keep working) so that they can be warned of.
+    model_config = ConfigDict(extra="allow")
 
     title: str = Field(min_length=1, max_length=1024)
     severity: Literal["critical", "high", "medium", "low"]
@@ -33,8 +44,21 @@ class AlertIn(BaseModel):
     dedup_key: str | None = Field(default=None, min_length=1, max_length=255)
     status: Literal["firing", "resolved"] = "firing"
     timestamp: datetime | None = None
+    details: dict[str, Any] | None = Field(
+        default=None, description="Free-form details (any JSON object), shown with the alert."
+    )
+    runbook_url: str | None = Field(
+        default=None, max_length=2048, description="An http(s) link to the runbook."
+    )
 
     _utc = field_validator("timestamp")(as_utc)
+
+    @field_validator("runbook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not logic.is_web_url(value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
 
 
 # A plain dataclass, not a model: ingestion builds one per alert, and pydantic
@@ -54,6 +78,15 @@ class AlertResult:
 class IngestResponse(BaseModel):
     accepted: int
     alerts: list[AlertResult]
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What was accepted but ignored, e.g. 'alerts[0].dedupkey: unknown field'.",
+    )
+
+
+class AlertLink(BaseModel):
+    text: str
+    href: str
 
 
 class AlertOut(BaseModel):
@@ -76,3 +109,9 @@ class AlertOut(BaseModel):
     first_seen: datetime
     last_seen: datetime
     resolved_at: datetime | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def links(self) -> list[AlertLink]:
+        """The http(s) links its details carry (runbook, source, PagerDuty links)."""
+        return [AlertLink(text=t, href=h) for t, h in logic.links(self.details)]

@@ -21,6 +21,12 @@ def _check_correlation_key(value: list[str] | None) -> list[str] | None:
             raise ValueError("field names must not be empty")
         if name.startswith("labels.") and len(name) == len("labels."):
             raise ValueError("'labels.' must be followed by a label name")
+        if name not in BUILTIN_KEY_FIELDS and not name.startswith("labels."):
+            # A typo must not quietly group every alert under one empty value.
+            raise ValueError(
+                f"'{name}' is not a field alerts have: use 'service', 'severity', 'source', "
+                f"'title' or 'labels.<name>' (a label: 'labels.{name}')"
+            )
         if name in seen:
             raise ValueError(f"'{name}' is listed twice")
         seen.add(name)
@@ -36,8 +42,8 @@ class ServiceIn(BaseModel):
         default=None,
         max_length=20,
         description="Fields whose values group alerts into one incident: 'service', "
-        "'severity', 'source', 'title', or a label as 'labels.<name>' (a bare unknown name "
-        "is read as a label). Default ['service', 'severity'].",
+        "'severity', 'source', 'title', or a label as 'labels.<name>'; any other name is "
+        "refused. Default ['service', 'severity'].",
     )
     correlation_window_seconds: int | None = Field(default=None, ge=0, le=30 * 86400)
     team_id: str | None = None
@@ -77,7 +83,10 @@ class IntegrationKeyOut(BaseModel):
 
     id: str
     name: str
-    key: str
+    key: str | None = Field(
+        description="The secret that sends alerts to the service; null for those who may "
+        "not use it (viewers, and responders outside the service's team)."
+    )
     created_at: datetime
     revoked_at: datetime | None
 

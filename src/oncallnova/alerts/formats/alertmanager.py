@@ -31,6 +31,8 @@ DEFAULT_SEVERITY = "high"
 _GO_ZERO_YEAR = 1
 
 
+# Unknown fields are ignored without a warning: Alertmanager writes these payloads
+# itself (no hand-made typos), newer versions may add fields, and it discards the answer.
 class AmAlert(BaseModel):
     model_config = ConfigDict(extra="ignore")
 

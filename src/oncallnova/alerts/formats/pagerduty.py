@@ -15,7 +15,8 @@ SEVERITY = {"critical": "critical", "error": "high", "warning": "medium", "info"
 
 
 class PdPayload(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    # Extras are kept so that the answer can name them (`unknown_fields`).
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     summary: str = Field(min_length=1, max_length=1024)
     source: str = Field(min_length=1, max_length=1024)
@@ -30,18 +31,22 @@ class PdPayload(BaseModel):
 
 
 class PdImage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
     src: str
     href: str | None = None
     alt: str | None = None
 
 
 class PdLink(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
     href: str
     text: str | None = None
 
 
 class PdEvent(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="allow")
 
     routing_key: str = Field(min_length=1, max_length=64)
     event_action: Literal["trigger", "acknowledge", "resolve"]

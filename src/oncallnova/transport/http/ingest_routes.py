@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 from pydantic import Field, TypeAdapter, ValidationError
 
-from oncallnova.alerts.formats import alertmanager
+from oncallnova.alerts.formats import alertmanager, native
 from oncallnova.alerts.formats.errors import field_messages
 from oncallnova.alerts.logic import NormalizedAlert
 from oncallnova.alerts.schemas import AlertIn, AlertResult, IngestResponse
@@ -63,8 +63,10 @@ def _batch_adapter(max_batch: int) -> TypeAdapter[list[AlertIn]]:
     return TypeAdapter(Annotated[list[AlertIn], Field(max_length=max_batch)])
 
 
-def native_alerts(body: bytes, max_batch: int) -> list[NormalizedAlert]:
-    if body.lstrip()[:1] == b"[":
+def native_alerts(body: bytes, max_batch: int) -> tuple[list[NormalizedAlert], list[str]]:
+    """The alerts of a native body, and warnings naming the fields it ignored."""
+    batched = body.lstrip()[:1] == b"["
+    if batched:
         batch = _batch_adapter(max_batch)
         try:
             items = batch.validate_json(body)
@@ -78,19 +80,7 @@ def native_alerts(body: bytes, max_batch: int) -> list[NormalizedAlert]:
             raise BadRequest(422, "empty batch: send at least one alert")
     else:
         items = [parse(_one, body)]  # type: ignore[list-item]
-    return [
-        NormalizedAlert(
-            title=a.title,
-            severity=a.severity,
-            action="resolve" if a.status == "resolved" else "trigger",
-            source=a.source,
-            description=a.description,
-            labels=a.labels,
-            dedup_key=a.dedup_key,
-            occurred_at=a.timestamp,
-        )
-        for a in items
-    ]
+    return native.to_alerts(items), native.warnings(items, batch=batched)
 
 
 def parse_error(exc: ValidationError) -> BadRequest:
@@ -100,9 +90,11 @@ def parse_error(exc: ValidationError) -> BadRequest:
     return BadRequest(422, "invalid alert: " + "; ".join(messages[:5]), messages)
 
 
-def accepted(results: list[AlertResult]) -> Response:
+def accepted(results: list[AlertResult], warnings: list[str] | None = None) -> Response:
     """The 202 answer; the results are ours, so they are serialised without validation."""
-    body = IngestResponse.model_construct(accepted=len(results), alerts=results).model_dump_json()
+    body = IngestResponse.model_construct(
+        accepted=len(results), alerts=results, warnings=warnings or []
+    ).model_dump_json()
     return Response(body, status_code=202, media_type="application/json")
 
 
@@ -153,10 +145,10 @@ async def post_alerts(request: Request) -> Response:
     x_routing_key = request.headers.get("x-routing-key")
     route = await route_for(rt, x_routing_key)
     await ratelimit.check_key(request, x_routing_key or "")
-    alerts = native_alerts(await request.body(), rt.settings.max_batch_alerts)
+    alerts, warnings = native_alerts(await request.body(), rt.settings.max_batch_alerts)
     results = await rt.ingestor.submit(route, alerts, actor=f"integration:{route.service_name}")
     rt.metrics.count_ingested(route.service_name, (r.deduplicated for r in results))
-    return accepted(results)
+    return accepted(results, warnings)
 
 
 @router.post(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from oncallnova.alerts.formats import pagerduty
-from oncallnova.alerts.formats.errors import field_messages
+from oncallnova.alerts.formats.errors import field_messages, unknown_fields
 from oncallnova.core.errors import Overloaded
 from oncallnova.transport.http import ratelimit
 from oncallnova.transport.http.deps import runtime
@@ -20,6 +20,9 @@ class PdAccepted(BaseModel):
     status: str = "success"
     message: str = "Event processed"
     dedup_key: str
+    warnings: list[str] | None = Field(
+        default=None, description="Fields that were ignored; absent when there are none."
+    )
 
 
 class PdInvalid(BaseModel):
@@ -67,7 +70,9 @@ async def enqueue(request: Request) -> JSONResponse:
         )
     rt.metrics.count_ingested(route.service_name, (r.deduplicated for r in results))
     dedup_key = alert.dedup_key or results[0].fingerprint
-    return JSONResponse(PdAccepted(dedup_key=dedup_key).model_dump(), status_code=202)
+    # PagerDuty's own answer has no warnings; they appear only when there are some.
+    answer = PdAccepted(dedup_key=dedup_key, warnings=unknown_fields(event) or None)
+    return JSONResponse(answer.model_dump(exclude_none=True), status_code=202)
 
 
 def extra_schemas() -> dict[str, object]:
