@@ -215,10 +215,44 @@ async def test_ical_feed_matches_shifts_and_token_rotates(
         for s in shifts
     ]
     assert len(events) > 40
-    assert events == expected
+    # ... except the shift going on 7 days back, given whole (36 h turns from Feb 1).
+    assert expected[0][2] == datetime.fromisoformat("2026-02-22T12:00:00Z")
+    first = (*expected[0][:2], datetime.fromisoformat("2026-02-22T00:00:00Z"), expected[0][3])
+    assert events == [first, *expected[1:]]
     rotated = (await client.post(f"/api/v1/schedules/{rota['id']}/ical-token")).json()
     assert rotated["ical_url"] != rota["ical_url"]
     assert (await client.get(f"/{feed_path}")).status_code == 404
+
+
+def _uids(feed: bytes) -> dict[datetime, str]:
+    events = icalendar.Calendar.from_ical(feed).walk("VEVENT")
+    return {e.decoded("DTSTART"): str(e["UID"]) for e in events}
+
+
+async def test_feed_uids_stay_when_the_window_moves(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    ann, ben = await user(client, "Ann"), await user(client, "Ben")
+    daily = {"name": "l", "users": [ann, ben], "turn": 36, "handoff": "2026-02-01T00:00:00Z"}
+    rota = await schedule(client, "Primary", [daily])
+    await schedule(client, "Secondary", [daily])
+    schedule_feed = "/" + rota["ical_url"].split("://", 1)[1].split("/", 1)[1]
+    link = (await client.post(f"/api/v1/users/{ann}/ical-token")).json()["ical_url"]
+    user_feed = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    feed = (await client.get(schedule_feed)).content
+    before = _uids(feed)
+    anns = [
+        e for e in icalendar.Calendar.from_ical(feed).walk("VEVENT") if e["SUMMARY"][-3:] == "Ann"
+    ]
+    mine = icalendar.Calendar.from_ical((await client.get(user_feed)).content).walk("VEVENT")
+    # Both schedules put Ann on at the same times in a layer named "l": two events each.
+    assert len(mine) == 2 * len(anns) > 0
+    assert len({str(e["UID"]) for e in mine}) == len(mine)
+    clock.advance(20 * 3600)  # the window's start moves inside a shift
+    after = _uids((await client.get(schedule_feed)).content)
+    common = before.keys() & after.keys()
+    assert min(before) in common  # the shift cut by the window's start is still there
+    assert {at: before[at] for at in common} == {at: after[at] for at in common}
 
 
 async def test_user_feed(client: httpx.AsyncClient) -> None:

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from icalendar import Calendar
 
 from oncallnova.oncall.ical import shift_uid, shifts_from_ical, shifts_to_ical
-from oncallnova.oncall.logic import Shift, final_shifts
+from oncallnova.oncall.logic import Shift, final_shifts, shifts_overlapping
 from tests.unit.test_schedule_properties import schedules_and_ranges
 
 H = timedelta(hours=1)
@@ -135,3 +136,31 @@ def test_times_are_truncated_to_whole_seconds():
         Shift("ann", T0, T0 + H, "primary"),
         Shift("ann", T0 + H, T0 + 2 * H, "primary"),
     ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(schedules_and_ranges(), st.integers(0, 9 * 24 * 60))
+def test_a_moving_window_keeps_every_uid(case, minutes):
+    """The shift going on at a feed's start is given whole, so wherever the window
+    starts, a shift has the same start, hence the same UID."""
+    schedule, start, end = case
+    earliest = min(
+        [la.handoff for la in schedule.layers] + [o.start for o in schedule.overrides],
+        default=start,
+    )
+    whole = final_shifts(schedule, min(earliest, start), end)
+    later = start + minutes * timedelta(minutes=1)
+    if later >= end:
+        return
+    shifts = shifts_overlapping(schedule, later, end)
+    assert shifts == [s for s in whole if s.end > later]
+    uids = {shift_uid(s, "p") for s in shifts_overlapping(schedule, start, end)}
+    assert {shift_uid(s, "p") for s in shifts} <= uids
+
+
+def test_uid_scopes_tell_schedules_apart():
+    twice = [SHIFTS[0], SHIFTS[0]]
+    with pytest.raises(ValueError, match="uid_scopes"):
+        export(twice, uid_scopes=["a"])
+    events = Calendar.from_ical(export(twice, uid_scopes=["a", "b"])).walk("VEVENT")
+    assert len({str(e["UID"]) for e in events}) == 2

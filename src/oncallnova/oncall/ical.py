@@ -5,10 +5,11 @@ and every calendar app shows them in its user's own zone. The caller passes DTST
 (the feed's generation instant) because this package reads no clock.
 
 UIDs are stable for a given (user, source, start), so a refreshed feed updates events
-instead of duplicating them; a shift clipped by the feed's range start gets another
-UID when the range moves, so callers should start ranges at a fixed point (e.g. a turn
-boundary) when they can. User ids and sources are also written as X- properties so the
-feed can be read back without guessing from display names.
+instead of duplicating them. Callers pass whole shifts (`logic.shifts_overlapping`):
+a shift clipped by a moving range start would get another UID on every refresh. A
+feed mixing schedules passes each shift's schedule as its UID scope, since two
+schedules may have layers of the same name. User ids and sources are also written as
+X- properties so the feed can be read back without guessing from display names.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ SOURCE_PROPERTY = "X-ONCALLNOVA-SOURCE"
 _ESCAPED = re.compile(r"\\([\\;,nN])")
 
 
-def shift_uid(shift: Shift, uid_prefix: str) -> str:
-    """A UID that stays the same while the shift's user, source and start do."""
+def shift_uid(shift: Shift, uid_prefix: str, scope: str = "") -> str:
+    """A UID that stays the same while the shift's scope, user, source and start do."""
     start = require_aware(shift.start, "shift start")
     key = f"{shift.user_id}\0{shift.source}\0{start.isoformat()}".encode()
+    if scope:
+        key = scope.encode() + b"\0" + key
     digest = hashlib.sha256(key).hexdigest()[:16]
     return f"{uid_prefix}-{start:%Y%m%dT%H%M%SZ}-{digest}"
 
@@ -43,6 +46,7 @@ def shifts_to_ical(
     uid_prefix: str,
     dtstamp: datetime,
     display_names: Mapping[str, str] | None = None,
+    uid_scopes: Sequence[str] | None = None,
 ) -> bytes:
     """A VCALENDAR with one VEVENT per shift; SUMMARY names the user.
 
@@ -52,7 +56,8 @@ def shifts_to_ical(
     shown as itself. Text is escaped as RFC 5545 TEXT, so names and ids with commas,
     semicolons or newlines survive (`shifts_from_ical` reads them back). `prodid` is
     the product identifier, e.g. "-//OnCallNova//Schedules 1.0//EN"; `uid_prefix`
-    makes UIDs globally unique, e.g. "oncall.example.com-schedule-42".
+    makes UIDs globally unique, e.g. "oncall.example.com-schedule-42". `uid_scopes`,
+    one per shift, tells apart shifts of different schedules in one feed.
     """
     if not prodid:
         raise ValueError("prodid: must not be empty")
@@ -60,6 +65,9 @@ def shifts_to_ical(
         raise ValueError("uid_prefix: must not be empty")
     stamp = require_aware(dtstamp, "dtstamp")
     names = display_names or {}
+    scopes = [""] * len(shifts) if uid_scopes is None else list(uid_scopes)
+    if len(scopes) != len(shifts):
+        raise ValueError("uid_scopes: expected one scope per shift")
 
     calendar = Calendar()
     calendar.add("prodid", prodid)
@@ -70,7 +78,7 @@ def shifts_to_ical(
         calendar.add("name", vText(name))  # RFC 7986
         calendar.add("x-wr-calname", vText(name))  # what most calendar apps read
 
-    for shift in shifts:
+    for shift, scope in zip(shifts, scopes, strict=True):
         start = require_aware(shift.start, "shift start")
         end = require_aware(shift.end, "shift end")
         if end <= start:
@@ -82,7 +90,7 @@ def shifts_to_ical(
             continue
         person = names.get(shift.user_id, shift.user_id)
         event = Event()
-        event.add("uid", shift_uid(shift, uid_prefix))
+        event.add("uid", shift_uid(shift, uid_prefix, scope))
         event.add("dtstamp", stamp)
         event.add("dtstart", start)
         event.add("dtend", end)

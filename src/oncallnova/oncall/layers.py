@@ -184,6 +184,30 @@ def final_shifts(schedule: Schedule, start: datetime, end: datetime) -> list[Shi
     ]
 
 
+def shifts_overlapping(schedule: Schedule, start: datetime, end: datetime) -> list[Shift]:
+    """The final shifts that overlap [start, end): like `final_shifts`, except that the
+    shift going on at `start` is given whole, from where it really began.
+
+    A feed whose window moves with the clock uses this, so the shift across the window's
+    start keeps its start (and what is derived from it, such as an iCalendar UID). The
+    search looks back in doubling steps, at most to the earliest handoff or override,
+    before which nobody is on call.
+    """
+    start, end = _range(start, end)
+    beginnings = [layer.handoff for layer in schedule.layers]
+    beginnings += [override.start for override in schedule.overrides]
+    floor = min(beginnings, default=start)
+    if floor >= start:
+        return final_shifts(schedule, start, end)
+    back = timedelta(days=2)
+    while True:
+        lo = start - min(back, start - floor)
+        shifts = [s for s in final_shifts(schedule, lo, end) if s.end > start]
+        if not shifts or shifts[0].start >= start or shifts[0].start > lo or lo == floor:
+            return shifts
+        back *= 2
+
+
 def oncall_at(schedule: Schedule, at: datetime) -> list[str]:
     """The user(s) on call at `at`: an override's, else the highest layer's; [] if none."""
     at = require_aware(at, "at")

@@ -16,6 +16,7 @@ from oncallnova.oncall.layers import (
     next_change,
     oncall_at,
     segments,
+    shifts_overlapping,
 )
 from oncallnova.oncall.model import (
     OVERRIDE_SOURCE,
@@ -53,6 +54,7 @@ __all__ = [
     "require_aware",
     "resolve_local",
     "segments",
+    "shifts_overlapping",
     "validate_time_zone",
     "validate_turn",
     "validate_users",

@@ -16,6 +16,13 @@ from oncallnova.core.errors import Conflict, InvalidInput, NotFound
 from oncallnova.core.ids import new_id, new_secret
 from oncallnova.oncall import ical, logic
 from oncallnova.oncall.models import Schedule, ScheduleOverride
+from oncallnova.oncall.schedule_rows import (
+    layer_json,
+    layer_logic,
+    overrides_of,
+    require_schedule,
+    to_logic,
+)
 from oncallnova.oncall.schedule_schemas import (
     LayerIn,
     OnCallAt,
@@ -52,8 +59,8 @@ class ScheduleService:
             return {}
         rows = await session.execute(select(Schedule).where(Schedule.id.in_(set(schedule_ids))))
         schedules = list(rows.scalars())
-        overrides = await _overrides(session, [s.id for s in schedules])
-        return {s.id: logic.oncall_at(_to_logic(s, overrides.get(s.id, [])), at) for s in schedules}
+        overrides = await overrides_of(session, [s.id for s in schedules])
+        return {s.id: logic.oncall_at(to_logic(s, overrides.get(s.id, [])), at) for s in schedules}
 
     async def missing(self, session: AsyncSession, schedule_ids: list[str]) -> list[str]:
         if not schedule_ids:
@@ -73,7 +80,7 @@ class ScheduleService:
             name=data.name,
             description=data.description,
             time_zone=data.time_zone,
-            layers=[_layer_json(layer) for layer in layers],
+            layers=[layer_json(layer) for layer in layers],
             ical_token=new_secret(),
             created_at=now,
             updated_at=now,
@@ -91,21 +98,21 @@ class ScheduleService:
             schedules = list(
                 (await session.execute(select(Schedule).order_by(Schedule.name))).scalars()
             )
-            overrides = await _overrides(session, [s.id for s in schedules])
+            overrides = await overrides_of(session, [s.id for s in schedules])
         return [self._out(s, overrides.get(s.id, [])) for s in schedules]
 
     async def get(self, actor: Principal, schedule_id: str) -> ScheduleOut:
         require(actor, Role.viewer)
         async with self._db.read() as session:
-            schedule = await _require(session, schedule_id)
-            overrides = await _overrides(session, [schedule_id])
+            schedule = await require_schedule(session, schedule_id)
+            overrides = await overrides_of(session, [schedule_id])
         return self._out(schedule, overrides.get(schedule_id, []))
 
     async def update(self, actor: Principal, schedule_id: str, data: SchedulePatch) -> ScheduleOut:
         require(actor, Role.admin)
         changes = data.model_dump(exclude_unset=True)
         async with self._db.write() as session:
-            schedule = await _require(session, schedule_id)
+            schedule = await require_schedule(session, schedule_id)
             if changes.get("name"):
                 await self._unique_name(session, changes["name"], schedule_id)
                 schedule.name = changes["name"]
@@ -121,16 +128,16 @@ class ScheduleService:
             )
             await self._check(session, layers, zone)
             schedule.time_zone = zone
-            schedule.layers = [_layer_json(layer) for layer in layers]
+            schedule.layers = [layer_json(layer) for layer in layers]
             schedule.updated_at = self._clock.now()
-            overrides = await _overrides(session, [schedule_id])
+            overrides = await overrides_of(session, [schedule_id])
             note(session, actor, "schedule.update", "schedule", schedule_id)
         return self._out(schedule, overrides.get(schedule_id, []))
 
     async def delete(self, actor: Principal, schedule_id: str) -> None:
         require(actor, Role.admin)
         async with self._db.write() as session:
-            await session.delete(await _require(session, schedule_id))
+            await session.delete(await require_schedule(session, schedule_id))
             note(session, actor, "schedule.delete", "schedule", schedule_id)
 
     async def add_override(
@@ -138,7 +145,7 @@ class ScheduleService:
     ) -> OverrideOut:
         require(actor, Role.responder)
         async with self._db.write() as session:
-            schedule = await _require(session, schedule_id)
+            schedule = await require_schedule(session, schedule_id)
             data = data.in_zone(logic.validate_time_zone(schedule.time_zone))
             if data.end <= data.start:
                 raise InvalidInput("end must be after start", field="end")
@@ -245,7 +252,7 @@ class ScheduleService:
     async def rotate_ical_token(self, actor: Principal, schedule_id: str) -> ScheduleOut:
         require(actor, Role.admin)
         async with self._db.write() as session:
-            schedule = await _require(session, schedule_id)
+            schedule = await require_schedule(session, schedule_id)
             schedule.ical_token = new_secret()
             note(session, actor, "schedule.ical_token.rotate", "schedule", schedule_id)
         return await self.get(actor, schedule_id)
@@ -256,10 +263,10 @@ class ScheduleService:
             schedule = found.scalar_one_or_none()
             if schedule is None:
                 return None
-            overrides = (await _overrides(session, [schedule.id])).get(schedule.id, [])
+            overrides = (await overrides_of(session, [schedule.id])).get(schedule.id, [])
         now = self._clock.now()
-        shifts = logic.final_shifts(
-            _to_logic(schedule, overrides), now - FEED_PAST, now + FEED_AHEAD
+        shifts = logic.shifts_overlapping(
+            to_logic(schedule, overrides), now - FEED_PAST, now + FEED_AHEAD
         )
         return await self._ical(schedule.name, shifts, f"schedule-{schedule.id}")
 
@@ -267,19 +274,32 @@ class ScheduleService:
         now = self._clock.now()
         async with self._db.read() as session:
             schedules = list((await session.execute(select(Schedule))).scalars())
-            overrides = await _overrides(session, [s.id for s in schedules])
-        shifts = [
-            shift
+            overrides = await overrides_of(session, [s.id for s in schedules])
+        # Each shift with its schedule: two schedules may have same-named layers.
+        scoped = [
+            (s.id, shift)
             for s in schedules
-            for shift in logic.final_shifts(
-                _to_logic(s, overrides.get(s.id, [])), now - FEED_PAST, now + FEED_AHEAD
+            for shift in logic.shifts_overlapping(
+                to_logic(s, overrides.get(s.id, [])), now - FEED_PAST, now + FEED_AHEAD
             )
             if shift.user_id == user_id
         ]
-        shifts.sort(key=lambda s: s.start)
-        return await self._ical(f"On call: {user_name}", shifts, f"user-{user_id}")
+        scoped.sort(key=lambda item: item[1].start)
+        return await self._ical(
+            f"On call: {user_name}",
+            [shift for _, shift in scoped],
+            f"user-{user_id}",
+            scopes=[schedule_id for schedule_id, _ in scoped],
+        )
 
-    async def _ical(self, name: str, shifts: list[logic.Shift], prefix: str) -> bytes:
+    async def _ical(
+        self,
+        name: str,
+        shifts: list[logic.Shift],
+        prefix: str,
+        *,
+        scopes: list[str] | None = None,
+    ) -> bytes:
         names = await self.names(sorted({s.user_id for s in shifts}))
         host = self._base_url.split("://", 1)[-1].split("/", 1)[0] or "oncallnova"
         return ical.shifts_to_ical(
@@ -289,15 +309,16 @@ class ScheduleService:
             uid_prefix=f"{prefix}@{host}",
             dtstamp=self._clock.now(),
             display_names=names,
+            uid_scopes=scopes,
         )
 
     # --- helpers ---
 
     async def _model(self, schedule_id: str) -> tuple[Schedule, logic.Schedule]:
         async with self._db.read() as session:
-            schedule = await _require(session, schedule_id)
-            overrides = (await _overrides(session, [schedule_id])).get(schedule_id, [])
-        return schedule, _to_logic(schedule, overrides)
+            schedule = await require_schedule(session, schedule_id)
+            overrides = (await overrides_of(session, [schedule_id])).get(schedule_id, [])
+        return schedule, to_logic(schedule, overrides)
 
     async def _named(self, shifts: list[logic.Shift]) -> list[ShiftOut]:
         names = await self.names(sorted({s.user_id for s in shifts}))
@@ -314,7 +335,7 @@ class ScheduleService:
 
     async def _check(self, session: AsyncSession, layers: list[LayerIn], zone: str) -> None:
         try:
-            logic.Schedule(zone, [_layer_logic(_layer_json(layer)) for layer in layers])
+            logic.Schedule(zone, [layer_logic(layer_json(layer)) for layer in layers])
         except ValueError as exc:
             raise InvalidInput(str(exc), field="layers") from exc
         missing = await self._users.missing(session, [u for layer in layers for u in layer.users])
@@ -356,50 +377,3 @@ def _in_zone(layers: list[LayerIn], time_zone: str) -> list[LayerIn]:
     except ValueError as exc:
         raise InvalidInput(str(exc), field="time_zone") from exc
     return [layer.in_zone(zone) for layer in layers]
-
-
-def _layer_json(layer: LayerIn) -> dict[str, Any]:
-    return layer.model_dump(mode="json")
-
-
-def _layer_logic(data: dict[str, Any]) -> logic.Layer:
-    layer = LayerIn.model_validate(data)
-    return logic.Layer(
-        name=layer.name,
-        users=layer.users,
-        turn=layer.turn,  # type: ignore[arg-type]
-        handoff=layer.handoff,
-        restrictions=[r.to_logic() for r in layer.restrictions],
-        end=layer.end,
-    )
-
-
-def _to_logic(schedule: Schedule, overrides: list[ScheduleOverride]) -> logic.Schedule:
-    return logic.Schedule(
-        schedule.time_zone,
-        [_layer_logic(layer) for layer in schedule.layers],
-        [logic.Override(o.user_id, o.start, o.end) for o in overrides],
-    )
-
-
-async def _overrides(
-    session: AsyncSession, schedule_ids: list[str]
-) -> dict[str, list[ScheduleOverride]]:
-    if not schedule_ids:
-        return {}
-    query = (
-        select(ScheduleOverride)
-        .where(ScheduleOverride.schedule_id.in_(schedule_ids))
-        .order_by(ScheduleOverride.created_at, ScheduleOverride.id)
-    )
-    out: dict[str, list[ScheduleOverride]] = {}
-    for override in (await session.execute(query)).scalars():
-        out.setdefault(override.schedule_id, []).append(override)
-    return out
-
-
-async def _require(session: AsyncSession, schedule_id: str) -> Schedule:
-    schedule = await session.get(Schedule, schedule_id)
-    if schedule is None:
-        raise NotFound(f"schedule {schedule_id} not found")
-    return schedule
