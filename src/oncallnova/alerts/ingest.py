@@ -80,6 +80,9 @@ class Ingestor:
         self._queue: asyncio.Queue[Submission] = asyncio.Queue()
         self._pending = 0
         self._queue_limit = queue_limit
+        # Set when alerts were refused for lack of room, until the backlog has halved:
+        # meanwhile requests are refused before their bodies are read (`refuse_if_full`).
+        self._full = False
         self._max_batch = max_batch
         self._writer_count = writers
         self._writers: list[asyncio.Task[None]] = []
@@ -100,10 +103,18 @@ class Ingestor:
         self._writers = []
         await self.stats.stop()
 
+    def refuse_if_full(self) -> None:
+        """Refuse (`Overloaded`) while the queue is full, so that a storm of retried
+        batches costs no parsing: once `submit` has refused alerts for lack of room, the
+        queue counts as full until its backlog has drained to half the limit."""
+        if self._full or self._pending >= self._queue_limit:
+            raise Overloaded("ingestion queue is full; retry shortly", retry_after=1)
+
     async def submit(
         self, route: ServiceRoute, alerts: list[NormalizedAlert], actor: str
     ) -> list[AlertResult]:
         if self._pending + len(alerts) > self._queue_limit:
+            self._full = True
             raise Overloaded("ingestion queue is full; retry shortly", retry_after=1)
         items = []
         for alert in alerts:
@@ -131,6 +142,8 @@ class Ingestor:
                 await self._store(batch)
             finally:
                 self._pending -= size
+                if self._pending <= self._queue_limit // 2:
+                    self._full = False
                 for _ in batch:
                     self._queue.task_done()
 

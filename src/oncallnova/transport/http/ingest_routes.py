@@ -36,9 +36,18 @@ _ERRORS = {
 }
 
 
+def routing_key(request: Request) -> str | None:
+    """The integration key: the `X-Routing-Key` header, else `?routing_key=` (for
+    senders that cannot set headers); the header wins when both are sent."""
+    return request.headers.get("x-routing-key") or request.query_params.get("routing_key")
+
+
 async def route_for(rt: Runtime, key: str | None) -> ServiceRoute:
     if not key:
-        raise Unauthenticated("missing integration key: send it in the X-Routing-Key header")
+        raise Unauthenticated(
+            "missing integration key: send it in the X-Routing-Key header"
+            " or the routing_key query parameter"
+        )
     route = await rt.services.route_for_key(key)
     if route is None:
         raise Unauthenticated("unknown or revoked integration key")
@@ -113,7 +122,7 @@ _KEY_QUERY = {
     "in": "query",
     "required": False,
     "schema": {"type": "string"},
-    "description": "Integration key (if no header)",
+    "description": "Integration key, if no X-Routing-Key header is sent",
 }
 
 
@@ -123,7 +132,7 @@ _KEY_QUERY = {
     summary="Send one alert or a batch",
     responses={202: {"model": IngestResponse}, **_ERRORS},
     openapi_extra={
-        "parameters": [_KEY_HEADER],
+        "parameters": [_KEY_HEADER, _KEY_QUERY],
         "requestBody": {
             "required": True,
             "content": {
@@ -142,9 +151,10 @@ _KEY_QUERY = {
 async def post_alerts(request: Request) -> Response:
     """Store alerts; the 202 answer is sent after they are committed."""
     rt = runtime(request)
-    x_routing_key = request.headers.get("x-routing-key")
-    route = await route_for(rt, x_routing_key)
-    await ratelimit.check_key(request, x_routing_key or "")
+    key = routing_key(request)
+    route = await route_for(rt, key)
+    await ratelimit.check_key(request, key or "")
+    rt.ingestor.refuse_if_full()  # before the body is read: a refused batch costs nothing
     alerts, warnings = native_alerts(await request.body(), rt.settings.max_batch_alerts)
     results = await rt.ingestor.submit(route, alerts, actor=f"integration:{route.service_name}")
     rt.metrics.count_ingested(route.service_name, (r.deduplicated for r in results))
@@ -166,9 +176,10 @@ async def post_alerts(request: Request) -> Response:
 )
 async def post_alertmanager(request: Request) -> Response:
     rt = runtime(request)
-    key = request.headers.get("x-routing-key") or request.query_params.get("routing_key")
+    key = routing_key(request)
     route = await route_for(rt, key)
     await ratelimit.check_key(request, key or "")
+    rt.ingestor.refuse_if_full()
     hook = parse(_webhook, await request.body())
     assert isinstance(hook, alertmanager.AmWebhook)
     alerts = alertmanager.to_alerts(hook)

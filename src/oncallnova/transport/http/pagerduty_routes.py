@@ -35,6 +35,14 @@ def invalid(errors: list[str], status: int = 400) -> JSONResponse:
     return JSONResponse(PdInvalid(errors=errors).model_dump(), status_code=status)
 
 
+def throttle(exc: Overloaded) -> JSONResponse:
+    return JSONResponse(
+        {"status": "throttle event", "message": "Requests are arriving too quickly; retry."},
+        status_code=429,
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
 @router.post(
     "/v2/enqueue",
     status_code=202,
@@ -49,6 +57,11 @@ def invalid(errors: list[str], status: int = 400) -> JSONResponse:
 )
 async def enqueue(request: Request) -> JSONResponse:
     rt = runtime(request)
+    try:
+        # The key is in the body: a full queue refuses before reading it.
+        rt.ingestor.refuse_if_full()
+    except Overloaded as exc:
+        return throttle(exc)
     body = await request.body()
     try:
         event = _event.validate_json(body)
@@ -63,11 +76,7 @@ async def enqueue(request: Request) -> JSONResponse:
     try:
         results = await rt.ingestor.submit(route, [alert], actor=f"pagerduty:{route.service_name}")
     except Overloaded as exc:
-        return JSONResponse(
-            {"status": "throttle event", "message": "Requests are arriving too quickly; retry."},
-            status_code=429,
-            headers={"Retry-After": str(exc.retry_after)},
-        )
+        return throttle(exc)
     rt.metrics.count_ingested(route.service_name, (r.deduplicated for r in results))
     dedup_key = alert.dedup_key or results[0].fingerprint
     # PagerDuty's own answer has no warnings; they appear only when there are some.
