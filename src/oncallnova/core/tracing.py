@@ -60,13 +60,19 @@ class Tracing:
         return cls(provider)
 
     def instrument(self, engine: AsyncEngine) -> None:
-        """A client span per SQL statement on `engine`, while tracing is on."""
+        """A client span per SQL statement on `engine`, while tracing is on, inside the
+        trace of the operation that runs it (a request, an ingestion batch, an engine
+        pass that found work)."""
         sync_engine = engine.sync_engine
 
         def start(
             conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
         ) -> None:
             if not self.enabled or context is None:
+                return
+            if not trace.get_current_span().get_span_context().is_valid:
+                # Outside any traced operation (an engine's idle poll, start-up) a
+                # statement would make a trace of its own: one per poll, burying the rest.
                 return
             verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
             context._oncallnova_span = self.tracer.start_span(

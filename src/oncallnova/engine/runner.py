@@ -41,6 +41,11 @@ class Engine:
         for reconciler, event in zip(self._reconcilers, self._wakes, strict=True):
             if not names or reconciler.name in names:
                 event.set()
+                # A reconciler in the middle of a long pass (the dispatcher waiting on a
+                # slow receiver) takes the new work in that pass if it can.
+                forward = getattr(reconciler, "wake", None)
+                if callable(forward):
+                    forward()
 
     def start(self) -> None:
         if not self._tasks:

@@ -46,11 +46,15 @@ class Escalation:
         self._policies = policies
         self._notify = notify
 
+    async def has_due(self, now: datetime) -> bool:
+        """Is any escalation step due at `now`? (A cheap read: the engine's idle poll.)"""
+        async with self._db.read() as session:
+            return await store.any_due(session, now)
+
     async def run_due(self, now: datetime, limit: int = 100) -> int:
         """Take every escalation step due at `now`; returns how many incidents moved."""
-        async with self._db.read() as session:
-            if not await store.any_due(session, now):
-                return 0  # the common case: no write transaction, no write lock taken
+        if not await self.has_due(now):
+            return 0  # the common case: no write transaction, no write lock taken
         total = 0
         while True:
 

@@ -131,8 +131,10 @@ class Runtime:
             {"email": email, "webhook": self.webhook_channel},
             retry_delays=settings.retry_delays(),
             lease_seconds=settings.notify_lease_seconds,
+            poll_seconds=settings.engine_interval_seconds,
             crash_after_claim=settings.fault_crash_after_claim,
             metrics=self.metrics,
+            tracing=self.tracing,
         )
         self.ingestor = Ingestor(
             self.db,
@@ -143,7 +145,7 @@ class Runtime:
             tracing=self.tracing,
         )
         self.engine = Engine(
-            [EscalationReconciler(self.escalation, self.metrics), self.dispatcher],
+            [EscalationReconciler(self.escalation, self.metrics, self.tracing), self.dispatcher],
             self.clock,
             interval=settings.engine_interval_seconds,
         )

@@ -1,4 +1,10 @@
-"""Delivers webhook notifications over HTTP, signed, with a 5 s timeout.
+"""Delivers webhook notifications over HTTP, signed, each within one deadline.
+
+The deadline (5 s by default) covers the whole exchange: connecting, sending, the
+answer's head and the part of its body that is read. httpx's own timeouts only bound
+each network operation, so a receiver that trickles a byte every few seconds would
+never trip them. Of the answer's body at most `max_response_bytes` are read (an error
+excerpt is all that is kept), so a receiver answering with gigabytes costs nothing.
 
 Every new connection is vetted against the SSRF policy (`notify/ssrf.py`) when it is
 opened, not only when the webhook was saved: DNS may have changed since. The check lives
@@ -26,6 +32,7 @@ from oncallnova.notify.signing import signature_header
 from oncallnova.notify.webhooks import WebhookTarget
 
 Directory = Callable[[str], Awaitable[WebhookTarget | None]]
+MAX_RESPONSE_BYTES = 64 * 1024
 
 
 def body_bytes(payload: dict[str, object]) -> bytes:
@@ -99,10 +106,16 @@ class WebhookChannel:
     name = "webhook"
 
     def __init__(
-        self, directory: Directory, *, timeout: float = 5.0, allow_private: bool = True
+        self,
+        directory: Directory,
+        *,
+        timeout: float = 5.0,
+        allow_private: bool = True,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self._directory = directory
         self._timeout = timeout
+        self._max_response_bytes = max_response_bytes
         limits = httpx.Limits(max_connections=50, max_keepalive_connections=20)
         self._client = httpx.AsyncClient(
             transport=VettingTransport(allow_private=allow_private, limits=limits),
@@ -145,14 +158,24 @@ class WebhookChannel:
             "X-OnCallNova-Delivery": delivery.id,
             "X-OnCallNova-Event": delivery.event_type or "",
             "X-OnCallNova-Signature": signature_header(target.secrets, body),
+            # The body is read raw and capped; compressed, its excerpt would be unreadable.
+            "Accept-Encoding": "identity",
         }
         try:
-            response = await self._client.post(target.url, content=body, headers=headers)
+            async with asyncio.timeout(self._timeout):
+                async with self._client.stream(
+                    "POST", target.url, content=body, headers=headers
+                ) as response:
+                    head = await _read_at_most(response, self._max_response_bytes)
         except ssrf.TargetRefused as exc:
             # Final: retrying would reach the same refused address.
             return Outcome(ok=False, temporary=False, error=f"refused: {exc}")
-        except httpx.TimeoutException:
-            return Outcome(ok=False, temporary=True, error=f"timed out after {self._timeout:g} s")
+        except (TimeoutError, httpx.TimeoutException):
+            return Outcome(
+                ok=False,
+                temporary=True,
+                error=f"timed out after {self._timeout:g} s (the whole request and answer)",
+            )
         except httpx.HTTPError as exc:
             return Outcome(
                 ok=False,
@@ -167,5 +190,25 @@ class WebhookChannel:
             ok=False,
             temporary=temporary,
             status_code=code,
-            error=f"HTTP {code}: {response.text[:200]}",
+            error=f"HTTP {code}: {_excerpt(response, head)}",
         )
+
+
+async def _read_at_most(response: httpx.Response, limit: int) -> bytes:
+    """The first `limit` bytes of the body (or all of a shorter one). Leaving the stream
+    early closes its connection rather than draining the rest into memory."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_raw():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit]
+
+
+def _excerpt(response: httpx.Response, head: bytes) -> str:
+    encoding = response.headers.get("content-encoding", "identity").lower()
+    if encoding not in ("", "identity"):
+        return f"({encoding}-encoded body)"
+    return head[:800].decode(response.charset_encoding or "utf-8", errors="replace")[:200]
