@@ -91,17 +91,30 @@ def test_smtp_password_in_clear(tmp_path: Path):
 
 def test_http_without_tls_on_a_public_bind(tmp_path: Path):
     s = settings(tmp_path, WEBHOOK_ALLOW_PRIVATE="false")
-    assert codes(s, "0.0.0.0") == ["http-without-tls"]
+    assert codes(s, "0.0.0.0", METRICS_TOKEN=STRONG) == ["http-without-tls"]
     assert codes(s, "127.0.0.1") == []
     tls = settings(tmp_path, WEBHOOK_ALLOW_PRIVATE="false", ONCALLNOVA_BASE_URL="https://x")
-    assert codes(tls, "0.0.0.0") == []
+    assert codes(tls, "0.0.0.0", METRICS_TOKEN=STRONG) == []
 
 
 def test_private_webhooks_on_a_public_bind(tmp_path: Path):
     s = settings(tmp_path, ONCALLNOVA_BASE_URL="https://oncall.example.com")
-    found = findings(s, "10.1.2.3", environ={})
+    found = findings(s, "10.1.2.3", environ={"METRICS_TOKEN": STRONG})
     assert [f.code for f in found] == ["private-webhooks-on-public-bind"]
     assert "WEBHOOK_ALLOW_PRIVATE=false" in found[0].fix
+
+
+def test_open_metrics_on_a_public_bind(tmp_path: Path):
+    s = settings(
+        tmp_path, ONCALLNOVA_BASE_URL="https://oncall.example.com", WEBHOOK_ALLOW_PRIVATE="false"
+    )
+    found = findings(s, "0.0.0.0", environ={})
+    assert [f.code for f in found] == ["open-metrics-on-public-bind"]
+    assert "/metrics" in found[0].message and "METRICS_TOKEN" in found[0].fix
+    assert codes(s, "127.0.0.1") == []  # only this machine can scrape it
+    assert codes(s, "0.0.0.0", METRICS_TOKEN=STRONG) == []
+    # Read from the settings field as `serve` does, not only from the variable.
+    assert codes(s.model_copy(update={"metrics_token": STRONG}), "0.0.0.0") == []
 
 
 def test_debug_logging(tmp_path: Path):
@@ -115,12 +128,13 @@ def test_rate_limit_off_on_a_public_bind(tmp_path: Path):
     # Read from the variable when Settings has no such field, from the field when it has.
     if "rate_limit_enabled" in Settings.model_fields:
         s = s.model_copy(update={"rate_limit_enabled": False})
-        assert codes(s, "0.0.0.0") == ["rate-limit-off"]
+        assert codes(s, "0.0.0.0", METRICS_TOKEN=STRONG) == ["rate-limit-off"]
     else:
-        assert codes(s, "0.0.0.0", RATE_LIMIT_ENABLED="false") == ["rate-limit-off"]
+        off = {"RATE_LIMIT_ENABLED": "false", "METRICS_TOKEN": STRONG}
+        assert codes(s, "0.0.0.0", **off) == ["rate-limit-off"]
     assert codes(s, "127.0.0.1", RATE_LIMIT_ENABLED="false") == []
     on = s.model_copy(update={"rate_limit_enabled": True})
-    assert codes(on, "0.0.0.0", RATE_LIMIT_ENABLED="true") == []
+    assert codes(on, "0.0.0.0", RATE_LIMIT_ENABLED="true", METRICS_TOKEN=STRONG) == []
 
 
 def test_sqlite_synchronous_off(tmp_path: Path):
@@ -157,7 +171,12 @@ def test_cli_exit_status(tmp_path: Path):
     assert "no problems found" in clean.stdout
     unsafe = run_cli(tmp_path, "--host", "0.0.0.0", LOG_LEVEL="DEBUG")
     assert unsafe.returncode == 1
-    for code in ["http-without-tls", "private-webhooks-on-public-bind", "debug-logging"]:
+    for code in [
+        "http-without-tls",
+        "private-webhooks-on-public-bind",
+        "open-metrics-on-public-bind",
+        "debug-logging",
+    ]:
         assert code in unsafe.stdout
     assert "fix:" in unsafe.stdout
     fixed = run_cli(
@@ -167,5 +186,6 @@ def test_cli_exit_status(tmp_path: Path):
         "--base-url",
         "https://oncall.example.com",
         WEBHOOK_ALLOW_PRIVATE="false",
+        METRICS_TOKEN=STRONG,
     )
     assert fixed.returncode == 0, fixed.stdout

@@ -161,6 +161,19 @@ def findings(
                 "Set WEBHOOK_ALLOW_PRIVATE=false; receivers must then have public addresses.",
             )
         )
+    metrics_token = _setting(settings, "metrics_token", "METRICS_TOKEN", env)
+    if public and not metrics_token:
+        found.append(
+            Finding(
+                "open-metrics-on-public-bind",
+                f"METRICS_TOKEN is not set while the server listens on {host}: anyone who "
+                "can reach it can read /metrics (service names, incident counts, who is "
+                "on call, request routes).",
+                f"Set METRICS_TOKEN to a long random value ({GENERATE}) and have "
+                "Prometheus send it as a bearer token, or bind to 127.0.0.1 behind a proxy "
+                "that keeps /metrics private.",
+            )
+        )
     if settings.log_level.strip().upper() == "DEBUG":
         found.append(
             Finding(
