@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oncallnova.core.bus import Event, recorded
 from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
+from oncallnova.core.errors import Conflict, NotFound
 from oncallnova.core.ids import new_id
 from oncallnova.core.tracing import Tracing
 from oncallnova.notify import store
@@ -155,7 +156,11 @@ class Outbox:
             session.info["outbox"] = True
 
     async def test_delivery(self, webhook_id: str, actor: str) -> str:
-        """Queue a `webhook.test` event for one webhook; returns its delivery id."""
+        """Queue a `webhook.test` event for one webhook; returns its delivery id.
+
+        A disabled webhook is refused rather than queued: nothing is sent to a disabled
+        webhook, so the test would only fail later, out of sight, in the delivery log.
+        """
         now = self._clock.now()
         event = Event("webhook.test", now, {"agent": actor})
         body = {
@@ -178,6 +183,14 @@ class Outbox:
             payload=body,
         )
         async with self._db.write() as session:
+            hook = await session.get(Webhook, webhook_id)
+            if hook is None:
+                raise NotFound(f"webhook {webhook_id} not found")
+            if not hook.enabled:
+                raise Conflict(
+                    "the webhook is disabled and sends nothing: enable it to send a test",
+                    field="enabled",
+                )
             await store.add(session, [row])
             session.info["outbox"] = True
         return str(row["id"])

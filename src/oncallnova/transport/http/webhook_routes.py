@@ -60,9 +60,16 @@ async def rotate_secret(
     return await runtime(request).webhooks.rotate_secret(who, webhook_id, body or RotateIn())
 
 
-@router.post("/{webhook_id}/test", response_model=TestQueued, status_code=202, **needs(Role.admin))
+@router.post(
+    "/{webhook_id}/test",
+    response_model=TestQueued,
+    status_code=202,
+    responses={409: {"description": "The webhook is disabled: enable it to test it"}},
+    **needs(Role.admin),
+)
 async def send_test(request: Request, webhook_id: str, who: Actor) -> TestQueued:
-    """Queues a `webhook.test` event; its attempts show in the delivery log."""
+    """Queues a `webhook.test` event; its attempts show in the delivery log. A disabled
+    webhook sends nothing, so testing one is refused with 409."""
     return TestQueued(delivery_id=await runtime(request).webhooks.send_test(who, webhook_id))
 
 
