@@ -1,4 +1,6 @@
-"""Escalation with a fake clock: levels, delays, repeats, ack, manual steps, snapshots."""
+"""Escalation with a fake clock: levels, delays, repeats, ack, manual steps, snapshots.
+
+Pages name their level counting from 1, as the timeline and the incident do."""
 
 from __future__ import annotations
 
@@ -52,17 +54,17 @@ async def test_no_ack_walks_levels_with_delays_then_repeats_and_stops(
     incident = await alert(client, setup["key"])
     assert await rt.escalation.run_due(clock.now()) == 1  # level 1 at once
     a, b = setup["alice"], setup["bob"]
-    assert await pages(client, incident) == [(a, 0, 0)]
+    assert await pages(client, incident) == [(a, 1, 0)]
     clock.advance(299)
     assert await rt.escalation.run_due(clock.now()) == 0
     clock.advance(1)
     await rt.escalation.run_due(clock.now())
-    assert await pages(client, incident) == [(a, 0, 0), (b, 1, 0)]
+    assert await pages(client, incident) == [(a, 1, 0), (b, 2, 0)]
     clock.advance(600)
     await rt.escalation.run_due(clock.now())
     clock.advance(300)
     await rt.escalation.run_due(clock.now())
-    expected = [(a, 0, 0), (b, 1, 0), (a, 0, 1), (b, 1, 1)]
+    expected = [(a, 1, 0), (b, 2, 0), (a, 1, 1), (b, 2, 1)]
     assert await pages(client, incident) == expected
     clock.advance(600)
     await rt.escalation.run_due(clock.now())
@@ -129,7 +131,7 @@ async def test_manual_escalate_pages_next_level_now(
     assert response.status_code == 200
     assert response.json()["status"] == "triggered"
     assert response.json()["escalation_level"] == 2
-    assert await pages(client, incident) == [(setup["alice"], 0, 0), (setup["bob"], 1, 0)]
+    assert await pages(client, incident) == [(setup["alice"], 1, 0), (setup["bob"], 2, 0)]
     timeline = (await client.get(f"/api/v1/incidents/{incident}")).json()["timeline"]
     assert (timeline[-1]["kind"], timeline[-1]["actor"]) == ("escalated", "Admin")
 
@@ -171,12 +173,12 @@ async def test_editing_the_policy_changes_nothing_for_running_incidents(
     assert edited.status_code == 200
     clock.advance(300)
     await rt.escalation.run_due(clock.now())
-    assert await pages(client, incident) == [(setup["alice"], 0, 0), (setup["bob"], 1, 0)]
+    assert await pages(client, incident) == [(setup["alice"], 1, 0), (setup["bob"], 2, 0)]
     # a new incident uses the edited policy
     clock.advance(10_000)
     newer = await alert(client, setup["key"], "other")
     await rt.escalation.run_due(clock.now())
-    assert await pages(client, newer) == [(setup["carol"], 0, 0)]
+    assert await pages(client, newer) == [(setup["carol"], 1, 0)]
 
 
 async def test_nobody_on_call_is_on_the_timeline_and_the_next_level_is_paged(
@@ -205,7 +207,7 @@ async def test_nobody_on_call_is_on_the_timeline_and_the_next_level_is_paged(
     svc = await new_service(client, "gappy", escalation_policy_id=policy_id)
     incident = await alert(client, svc["key"])
     await rt.escalation.run_due(clock.now())
-    assert await pages(client, incident) == [(setup["carol"], 1, 0)]
+    assert await pages(client, incident) == [(setup["carol"], 2, 0)]
     timeline = (await client.get(f"/api/v1/incidents/{incident}")).json()["timeline"]
     gap = [e for e in timeline if e["kind"] == "no_one_on_call"]
     assert len(gap) == 1

@@ -92,10 +92,11 @@ async def test_policy_crud_defaults_and_validation(client: httpx.AsyncClient) ->
         f"/api/v1/services/{svc['id']}", json={"escalation_policy_id": "nope"}
     )
     assert missing.status_code == 422
+    # In use by a service: refused (its next incident would page nobody), then allowed.
+    refused = await client.delete(f"/api/v1/escalation-policies/{body['id']}")
+    assert refused.status_code == 409 and "service 'checkout'" in refused.json()["detail"]
+    await client.patch(f"/api/v1/services/{svc['id']}", json={"escalation_policy_id": None})
     assert (await client.delete(f"/api/v1/escalation-policies/{body['id']}")).status_code == 204
-    assert (await client.get(f"/api/v1/services/{svc['id']}")).json()[
-        "escalation_policy_id"
-    ] is None
 
 
 async def test_custom_escalation_timeout_default(make_runtime: object) -> None:

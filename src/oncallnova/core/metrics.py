@@ -195,6 +195,16 @@ class Metrics:
             "Escalation steps taken by this process's engine.",
             registry=self.registry,
         )
+        self.incidents_unpaged = Counter(
+            "oncall_incidents_unpaged",
+            "Incidents whose escalation paged nobody, by reason (no_policy: the service has "
+            "none; nobody_reachable: no level reached anyone).",
+            ["reason"],
+            registry=self.registry,
+        )
+        # Both reasons from the start, so a dashboard shows 0 rather than no data.
+        for reason in ("no_policy", "nobody_reachable"):
+            self.incidents_unpaged.labels(reason)
         self.http_duration = Histogram(
             "oncall_http_request_duration_seconds",
             "HTTP request duration, by method, route template and status.",

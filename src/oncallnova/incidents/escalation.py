@@ -17,15 +17,18 @@ from oncallnova.core.authz import Principal, Role, require
 from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
 from oncallnova.core.errors import Conflict, InvalidInput, NotFound
+from oncallnova.core.metrics import Metrics
 from oncallnova.core.retry import retry_conflicts
 from oncallnova.incidents import escalation_logic as rules
-from oncallnova.incidents import events, logic, store
+from oncallnova.incidents import events, logic, reach, store
 from oncallnova.incidents.models import Incident
 from oncallnova.notify.api import NotifyApi, Page
 from oncallnova.oncall.api import PoliciesApi, SchedulesApi
 from oncallnova.users.api import UsersApi
 
 ENGINE = "escalation engine"
+# The timeline kind of "this incident paged nobody", which the incident page shows.
+UNPAGED = "unpaged"
 
 
 class Escalation:
@@ -45,6 +48,7 @@ class Escalation:
         self._schedules = schedules
         self._policies = policies
         self._notify = notify
+        self.metrics: Metrics | None = None  # the Runtime's, to count unpaged incidents
 
     async def has_due(self, now: datetime) -> bool:
         """Is any escalation step due at `now`? (A cheap read: the engine's idle poll.)"""
@@ -58,16 +62,19 @@ class Escalation:
         total = 0
         while True:
 
-            async def attempt() -> int:
+            async def attempt() -> tuple[int, int]:
                 async with self._db.write() as session:
                     due = await store.claim_due(session, now, limit)
                     for incident in due:
                         await self._advance(session, incident, now, ENGINE, manual=False)
-                return len(due)
+                self._count_unpaged(session)
+                # An incident without a policy is claimed once, to say it paged nobody;
+                # that is not an escalation step.
+                return len(due), sum(1 for i in due if i.escalation_snapshot)
 
-            count = await retry_conflicts(attempt)
-            total += count
-            if count < limit:
+            claimed, stepped = await retry_conflicts(attempt)
+            total += stepped
+            if claimed < limit:
                 return total
 
     async def escalate(self, who: Principal, incident_id: str) -> Incident:
@@ -133,6 +140,11 @@ class Escalation:
                 people = await self._users.people(session, [user_id])
                 if user_id not in people:
                     raise InvalidInput(f"user {user_id} not found", field="user_id")
+                if not people[user_id].page_address:
+                    raise InvalidInput(
+                        f"{people[user_id].name} has no contact method, so cannot be paged",
+                        field="user_id",
+                    )
                 incident.escalation_step += 1
                 await self._notify.enqueue(
                     session,
@@ -188,24 +200,23 @@ class Escalation:
         manual: bool,
         quiet: bool = False,
     ) -> None:
-        """Page the next level that has someone to page; stop when the policy is done."""
+        """Page the next level that reaches someone; stop when the policy is done.
+
+        A level that reaches nobody is on the timeline and the next one is paged at once,
+        not after its delay. A whole pass of levels reaching nobody stops there (another
+        pass at the same instant would find the same nobody), and an incident that ends
+        with nobody ever paged says so.
+        """
         snapshot = incident.escalation_snapshot or {}
         levels = len(snapshot.get("levels") or [])
-        for _ in range(levels * (int(snapshot.get("repeat", 0)) + 1) + 1):
+        missed = 0
+        while True:
             position = rules.next_position(
                 snapshot, incident.escalation_level, incident.escalation_round
             )
-            if position is None:
+            if position is None or (levels and missed >= levels):
                 incident.next_escalation_at = None
-                if incident.escalation_level >= 0:
-                    _note(
-                        session,
-                        incident,
-                        now,
-                        "escalation_exhausted",
-                        actor,
-                        "Escalation policy exhausted: every level and repeat was paged",
-                    )
+                await self._stopped(session, incident, now, actor, exhausted=position is None)
                 return
             first = incident.escalation_level < 0 and incident.escalation_round == 0
             paged = await self._page(session, incident, position, now, actor)
@@ -221,8 +232,46 @@ class Escalation:
                 )
             if paged:
                 return
-            # Nobody at this level: it is on the timeline; go straight to the next one.
-        incident.next_escalation_at = None
+            missed += 1
+            if missed < levels and rules.next_position(snapshot, position.level, position.round):
+                _note(
+                    session,
+                    incident,
+                    now,
+                    reach.UNREACHABLE,
+                    actor,
+                    f"{_label(position)} reached nobody: paging the next level now",
+                    {"level": position.level + 1, "round": position.round},
+                )
+
+    async def _stopped(
+        self,
+        session: AsyncSession,
+        incident: Incident,
+        now: datetime,
+        actor: str,
+        *,
+        exhausted: bool,
+    ) -> None:
+        """Escalation ends: say why, and whether anybody was ever paged."""
+        snapshot = incident.escalation_snapshot
+        if not snapshot:
+            reason = rules.NO_POLICY
+            message = "Paged nobody: the service has no escalation policy"
+        elif await self._notify.pages_of(session, incident.id):
+            if incident.escalation_level >= 0:
+                message = (
+                    "Escalation policy exhausted: every level and repeat was paged"
+                    if exhausted
+                    else "Escalation stopped: no level of the policy reaches anyone now"
+                )
+                _note(session, incident, now, "escalation_exhausted", actor, message)
+            return
+        else:
+            reason = rules.NOBODY_REACHABLE
+            message = f"Paged nobody: no level of '{snapshot.get('name', 'policy')}' reached anyone"
+        _note(session, incident, now, UNPAGED, actor, message, {"reason": reason})
+        session.info.setdefault("unpaged", []).append(reason)
 
     async def _page(
         self,
@@ -233,16 +282,16 @@ class Escalation:
         actor: str,
     ) -> bool:
         snapshot = incident.escalation_snapshot or {}
-        user_ids, gaps = await self._resolve(session, rules.targets(snapshot, position.level), now)
+        targets = rules.targets(snapshot, position.level)
+        found = await reach.resolve(session, self._users, self._schedules, targets, now)
+        user_ids = found.user_ids
         incident.escalation_step += 1
         incident.escalation_level = position.level
         incident.escalation_round = position.round
         incident.next_escalation_at = now + timedelta(
             seconds=rules.delay_seconds(snapshot, position.level)
         )
-        label = f"level {position.level + 1}" + (
-            f" (repeat {position.round})" if position.round else ""
-        )
+        label = _label(position)
         reason = f"{label} of '{snapshot.get('name', 'policy')}'"
         await self._notify.enqueue(
             session,
@@ -260,8 +309,8 @@ class Escalation:
             ],
             now,
         )
-        for gap in gaps:
-            _note(session, incident, now, "no_one_on_call", actor, f"{label}: {gap}")
+        for kind, gap in found.gaps:
+            _note(session, incident, now, kind, actor, f"{label}: {gap}")
         if user_ids:
             people = await self._users.people(session, user_ids)
             names = ", ".join(people[u].name for u in user_ids if u in people)
@@ -277,36 +326,21 @@ class Escalation:
             )
         return bool(user_ids)
 
-    async def _resolve(
-        self, session: AsyncSession, targets: list[dict[str, str]], now: datetime
-    ) -> tuple[list[str], list[str]]:
-        """The users a level's targets name now, and a sentence for each empty target."""
-        schedule_ids = [t["id"] for t in targets if t["type"] == "schedule"]
-        on_call = await self._schedules.on_call(session, schedule_ids, now)
-        direct = [t["id"] for t in targets if t["type"] == "user"]
-        people = await self._users.people(session, direct)
-        users: list[str] = []
-        gaps: list[str] = []
-        for target in targets:
-            if target["type"] == "user":
-                if target["id"] in people:
-                    users.append(target["id"])
-                else:
-                    gaps.append(f"user {target['id']} no longer exists")
-            elif target["id"] not in on_call:
-                gaps.append(f"schedule {target['id']} no longer exists")
-            elif not on_call[target["id"]]:
-                gaps.append(f"nobody is on call in schedule {target['id']}")
-            else:
-                users.extend(on_call[target["id"]])
-        return list(dict.fromkeys(users)), gaps
-
     async def _transaction(self, work: Any) -> Incident:
         async def attempt() -> Incident:
             async with self._db.write() as session:
-                return await work(session)
+                incident: Incident = await work(session)
+            self._count_unpaged(session)
+            return incident
 
         return await retry_conflicts(attempt)
+
+    def _count_unpaged(self, session: AsyncSession) -> None:
+        """Count the incidents that paged nobody, once their transaction is committed."""
+        reasons = session.info.pop("unpaged", [])
+        if self.metrics is not None:
+            for reason in reasons:
+                self.metrics.incidents_unpaged.labels(reason).inc()
 
 
 async def _open_incident(session: AsyncSession, incident_id: str) -> Incident:
@@ -316,6 +350,11 @@ async def _open_incident(session: AsyncSession, incident_id: str) -> Incident:
     if incident.status == logic.RESOLVED:
         raise Conflict("the incident is resolved")
     return incident
+
+
+def _label(position: rules.Position) -> str:
+    """A level as people count it, from 1."""
+    return f"level {position.level + 1}" + (f" (repeat {position.round})" if position.round else "")
 
 
 def _note(

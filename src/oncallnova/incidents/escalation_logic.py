@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+# Why an incident paged nobody (the `reason` label of the unpaged-incidents counter).
+NO_POLICY = "no_policy"
+NOBODY_REACHABLE = "nobody_reachable"
+UNPAGED_REASONS = (NO_POLICY, NOBODY_REACHABLE)
+
 
 @dataclass(frozen=True)
 class Position:

@@ -66,6 +66,7 @@ class IncidentService:
         changed: dict[str, dict[str, Any]] = {}
         timeline: list[dict[str, Any]] = []
         joined: dict[str, list[NewAlert]] = {}
+        openers: dict[str, str] = {}
         result: list[str] = []
         chosen: dict[tuple[str, str], str] = {}
         for alert in alerts:
@@ -93,7 +94,7 @@ class IncidentService:
                         {"alert_id": alert.alert_id},
                     )
                 )
-                events.emit(session, events.NEW, now, created[incident_id], alert.actor)
+                openers[incident_id] = alert.actor
             else:
                 row = changed.get(incident_id) or created[incident_id]
                 row["alert_count"] += 1
@@ -108,6 +109,9 @@ class IncidentService:
         )
         await self._snapshot_policies(session, list(created.values()), alerts, now)
         await store.add_incidents(session, list(created.values()))
+        # Announced once stored, so the event carries the incident's short number.
+        for incident_id, row in created.items():
+            events.emit(session, events.NEW, now, row, openers[incident_id])
         await store.update_many(session, list(changed.values()))
         await store.add_timeline(session, timeline)
         return result
@@ -349,7 +353,9 @@ def _new_incident(incident_id: str, alert: NewAlert, now: datetime) -> dict[str,
         "escalation_step": 0,
         "escalation_policy_id": None,
         "escalation_snapshot": None,
-        "next_escalation_at": None,
+        # Due at once even without a policy: the escalation step is what writes "paged
+        # nobody" on the timeline and counts it.
+        "next_escalation_at": now,
     }
 
 

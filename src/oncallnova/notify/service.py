@@ -55,7 +55,7 @@ class Outbox:
         for page in pages:
             person = people.get(page.user_id)
             payload = {
-                "to": person.email if person else "",
+                "to": (person.page_address or "") if person else "",
                 "user_name": person.name if person else page.user_id,
                 "service_name": names.get(str(page.incident.get("service_id")), ""),
                 "incident": page.incident,
@@ -89,7 +89,7 @@ class Outbox:
                 "user_id": n.destination,
                 "kind": n.kind,
                 "step": n.step,
-                "level": n.level,
+                "level": n.level + 1,  # stored from 0; people count levels from 1
                 "round": n.round,
                 "reason": n.reason,
                 "status": n.status,
@@ -140,7 +140,7 @@ class Outbox:
                         incident_id=incident["id"],
                         event_type=event.type,
                         payload={
-                            "to": person.email if person else "",
+                            "to": (person.page_address or "") if person else "",
                             "user_name": person.name if person else user_id,
                             "service_name": names.get(str(incident["service_id"]), ""),
                             "incident": incident,

@@ -13,8 +13,9 @@ from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
 from oncallnova.core.errors import Conflict, InvalidInput, NotFound
 from oncallnova.core.ids import new_id
+from oncallnova.core.usage import UsageCheck, refuse_if_used
 from oncallnova.oncall.api import SchedulesApi
-from oncallnova.oncall.models import EscalationPolicy
+from oncallnova.oncall.models import EscalationPolicy, Schedule
 from oncallnova.oncall.policy_schemas import LevelIn, PolicyIn, PolicyOut, PolicyPatch
 from oncallnova.users.api import UsersApi
 
@@ -36,6 +37,8 @@ class PolicyService:
         self._users = users
         self._schedules = schedules
         self._default_delay = default_delay_seconds
+        # Where services still use a policy; set by the Runtime (services depend on us).
+        self.usage_checks: list[UsageCheck] = []
 
     async def snapshots(
         self, session: AsyncSession, policy_ids: list[str]
@@ -45,10 +48,35 @@ class PolicyService:
         rows = await session.execute(
             select(EscalationPolicy).where(EscalationPolicy.id.in_(sorted(set(policy_ids))))
         )
+        policies = list(rows.scalars())
+        names = await self._target_names(session, policies)
         return {
-            p.id: {"id": p.id, "name": p.name, "repeat": p.repeat, "levels": p.levels}
-            for p in rows.scalars()
+            p.id: {
+                "id": p.id,
+                "name": p.name,
+                "repeat": p.repeat,
+                "levels": [_named_level(level, names) for level in p.levels],
+            }
+            for p in policies
         }
+
+    async def _target_names(
+        self, session: AsyncSession, policies: list[EscalationPolicy]
+    ) -> dict[tuple[str, str], str]:
+        """Names of the users and schedules the policies target, so an incident's copy
+        can say who it could not reach even after they are gone."""
+        targets = [t for p in policies for level in p.levels for t in level["targets"]]
+        user_ids = sorted({t["id"] for t in targets if t["type"] == "user"})
+        schedule_ids = sorted({t["id"] for t in targets if t["type"] == "schedule"})
+        names = {
+            ("user", k): v.name for k, v in (await self._users.people(session, user_ids)).items()
+        }
+        if schedule_ids:
+            found = await session.execute(
+                select(Schedule.id, Schedule.name).where(Schedule.id.in_(schedule_ids))
+            )
+            names.update({("schedule", row.id): row.name for row in found})
+        return names
 
     async def exists(self, session: AsyncSession, policy_id: str) -> bool:
         return await session.get(EscalationPolicy, policy_id) is not None
@@ -102,9 +130,13 @@ class PolicyService:
         return PolicyOut.model_validate(policy)
 
     async def delete(self, actor: Principal, policy_id: str) -> None:
+        """Refused while a service uses the policy: its next incident would page nobody."""
         require(actor, Role.admin)
         async with self._db.write() as session:
-            await session.delete(await _require(session, policy_id))
+            policy = await _require(session, policy_id)
+            what = f"escalation policy '{policy.name}'"
+            await refuse_if_used(session, self.usage_checks, policy_id, what)
+            await session.delete(policy)
             note(session, actor, "policy.delete", "escalation_policy", policy_id)
 
     async def _levels(self, session: AsyncSession, levels: list[LevelIn]) -> list[dict[str, Any]]:
@@ -136,6 +168,14 @@ class PolicyService:
         ).scalar_one_or_none()
         if found is not None and found.id != own:
             raise Conflict(f"an escalation policy named '{name}' already exists", field="name")
+
+
+def _named_level(level: dict[str, Any], names: dict[tuple[str, str], str]) -> dict[str, Any]:
+    targets = []
+    for target in level["targets"]:
+        name = names.get((target["type"], target["id"]))
+        targets.append({**target, "name": name} if name else dict(target))
+    return {**level, "targets": targets}
 
 
 async def _require(session: AsyncSession, policy_id: str) -> EscalationPolicy:

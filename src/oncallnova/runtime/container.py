@@ -31,6 +31,7 @@ from oncallnova.notify.service import Outbox
 from oncallnova.notify.webhooks import WebhookService
 from oncallnova.oncall.policies import PolicyService
 from oncallnova.oncall.schedules import ScheduleService
+from oncallnova.oncall.usage import user_uses
 from oncallnova.runtime.migrate import upgrade
 from oncallnova.services.service import ServiceCatalog
 from oncallnova.settings import Settings
@@ -103,6 +104,10 @@ class Runtime:
             key_cache_seconds=settings.integration_key_cache_seconds,
         )
         self.incidents.service_names = self.services.names
+        # Deleting what pages still depend on is refused, and unpaged incidents counted.
+        self.users.usage_checks.append(user_uses)
+        self.policies.usage_checks.append(self.services.policy_uses)
+        self.escalation.metrics = self.metrics
         self.analytics = AnalyticsService(self.db, self.clock)
         self.outbox.service_names = self.services.names
         self.db.before_commit.append(self.outbox.write_events)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -101,17 +102,33 @@ class ServiceCatalog:
         require(actor, Role.viewer)
         async with self._db.read() as session:
             service = await _require(session, service_id)
-            return _out(service, await store.keys_of(session, [service_id]))
+            shown = await self._key_readers(session, actor)
+            return _out(service, await store.keys_of(session, [service_id]), shown)
 
     async def list(self, actor: Principal) -> list[ServiceOut]:
         require(actor, Role.viewer)
         async with self._db.read() as session:
             services = await store.list_all(session)
             keys = await store.keys_of(session, [s.id for s in services])
+            shown = await self._key_readers(session, actor)
         by_service: dict[str, list[IntegrationKey]] = {}
         for key in keys:
             by_service.setdefault(key.service_id, []).append(key)
-        return [_out(s, by_service.get(s.id, [])) for s in services]
+        return [_out(s, by_service.get(s.id, []), shown) for s in services]
+
+    async def _key_readers(
+        self, session: AsyncSession, actor: Principal
+    ) -> Callable[[Service], bool]:
+        """Whether `actor` sees a service's integration key values. A key opens and
+        resolves the service's incidents, so it is shown only to whom may do that with it:
+        admins, and responders of the service's team. Viewers never see one: a key would
+        let them resolve incidents the lifecycle forbids them to touch."""
+        if actor.role >= Role.admin:
+            return lambda _: True
+        if actor.role < Role.responder:
+            return lambda _: False
+        teams = await self._users.team_ids_of(session, actor.user_id)
+        return lambda service: service.team_id is not None and service.team_id in teams
 
     async def update(self, actor: Principal, service_id: str, data: ServicePatch) -> ServiceOut:
         require(actor, Role.admin)
@@ -158,6 +175,10 @@ class ServiceCatalog:
             await store.remove(session, service_id)
             note(session, actor, "service.delete", "service", service_id)
         self._routes.clear()
+
+    async def policy_uses(self, session: AsyncSession, policy_id: str) -> list[str]:
+        """The services that page with `policy_id`, in words (to refuse deleting it)."""
+        return [f"service '{name}'" for name in await store.names_using_policy(session, policy_id)]
 
     async def add_key(
         self, actor: Principal, service_id: str, data: IntegrationKeyIn
@@ -270,7 +291,12 @@ async def _ensure_unique_name(session: AsyncSession, name: str, own_id: str | No
         raise Conflict(f"a service named '{name}' already exists", field="name")
 
 
-def _out(service: Service, keys: list[IntegrationKey]) -> ServiceOut:
+def _out(
+    service: Service, keys: list[IntegrationKey], shown: Callable[[Service], bool] | None = None
+) -> ServiceOut:
     out = ServiceOut.model_validate(service)
     out.integration_keys = [IntegrationKeyOut.model_validate(k) for k in keys]
+    if shown is not None and not shown(service):
+        for key in out.integration_keys:
+            key.key = None
     return out

@@ -57,6 +57,11 @@ async def names(session: AsyncSession, service_ids: list[str]) -> dict[str, str]
     return {row.id: row.name for row in rows}
 
 
+async def names_using_policy(session: AsyncSession, policy_id: str) -> list[str]:
+    query = select(Service.name).where(Service.escalation_policy_id == policy_id)
+    return list((await session.execute(query.order_by(Service.name))).scalars())
+
+
 async def remove(session: AsyncSession, service_id: str) -> None:
     await session.execute(delete(Service).where(Service.id == service_id))
 

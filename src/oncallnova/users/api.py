@@ -15,6 +15,8 @@ class Person:
     email: str
     time_zone: str
     role: str = "responder"
+    # Where a page reaches them (their first email contact method); None: nowhere.
+    page_address: str | None = None
 
 
 class UsersApi(Protocol):
@@ -25,3 +27,7 @@ class UsersApi(Protocol):
     async def people(self, session: AsyncSession, user_ids: list[str]) -> dict[str, Person]: ...
 
     async def team_exists(self, session: AsyncSession, team_id: str) -> bool: ...
+
+    async def team_ids_of(self, session: AsyncSession, user_id: str) -> set[str]:
+        """The teams the user is a member of."""
+        ...

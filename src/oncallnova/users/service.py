@@ -10,6 +10,7 @@ from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
 from oncallnova.core.errors import Conflict, InvalidInput, NotFound
 from oncallnova.core.ids import new_id, new_secret
+from oncallnova.core.usage import UsageCheck, refuse_if_used
 from oncallnova.users import store
 from oncallnova.users.api import Person
 from oncallnova.users.models import Team, User
@@ -29,6 +30,8 @@ class UserService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        # Where other domains still name a user (schedules, policies); set by the Runtime.
+        self.usage_checks: list[UsageCheck] = []
 
     # --- UsersApi ---
 
@@ -117,11 +120,15 @@ class UserService:
             return None if user is None else UserOut.model_validate(user)
 
     async def delete_user(self, actor: Principal, user_id: str) -> None:
+        """Refused while a schedule layer or an escalation level names the user: deleting
+        them would leave a slot that pages nobody."""
         require(actor, Role.admin)
         if actor.user_id == user_id:
             raise Conflict("you cannot delete yourself")
         async with self._db.write() as session:
-            await session.delete(await _require_user(session, user_id))
+            user = await _require_user(session, user_id)
+            await refuse_if_used(session, self.usage_checks, user_id, f"user '{user.name}'")
+            await session.delete(user)
             note(session, actor, "user.delete", "user", user_id)
 
     # --- teams ---
@@ -181,7 +188,15 @@ class UserService:
 
 
 def _person(user: User) -> Person:
-    return Person(user.id, user.name, user.email, user.time_zone, user.role)
+    return Person(user.id, user.name, user.email, user.time_zone, user.role, _page_address(user))
+
+
+def _page_address(user: User) -> str | None:
+    """Where pages go: the first email contact method (None: the user cannot be paged)."""
+    for method in user.contact_methods or []:
+        if method.get("type") == "email" and str(method.get("address") or "").strip():
+            return str(method["address"]).strip()
+    return None
 
 
 def _unique(ids: list[str]) -> list[str]:
