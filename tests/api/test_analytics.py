@@ -122,6 +122,21 @@ async def test_daily_trend_and_filters(client: httpx.AsyncClient, spread: dict[s
     assert [b["total"] for b in six["buckets"]] == [0, 0, 0, 3, 0]
 
 
+async def test_service_and_team_by_name_or_id_and_unknown_ones_refused(
+    client: httpx.AsyncClient, spread: dict[str, Any]
+) -> None:
+    by_id = await get(client, "summary", service=spread["b"])
+    assert by_id["incidents_in_period"] == 2
+    assert await get(client, "summary", service="web") == by_id
+    team = await get(client, "trends", days=30, bucket="1w", team=spread["team"])
+    assert await get(client, "trends", days=30, bucket="1w", team="Payments") == team
+    for path in ("trends", "mttr-distribution", "summary"):
+        for name, value in (("service", "no-such-service"), ("team", "Nobody")):
+            response = await client.get(f"/api/v1/analytics/{path}", params={name: value})
+            assert response.status_code == 422, response.text
+            assert any(e.startswith(f"{name}:") and value in e for e in response.json()["errors"])
+
+
 async def test_daily_buckets_follow_paris_midnight_across_dst(
     admin: httpx.AsyncClient, clock: FakeClock
 ) -> None:

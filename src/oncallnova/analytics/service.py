@@ -12,6 +12,8 @@ from collections import defaultdict
 from datetime import UTC
 from typing import Literal
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from oncallnova.analytics import logic, store
 from oncallnova.analytics.schemas import (
     AnalyticsQuery,
@@ -30,6 +32,7 @@ from oncallnova.analytics.schemas import (
 from oncallnova.core.authz import Principal, Role, require
 from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
+from oncallnova.core.errors import InvalidInput
 
 PERCENTILE_METHOD = (
     "nearest rank: the p-th percentile of n durations sorted ascending is the one at "
@@ -44,7 +47,7 @@ class AnalyticsService:
         self._db = db
         self._clock = clock
 
-    def _scope(self, query: AnalyticsQuery) -> Scope:
+    async def _scope(self, session: AsyncSession, query: AnalyticsQuery) -> Scope:
         length = logic.parse_period(query.period, query.days)
         logic.parse_zone(query.tz)
         end = self._clock.now().astimezone(UTC)
@@ -52,8 +55,8 @@ class AnalyticsService:
             start=end - length,
             end=end,
             severities=logic.parse_severities(query.severity),
-            service_id=query.service or None,
-            team_id=query.team or None,
+            service_id=await _known(session, "service", query.service),
+            team_id=await _known(session, "team", query.team),
         )
 
     async def trends(self, actor: Principal, query: AnalyticsQuery, bucket: str) -> TrendsOut:
@@ -63,12 +66,12 @@ class AnalyticsService:
         holding now, so both may be partly outside the period: they count only the
         incidents inside it (the totals equal the summary's incidents_in_period)."""
         require(actor, Role.viewer)
-        scope = self._scope(query)
         bucket = logic.parse_bucket(bucket)
         zone = logic.parse_zone(query.tz)
-        edges = logic.bucket_edges(scope.start, scope.end, bucket, zone)
-        slot = logic.slot_seconds(edges)
         async with self._db.read() as session:
+            scope = await self._scope(session, query)
+            edges = logic.bucket_edges(scope.start, scope.end, bucket, zone)
+            slot = logic.slot_seconds(edges)
             rows = await store.trend_slots(session, self._db.dialect, scope, edges[0], slot)
         counts = [dict.fromkeys(logic.SEVERITIES, 0) for _ in edges[:-1]]
         for number, severity, n in rows:
@@ -95,8 +98,8 @@ class AnalyticsService:
         with per-bin, non-cumulative counts: the bin with edge `le` counts durations above
         the previous edge and at most `le` seconds ("+Inf": above the last edge)."""
         require(actor, Role.viewer)
-        scope = self._scope(query)
         async with self._db.read() as session:
+            scope = await self._scope(session, query)
             bins = await store.duration_bins(session, scope)
             ranked = await store.duration_percentiles(session, scope)
         groups = [*logic.SEVERITIES, ""]  # "" is every severity together
@@ -153,8 +156,8 @@ class AnalyticsService:
         level 2 or a repeat), the top 10 services, and acknowledgements made in the
         period per responder (top 20)."""
         require(actor, Role.viewer)
-        scope = self._scope(query)
         async with self._db.read() as session:
+            scope = await self._scope(session, query)
             open_now, created, escalated = await store.counts(session, scope)
             alerts = await store.alerts_received(session, scope)
             services = await store.top_services(session, scope, TOP_SERVICES)
@@ -175,3 +178,17 @@ class AnalyticsService:
             ],
             acks_by_responder=[ResponderAcks(responder=who, acks=n) for who, n in acks],
         )
+
+
+async def _known(
+    session: AsyncSession, what: Literal["service", "team"], ref: str | None
+) -> str | None:
+    """The id a filter names, by id or by name; an unknown one is refused, naming it,
+    rather than answered with zeros that look like a quiet week."""
+    ref = (ref or "").strip()
+    if not ref:
+        return None
+    found = await store.find_id(session, what, ref) if len(ref) <= 200 else None
+    if found is None:
+        raise InvalidInput(f"unknown {what} '{ref[:200]}': give its id or its name", field=what)
+    return found

@@ -9,7 +9,7 @@ timestamp) is `_epoch`.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     BigInteger,
@@ -38,6 +38,17 @@ from oncallnova.analytics.schemas import Scope
 from oncallnova.incidents.logic import OPEN_STATES
 from oncallnova.incidents.models import Incident
 from oncallnova.services.models import Service
+from oncallnova.users.models import Team
+
+
+async def find_id(session: AsyncSession, what: Literal["service", "team"], ref: str) -> str | None:
+    """The id of the service (or team) whose id is `ref`, else whose (unique) name is."""
+    table: type[Service] | type[Team] = Service if what == "service" else Team
+    rows = await session.execute(
+        select(table.id).where(or_(table.id == ref, table.name == ref)).limit(2)
+    )
+    found = [str(i) for i in rows.scalars()]
+    return ref if ref in found else (found[0] if found else None)
 
 
 def _filters(scope: Scope) -> list[ColumnElement[bool]]:

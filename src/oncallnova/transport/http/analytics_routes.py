@@ -25,8 +25,14 @@ Severities = Annotated[
     list[str] | None,
     Query(description="critical, high, medium or low; repeat (or comma-separate) for more."),
 ]
-ServiceId = Annotated[str | None, Query(description="Only this service's incidents.")]
-TeamId = Annotated[str | None, Query(description="Only incidents of this team's services.")]
+ServiceId = Annotated[
+    str | None,
+    Query(description="Only this service's incidents: its id or its name (422 if unknown)."),
+]
+TeamId = Annotated[
+    str | None,
+    Query(description="Only incidents of this team's services: its id or name (422 if unknown)."),
+]
 Zone = Annotated[str, Query(description="IANA time zone of the buckets and the output.")]
 
 
