@@ -18,3 +18,10 @@ class AlertsApi(Protocol):
         ...
 
     async def list_for_incident(self, incident_id: str) -> list[AlertOut]: ...
+
+    async def titles_of(
+        self, session: AsyncSession, incident_ids: list[str], limit: int
+    ) -> dict[str, tuple[list[str], int]]:
+        """Per incident: distinct alert titles, newest first (at most `limit`), and how
+        many distinct titles it has."""
+        ...

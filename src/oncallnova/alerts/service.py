@@ -22,6 +22,11 @@ class AlertQueries:
     ) -> int:
         return await store.resolve_for_incident(session, incident_id, now)
 
+    async def titles_of(
+        self, session: AsyncSession, incident_ids: list[str], limit: int
+    ) -> dict[str, tuple[list[str], int]]:
+        return await store.titles_of(session, incident_ids, limit)
+
     async def list_for_incident(self, incident_id: str) -> list[AlertOut]:
         async with self._db.read() as session:
             rows = await store.for_incident(session, incident_id)

@@ -134,3 +134,38 @@ async def for_incident(session: AsyncSession, incident_id: str, limit: int = 500
         .limit(limit)
     )
     return list((await session.execute(query)).scalars())
+
+
+async def titles_of(
+    session: AsyncSession, incident_ids: list[str], limit: int
+) -> dict[str, tuple[list[str], int]]:
+    """Per incident: its alerts' distinct titles, newest first (at most `limit`), and how
+    many distinct titles there are. One statement for a whole page of incidents."""
+    if not incident_ids:
+        return {}
+    grouped = (
+        select(
+            Alert.incident_id.label("incident_id"),
+            Alert.title.label("title"),
+            func.max(Alert.first_seen).label("latest"),
+        )
+        .where(Alert.incident_id.in_(sorted(set(incident_ids))))
+        .group_by(Alert.incident_id, Alert.title)
+        .subquery()
+    )
+    newest = (grouped.c.latest.desc(), grouped.c.title)
+    ranked = select(
+        grouped.c.incident_id,
+        grouped.c.title,
+        func.row_number().over(partition_by=grouped.c.incident_id, order_by=newest).label("n"),
+        func.count().over(partition_by=grouped.c.incident_id).label("total"),
+    ).subquery()
+    query = (
+        select(ranked.c.incident_id, ranked.c.title, ranked.c.total)
+        .where(ranked.c.n <= limit)
+        .order_by(ranked.c.incident_id, ranked.c.n)
+    )
+    found: dict[str, tuple[list[str], int]] = {}
+    for incident_id, title, total in await session.execute(query):
+        found.setdefault(incident_id, ([], int(total)))[0].append(title)
+    return found

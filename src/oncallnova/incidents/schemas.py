@@ -46,6 +46,14 @@ class IncidentOut(BaseModel):
     )
     escalation_round: int = Field(default=0, description="0 on the first pass, then repeats.")
     next_escalation_at: datetime | None = None
+    other_titles: list[str] = Field(
+        default_factory=list,
+        description="Titles of its alerts other than the incident's own, newest first (at "
+        "most 5), so an alert that joined a noisy incident is seen.",
+    )
+    other_titles_total: int = Field(
+        default=0, description="How many distinct titles other than its own its alerts have."
+    )
 
 
 class IncidentPage(BaseModel):

@@ -17,7 +17,7 @@ from oncallnova.core.errors import NotFound
 from oncallnova.core.ids import new_id
 from oncallnova.core.retry import retry_conflicts
 from oncallnova.core.tracing import Tracing
-from oncallnova.incidents import events, logic, repeats, store
+from oncallnova.incidents import events, logic, repeats, store, titles
 from oncallnova.incidents.api import NewAlert, SeverityRaise
 from oncallnova.incidents.models import Incident, TimelineEntry
 from oncallnova.incidents.schemas import (
@@ -181,7 +181,9 @@ class IncidentService:
         require(who, Role.viewer)
         async with self._db.read() as session:
             items, total = await store.page(session, flt)
+            other_titles = await titles.lookup(self._alerts, session, items)
         out = await self._with_names(items)
+        titles.show(out, other_titles)
         return IncidentPage(items=out, total=total, limit=flt.limit, offset=flt.offset)
 
     async def counts(self, who: Principal, flt: IncidentFilter) -> StatusCounts:
@@ -206,7 +208,9 @@ class IncidentService:
         async with self._db.read() as session:
             incident = await _require(session, incident_id)
             entries = await store.timeline(session, incident_id)
+            other_titles = await titles.lookup(self._alerts, session, [incident])
         out = (await self._with_names([incident]))[0]
+        titles.show([out], other_titles)
         return out, [TimelineOut.model_validate(e) for e in entries]
 
     async def acknowledge(

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from oncallnova.incidents.schemas import IncidentFilter
 from oncallnova.transport.http.auth import principal
 from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.web.alert_views import alert_views
 from oncallnova.transport.web.render import SEVERITIES, STATUSES, PageViewer, render
 
 router = APIRouter(include_in_schema=False)
@@ -99,6 +100,7 @@ async def incident(request: Request, incident_id: str, page: PageViewer) -> HTML
         incident=item,
         timeline=list(reversed(timeline)),
         alerts=alerts,
+        views=alert_views(alerts),
         pages=pages,
         names=names,
         users=users,
