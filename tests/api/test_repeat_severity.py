@@ -142,3 +142,17 @@ async def test_repeat_in_the_same_batch_opens_at_the_worst_severity(
     assert detail["severity"] == "high"
     assert detail["alerts"][0]["severity"] == "high"
     assert detail["alerts"][0]["count"] == 2
+
+
+async def test_raised_incident_keeps_its_correlation_bucket(client: httpx.AsyncClient) -> None:
+    """The default key is (service, severity). The raised incident stays in the bucket
+    of the alert that opened it: its medium siblings still join it, and a new critical
+    alert opens its own incident rather than hiding in this one."""
+    svc = await new_service(client)
+    opened = await post(client, svc["key"], {"title": "a", "severity": "medium", "dedup_key": "a"})
+    await post(client, svc["key"], {"title": "a", "severity": "critical", "dedup_key": "a"})
+    sibling = await post(client, svc["key"], {"title": "b", "severity": "medium"})
+    assert sibling["incident_id"] == opened["incident_id"]
+    other = await post(client, svc["key"], {"title": "c", "severity": "critical"})
+    assert other["incident_id"] != opened["incident_id"]
+    assert (await incident(client, opened["incident_id"]))["severity"] == "critical"
