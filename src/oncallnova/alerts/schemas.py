@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from oncallnova.alerts import logic
+from oncallnova.core.validation import to_utc
 
 LabelName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 LabelValue = Annotated[str, StringConstraints(max_length=4096)]
@@ -23,10 +24,8 @@ Labels = Annotated[dict[LabelName, LabelValue], Field(max_length=100)]
 
 
 def as_utc(value: datetime | None) -> datetime | None:
-    """Read a timestamp without a zone as UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """Read a timestamp without a zone as UTC; one outside UTC's years is refused."""
+    return None if value is None else to_utc(value)
 
 
 class AlertIn(BaseModel):

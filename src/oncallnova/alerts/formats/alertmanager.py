@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from oncallnova.alerts.logic import NormalizedAlert
 from oncallnova.alerts.schemas import Labels
+from oncallnova.core.validation import UtcDatetime
 
 SEVERITY = {
     "critical": "critical",
@@ -39,8 +40,8 @@ class AmAlert(BaseModel):
     status: Literal["firing", "resolved"]
     labels: Labels = Field(default_factory=dict)
     annotations: Labels = Field(default_factory=dict)
-    startsAt: datetime | None = None
-    endsAt: datetime | None = None
+    startsAt: UtcDatetime | None = None
+    endsAt: UtcDatetime | None = None
     generatorURL: str | None = Field(default=None, max_length=2048)
     fingerprint: str | None = Field(default=None, max_length=255)
 

@@ -60,7 +60,7 @@ def error_body(detail: str, errors: list[str] | None = None) -> dict[str, object
 PageErrors = Callable[[Request, int, str], Awaitable[Response | None]]
 
 
-async def _answer(
+async def answer(
     request: Request,
     status: int,
     body: dict[str, object],
@@ -78,7 +78,7 @@ async def _answer(
 def install(app: FastAPI) -> None:
     @app.exception_handler(BadRequest)
     async def _bad_request(request: Request, exc: BadRequest) -> Response:
-        return await _answer(request, exc.status, error_body(exc.detail, exc.errors))
+        return await answer(request, exc.status, error_body(exc.detail, exc.errors))
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
@@ -87,7 +87,7 @@ def install(app: FastAPI) -> None:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Overloaded) else None
         if isinstance(exc, Unauthenticated):
             headers = {"WWW-Authenticate": "Bearer"}
-        return await _answer(request, status, body, headers)
+        return await answer(request, status, body, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -97,17 +97,20 @@ def install(app: FastAPI) -> None:
             errors.append(f"{location}: {error.get('msg', 'invalid')}")
         malformed = any(e.get("type") == "json_invalid" for e in exc.errors())
         detail = "malformed JSON body" if malformed else "invalid request: " + "; ".join(errors)
-        return await _answer(request, 400 if malformed else 422, error_body(detail, errors))
+        return await answer(request, 400 if malformed else 422, error_body(detail, errors))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        return await _answer(request, exc.status_code, error_body(str(exc.detail)), exc.headers)
+        # Some carry field messages (text_guard.InvalidText), raised where only an
+        # HTTPException gets through the framework's body parsing.
+        body = error_body(str(exc.detail), getattr(exc, "errors", None))
+        return await answer(request, exc.status_code, body, exc.headers)
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> Response:
         log.error("database error on %s %s: %s", request.method, request.url.path, exc.orig)
         detail = "the database is unavailable; the request was not applied"
-        return await _answer(request, 503, error_body(detail), {"Retry-After": "5"})
+        return await answer(request, 503, error_body(detail), {"Retry-After": "5"})
 
     @app.exception_handler(ClientDisconnect)
     async def _gone(request: Request, _: ClientDisconnect) -> JSONResponse:
@@ -118,9 +121,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return await _answer(
-            request, 500, error_body("internal error; the request was not applied")
-        )
+        return await answer(request, 500, error_body("internal error; the request was not applied"))
 
 
 def validation_detail(messages: list[str]) -> BadRequest:
@@ -130,4 +131,4 @@ def validation_detail(messages: list[str]) -> BadRequest:
     return BadRequest(422, "invalid request body: " + "; ".join(messages[:5]), messages)
 
 
-__all__ = ["BadRequest", "error_body", "field_messages", "install", "validation_detail"]
+__all__ = ["BadRequest", "answer", "error_body", "field_messages", "install", "validation_detail"]

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from oncallnova.alerts.schemas import AlertOut
 from oncallnova.core.authz import Role
+from oncallnova.core.validation import MAX_OFFSET, UtcDatetime
 from oncallnova.incidents.schemas import (
     ActionIn,
     IncidentFilter,
@@ -36,11 +37,13 @@ async def incident_filter(
     team_id: Annotated[str | None, Query(description="only the services of this team")] = None,
     severity: Annotated[list[Severity] | None, Query()] = None,
     q: Annotated[str | None, Query(max_length=200, description="text in the title")] = None,
-    since: Annotated[datetime | None, Query(description="created at or after (ISO 8601)")] = None,
-    until: Annotated[datetime | None, Query(description="created before (ISO 8601)")] = None,
+    since: Annotated[
+        UtcDatetime | None, Query(description="created at or after (ISO 8601)")
+    ] = None,
+    until: Annotated[UtcDatetime | None, Query(description="created before (ISO 8601)")] = None,
     order: Annotated[Literal["newest", "triage"], Query()] = "newest",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> IncidentFilter:
     """The list filters, shared by the incident list, its counts and the web UI."""
     service_ids = None
@@ -65,7 +68,7 @@ class PageOut(BaseModel):
     user_id: str
     kind: str
     step: int
-    level: int
+    level: int = Field(description="The escalation level paged, counting from 1.")
     round: int
     reason: str
     status: str
@@ -98,12 +101,17 @@ async def count_incidents(request: Request, who: Actor, flt: IncidentQuery) -> S
     return await runtime(request).incidents.counts(who, flt)
 
 
-@router.get("/{incident_id}", response_model=IncidentDetail, **needs(Role.viewer))
+@router.get(
+    "/{incident_id}",
+    response_model=IncidentDetail,
+    summary="An incident, by its id or its short number (/api/v1/incidents/482)",
+    **needs(Role.viewer),
+)
 async def get_incident(request: Request, incident_id: str, who: Actor) -> IncidentDetail:
     rt = runtime(request)
     incident, timeline = await rt.incidents.get(who, incident_id)
-    alerts = await rt.alerts.list_for_incident(incident_id)
-    pages = [PageOut(**p) for p in await rt.incidents.pages(who, incident_id, rt.outbox)]
+    alerts = await rt.alerts.list_for_incident(incident.id)
+    pages = [PageOut(**p) for p in await rt.incidents.pages(who, incident.id, rt.outbox)]
     return IncidentDetail(**incident.model_dump(), alerts=alerts, timeline=timeline, pages=pages)
 
 

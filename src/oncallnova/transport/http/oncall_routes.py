@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -10,6 +9,7 @@ from pydantic import BaseModel
 
 from oncallnova.core.authz import Role
 from oncallnova.core.errors import NotFound
+from oncallnova.core.validation import UtcDatetime
 from oncallnova.oncall.policy_schemas import PolicyIn, PolicyList, PolicyOut, PolicyPatch
 from oncallnova.oncall.schedule_schemas import (
     OnCallAt,
@@ -96,7 +96,7 @@ async def schedule_oncall(
     request: Request,
     who: Actor,
     schedule_id: str,
-    at: Annotated[datetime | None, Query(description="ISO 8601 instant; default now")] = None,
+    at: Annotated[UtcDatetime | None, Query(description="ISO 8601 instant; default now")] = None,
 ) -> OnCallAt:
     rt = runtime(request)
     return await rt.schedules.oncall_at(who, schedule_id, instant(at, rt.clock.now()))
@@ -107,8 +107,8 @@ async def schedule_shifts(
     request: Request,
     who: Actor,
     schedule_id: str,
-    start: Annotated[datetime, Query(description="ISO 8601")],
-    end: Annotated[datetime, Query(description="ISO 8601; at most 366 days after start")],
+    start: Annotated[UtcDatetime, Query(description="ISO 8601")],
+    end: Annotated[UtcDatetime, Query(description="ISO 8601; at most 366 days after start")],
 ) -> ShiftList:
     now = runtime(request).clock.now()
     return await runtime(request).schedules.shifts(
