@@ -148,7 +148,7 @@ async def sign_in(rt: Runtime, email: str, role: str = "admin", name: str | None
     """Create a user with `role` and return a bearer token for them."""
     data = UserIn(name=name or role.title(), email=email, role=role)  # type: ignore[arg-type]
     user_id = await rt.auth.create_user(SYSTEM, data, ADMIN_PASSWORD)
-    return rt.auth.issue(user_id).access_token
+    return (await rt.auth.issue(user_id)).access_token
 
 
 @asynccontextmanager

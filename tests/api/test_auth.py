@@ -111,17 +111,21 @@ async def test_bad_tokens_are_refused(rt: Runtime, clock: FakeClock) -> None:
     user_id = await rt.auth.create_user(*await _admin_args(rt), password=ADMIN_PASSWORD)
     secret = rt.auth._secret
     now = clock.now()
-    good = issue_jwt(secret, user_id, now, timedelta(hours=1), "c")
-    expired = issue_jwt(secret, user_id, now - timedelta(hours=2), timedelta(hours=1), "c")
-    head, body, sig = good.split(".")
+    good = (await rt.auth.issue(user_id)).access_token
     claims = jwt.decode(good, options={"verify_signature": False})
+    sid = claims["sid"]
+    expired = issue_jwt(secret, user_id, now - timedelta(hours=2), timedelta(hours=1), "c", sid)
+    # a token of the right secret that names no sign-in session (or an unknown one)
+    no_session = jwt.encode({**claims, "sid": None}, secret, algorithm="HS256")
+    unknown_session = jwt.encode({**claims, "sid": "not-a-session"}, secret, algorithm="HS256")
+    head, body, sig = good.split(".")
     tampered_claims = json.loads(base64.urlsafe_b64decode(body + "=="))
     tampered_claims["sub"] = "someone-else"
     new_body = base64.urlsafe_b64encode(json.dumps(tampered_claims).encode()).rstrip(b"=")
     tampered = f"{head}.{new_body.decode()}.{sig}"
     none_alg = forged(claims, {"alg": "none", "typ": "JWT"}).rsplit(".", 1)[0] + "."
     rs256 = forged(claims, {"alg": "RS256", "typ": "JWT"})
-    other_secret = issue_jwt("x" * 40, user_id, now, timedelta(hours=1), "c")
+    other_secret = issue_jwt("x" * 40, user_id, now, timedelta(hours=1), "c", sid)
     created = await rt.auth.create_api_token((await rt.auth.authenticate(good, None))[0], "script")
     async with api_client(rt, token="") as c:
         ok = await c.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {good}"})
@@ -135,6 +139,8 @@ async def test_bad_tokens_are_refused(rt: Runtime, clock: FakeClock) -> None:
             ("none", none_alg),
             ("RS256", rs256),
             ("other secret", other_secret),
+            ("no session", no_session),
+            ("unknown session", unknown_session),
             ("revoked API token", created.token),
             ("garbage", "abc"),
             ("unknown API token", "ocn_" + "x" * 43),

@@ -172,7 +172,7 @@ async def test_filters_narrow_every_figure(
 async def test_viewer_sees_it_in_their_zone(rt: Runtime, incidents: dict[str, Any]) -> None:
     data = UserIn(name="Vi", email="vi@example.com", role="viewer", time_zone="Europe/Paris")
     user_id = await rt.auth.create_user(SYSTEM, data, ADMIN_PASSWORD)
-    async with api_client(rt, rt.auth.issue(user_id).access_token) as viewer:
+    async with api_client(rt, (await rt.auth.issue(user_id)).access_token) as viewer:
         response = await viewer.get("/analytics", params={"period": "24h"})
     assert response.status_code == 200, response.text
     html = response.text

@@ -44,9 +44,14 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_jwt(secret: str, user_id: str, now: datetime, lifetime: timedelta, csrf: str) -> str:
+def issue_jwt(
+    secret: str, user_id: str, now: datetime, lifetime: timedelta, csrf: str, sid: str
+) -> str:
+    """An access token of the sign-in session `sid` (the session row decides whether it
+    still works)."""
     claims = {
         "sub": user_id,
+        "sid": sid,
         "iat": int(now.timestamp()),
         "exp": int((now + lifetime).timestamp()),
         "csrf": csrf,

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
-import time
-from collections import deque
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncallnova.auth import secrets as keys
-from oncallnova.auth.models import ApiToken, Credential
+from oncallnova.auth.models import ApiToken, AuthSession, Credential
+from oncallnova.auth.throttle import MemoryFailures, SignInThrottle
 from oncallnova.core.audit import note
 from oncallnova.core.authz import SYSTEM, Principal, Role, require, require_self_or
 from oncallnova.core.clock import Clock
@@ -49,47 +49,27 @@ class ApiTokenCreated(ApiTokenOut):
     token: str
 
 
-class FailureWindow:
-    """Counts failed sign-ins per key over a sliding window (in this process)."""
-
-    def __init__(self, limit: int, seconds: float) -> None:
-        self.limit = limit
-        self.seconds = seconds
-        self._failures: dict[str, deque[float]] = {}
-
-    def retry_after(self, key: str) -> int:
-        window = self._trim(key)
-        if len(window) < self.limit:
-            return 0
-        return max(1, int(window[0] + self.seconds - time.monotonic()) + 1)
-
-    def fail(self, key: str) -> None:
-        if len(self._failures) > 50_000:
-            self._failures.clear()
-        self._failures.setdefault(key, deque()).append(time.monotonic())
-
-    def _trim(self, key: str) -> deque[float]:
-        window = self._failures.get(key, deque())
-        while window and window[0] < time.monotonic() - self.seconds:
-            window.popleft()
-        return window
-
-
 class AuthService:
     def __init__(
-        self, db: Database, clock: Clock, users: UserService, *, secret: str, lifetime: timedelta
+        self,
+        db: Database,
+        clock: Clock,
+        users: UserService,
+        *,
+        secret: str,
+        lifetime: timedelta,
+        throttle: SignInThrottle | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._users = users
         self._secret = secret
         self.lifetime = lifetime
-        self.per_account = FailureWindow(limit=5, seconds=300)
-        self.per_ip = FailureWindow(limit=20, seconds=300)
+        self.throttle = throttle or SignInThrottle(MemoryFailures())
 
     async def login(self, email: str, password: str, ip: str | None) -> TokenOut:
         email = email.strip().lower()
-        wait = max(self.per_account.retry_after(email), self.per_ip.retry_after(ip or "-"))
+        wait = await self.throttle.wait(email, ip)
         if wait:
             log.warning("sign-in refused (too many failures) for %s from %s", email, ip)
             raise Overloaded(f"too many failed sign-ins; retry in {wait} s", retry_after=wait)
@@ -99,34 +79,78 @@ class AuthService:
         if stored is None:
             keys.dummy_check()
         if stored is None or not keys.check_password(stored.password_hash, password):
-            self.per_account.fail(email)
-            self.per_ip.fail(ip or "-")
+            await self.throttle.failed(email, ip)
             log.warning("failed sign-in for %s from %s", email, ip)
             raise Unauthenticated("wrong email or password")
         assert person is not None
-        return self.issue(person.id)
+        await self.throttle.succeeded(email, ip)
+        return await self.issue(person.id, ip)
 
-    def issue(self, user_id: str) -> TokenOut:
+    async def issue(self, user_id: str, ip: str | None = None) -> TokenOut:
+        """A new sign-in session of the user and an access token naming it (`sid`)."""
+        now = self._clock.now()
+        row = AuthSession(
+            id=new_id(),
+            user_id=user_id,
+            created_at=now,
+            expires_at=now + self.lifetime,
+            revoked_at=None,
+            ip=ip,
+        )
+        async with self._db.write() as session:
+            # The user's ended sessions are of no use any more: tidied up here, by index.
+            await session.execute(
+                delete(AuthSession).where(
+                    AuthSession.user_id == user_id, AuthSession.expires_at <= now
+                )
+            )
+            session.add(row)
         csrf = secrets.token_urlsafe(24)
-        token = keys.issue_jwt(self._secret, user_id, self._clock.now(), self.lifetime, csrf)
+        token = keys.issue_jwt(self._secret, user_id, now, self.lifetime, csrf, row.id)
         return TokenOut(
             access_token=token, expires_in=int(self.lifetime.total_seconds()), csrf_token=csrf
         )
 
     async def authenticate(self, token: str, ip: str | None) -> tuple[Principal, str | None]:
-        """The principal a bearer token names, and the CSRF value bound to it (JWT only)."""
+        """The principal a bearer token names, and the CSRF value bound to it (JWT only).
+
+        A JWT is only as good as its session row: the row is read on every request (by
+        primary key), so signing out or changing the password ends it in every process.
+        """
         if token.startswith(keys.API_TOKEN_PREFIX):
             return await self._api_token(token, ip), None
-        claims = keys.read_jwt(self._secret, token, self._clock.now())
+        now = self._clock.now()
+        claims = keys.read_jwt(self._secret, token, now)
         if claims is None:
             raise Unauthenticated("invalid or expired token")
+        user_id, sid = str(claims["sub"]), claims.get("sid")
+        if not isinstance(sid, str):
+            raise Unauthenticated("this token predates sign-in sessions; sign in again")
         async with self._db.read() as session:
-            person = (await self._users.people(session, [str(claims["sub"])])).get(
-                str(claims["sub"])
-            )
+            row = await session.get(AuthSession, sid)
+            live = row is not None and row.user_id == user_id and _live(row, now)
+            person = (await self._users.people(session, [user_id])).get(user_id) if live else None
+        if not live:
+            raise Unauthenticated("the session has ended (signed out or password changed)")
         if person is None:
             raise Unauthenticated("the token's user no longer exists")
-        return _principal(person, ip, "jwt"), str(claims.get("csrf", ""))
+        who = _principal(person, ip, "jwt")
+        return dataclasses.replace(who, session_id=sid), str(claims.get("csrf", ""))
+
+    async def logout(self, token: str) -> None:
+        """Ends the session a JWT names (if it is one and still valid); API tokens are
+        revoked on their own, never by signing out."""
+        claims = keys.read_jwt(self._secret, token, self._clock.now())
+        sid = claims.get("sid") if claims is not None else None
+        if not isinstance(sid, str):
+            return
+        async with self._db.write() as session:
+            row = await session.get(AuthSession, sid)
+            if row is not None and row.revoked_at is None:
+                row.revoked_at = self._clock.now()
+
+    async def aclose(self) -> None:
+        await self.throttle.aclose()
 
     async def _api_token(self, token: str, ip: str | None) -> Principal:
         digest = keys.token_digest(token)
@@ -152,10 +176,19 @@ class AuthService:
     async def set_password(self, actor: Principal, user_id: str, password: str) -> None:
         require_self_or(actor, user_id, Role.admin)
         _check_password(password)
+        # Every other session of the user ends: whoever knew the old password is out.
+        # Changing your own keeps the session you changed it from.
+        keep = actor.session_id if actor.user_id == user_id else None
         async with self._db.write() as session:
             if await self._users.missing(session, [user_id]):
                 raise NotFound(f"user {user_id} not found")
             await self._store_password(session, user_id, password)
+            ended = update(AuthSession).where(
+                AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None)
+            )
+            if keep is not None:
+                ended = ended.where(AuthSession.id != keep)
+            await session.execute(ended.values(revoked_at=self._clock.now()))
             note(session, actor, "user.set_password", "user", user_id)
 
     async def create_user(self, actor: Principal, data: UserIn, password: str) -> str:
@@ -228,6 +261,10 @@ class AuthService:
         else:
             stored.password_hash = digest
             stored.updated_at = self._clock.now()
+
+
+def _live(row: AuthSession, now: datetime) -> bool:
+    return row.revoked_at is None and row.expires_at > now
 
 
 def _check_password(password: str) -> None:

@@ -26,6 +26,7 @@ class Principal:
     role: Role
     ip: str | None = None
     via: str = "token"  # "jwt", "cookie", "api-token", or "system"
+    session_id: str | None = None  # the sign-in session of a JWT or cookie
 
     @property
     def label(self) -> str:

@@ -212,8 +212,18 @@ class Metrics:
             buckets=HTTP_BUCKETS,
             registry=self.registry,
         )
+        self.redis_unavailable = Counter(
+            "oncall_redis_unavailable",
+            "Redis calls of this process that failed (outcome=failed) or were skipped "
+            "while Redis was not answering (outcome=skipped).",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.state = StateCollector()
         self.registry.register(self.state)
+
+    def count_redis_unavailable(self, outcome: str) -> None:
+        self.redis_unavailable.labels(outcome).inc()
 
     def count_ingested(self, service: str, deduplicated: Iterable[bool]) -> None:
         new = dup = 0

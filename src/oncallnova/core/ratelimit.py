@@ -123,14 +123,90 @@ return tostring(wait)
 """
 
 
+class RedisBreaker:
+    """Notices once that Redis does not answer, then stops asking it for a while.
+
+    A dead Redis refuses connections at once, but a hung one (accepting TCP, never
+    answering) costs each call the whole socket timeout; asked on every request, that
+    timeout would be added to every request. So after a failure every Redis user sharing
+    this breaker skips Redis for `cool_down` seconds (their callers fail open or fall
+    back); then a single call probes it while the others keep skipping. The outage is
+    logged once when it starts and once when Redis answers again, and `count` (if
+    given) is told of every failure ("failed") and every skipped call ("skipped").
+    """
+
+    def __init__(
+        self,
+        *,
+        cool_down: float = 15.0,
+        clock: Callable[[], float] = time.monotonic,
+        count: Callable[[str], None] | None = None,
+    ) -> None:
+        self.cool_down = cool_down
+        self.clock = clock
+        self.count = count
+        self.down = False
+        self._skip_until = -math.inf
+        self._probing = False
+
+    def allows(self) -> bool:
+        """Whether to call Redis now; every allowed call ends in `succeeded` or `failed`."""
+        if self.down and (self._probing or self.clock() < self._skip_until):
+            if self.count is not None:
+                self.count("skipped")
+            return False
+        if self.down:
+            self._probing = True
+        return True
+
+    def succeeded(self) -> None:
+        if self.down:
+            log.warning("Redis answers again; using it again")
+        self.down = False
+        self._probing = False
+
+    def abandoned(self) -> None:
+        """An allowed call was cancelled before Redis answered: neither verdict."""
+        self._probing = False
+
+    def failed(self, exc: BaseException) -> None:
+        if not self.down:
+            log.warning(
+                "Redis unavailable (%s: %s); skipping it for %.0f s at a time until it "
+                "answers again (rate limits let requests through meanwhile)",
+                type(exc).__name__,
+                exc,
+                self.cool_down,
+            )
+        self.down = True
+        self._probing = False
+        self._skip_until = self.clock() + self.cool_down
+        if self.count is not None:
+            self.count("failed")
+
+
+REDIS_ERRORS = (RedisError, OSError, TimeoutError)
+
+
+def redis_client(url: str, timeout: float) -> Redis:
+    """A client that gives up after `timeout` seconds and never retries by itself (the
+    breaker decides when to try again)."""
+    return Redis.from_url(
+        url,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
 class RedisRateLimiter:
     """Buckets in Redis, shared by every process that uses the same `prefix`.
 
     Each hit is one atomic Lua script call (EVALSHA). Fails open: when Redis is
-    unreachable or answers with an error, the request is allowed, a warning is logged at
-    most once per `warn_every` seconds, and Redis is not asked again for
-    `retry_after_failure` seconds, so a Redis outage never becomes an ingestion outage
-    (nor adds a connect timeout to every request).
+    unreachable, hung or answers with an error, the request is allowed and the breaker
+    (shared with the process's other Redis users when one is given) keeps Redis out of
+    the way for a while, so a Redis outage never becomes an ingestion outage, nor adds a
+    timeout to every request.
     """
 
     def __init__(
@@ -141,8 +217,8 @@ class RedisRateLimiter:
         prefix: str,
         *,
         timeout: float = 0.5,
-        retry_after_failure: float = 1.0,
-        warn_every: float = 60.0,
+        retry_after_failure: float = 15.0,
+        breaker: RedisBreaker | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if rate <= 0 or burst < 1:
@@ -150,42 +226,25 @@ class RedisRateLimiter:
         self.rate = rate
         self.burst = burst
         self.prefix = prefix
-        self.retry_after_failure = retry_after_failure
-        self.warn_every = warn_every
-        self.clock = clock
-        self._client = Redis.from_url(
-            url,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), 0),
-        )
+        self.breaker = breaker or RedisBreaker(cool_down=retry_after_failure, clock=clock)
+        self._client = redis_client(url, timeout)
         self._script = self._client.register_script(_BUCKET_LUA)
-        self._skip_until = -math.inf
-        self._warned_at = -math.inf
 
     async def hit(self, key: str) -> float:
-        if self.clock() < self._skip_until:
+        if not self.breaker.allows():
             return 0.0
         try:
             wait = await self._script(
                 keys=[f"{self.prefix}:{key}"], args=[repr(self.rate), self.burst]
             )
-            return float(wait)
-        except (RedisError, OSError, TimeoutError) as exc:
-            self._failed(exc)
+        except REDIS_ERRORS as exc:
+            self.breaker.failed(exc)
             return 0.0
-
-    def _failed(self, exc: BaseException) -> None:
-        now = self.clock()
-        self._skip_until = now + self.retry_after_failure
-        if now - self._warned_at >= self.warn_every:
-            self._warned_at = now
-            log.warning(
-                "rate limiter: Redis unavailable (%s: %s); allowing requests unlimited "
-                "until it answers again",
-                type(exc).__name__,
-                exc,
-            )
+        except BaseException:
+            self.breaker.abandoned()
+            raise
+        self.breaker.succeeded()
+        return float(wait)
 
     async def aclose(self) -> None:
         await self._client.aclose()

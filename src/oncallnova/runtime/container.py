@@ -15,12 +15,14 @@ from oncallnova.analytics.service import AnalyticsService
 from oncallnova.auth.audit import AuditLog
 from oncallnova.auth.secrets import load_or_create_secret
 from oncallnova.auth.service import AuthService
+from oncallnova.auth.throttle import MemoryFailures, RedisFailures, SignInThrottle
 from oncallnova.core.authz import SYSTEM
 from oncallnova.core.bus import EventBus
 from oncallnova.core.clock import Clock, SystemClock
 from oncallnova.core.db import Database
 from oncallnova.core.logs import role_var
 from oncallnova.core.metrics import Metrics, StateReader
+from oncallnova.core.ratelimit import RedisBreaker, redis_client
 from oncallnova.core.tracing import Tracing
 from oncallnova.engine.dispatch import Dispatcher
 from oncallnova.engine.escalation import EscalationReconciler
@@ -38,6 +40,15 @@ from oncallnova.settings import Settings
 from oncallnova.transport.email.channel import EmailChannel, SmtpConfig
 from oncallnova.transport.webhooks.channel import WebhookChannel
 from oncallnova.users.service import UserService
+
+
+def sign_in_throttle(settings: Settings, breaker: RedisBreaker) -> SignInThrottle:
+    """Failed sign-ins counted in Redis when `REDIS_URL` is set (shared by every
+    process), else in this process."""
+    if not settings.redis_url:
+        return SignInThrottle(MemoryFailures())
+    prefix = f"{settings.rate_limit_redis_prefix}:signin"
+    return SignInThrottle(RedisFailures(redis_client(settings.redis_url, 0.5), prefix, breaker))
 
 
 class Runtime:
@@ -58,6 +69,8 @@ class Runtime:
         self.bus = EventBus()
         # Metrics (issue 7): this Runtime's own registry; state is read at scrape time.
         self.metrics = Metrics(StateReader(self.db, self._on_call_user_ids))
+        # One breaker for every Redis user of this process: a hung Redis is noticed once.
+        self.redis_breaker = RedisBreaker(count=self.metrics.count_redis_unavailable)
         self.users = UserService(self.db, self.clock)
         self.auth = AuthService(
             self.db,
@@ -65,6 +78,7 @@ class Runtime:
             self.users,
             secret=load_or_create_secret(settings.jwt_secret, settings.data_dir),
             lifetime=timedelta(hours=settings.jwt_expire_hours),
+            throttle=sign_in_throttle(settings, self.redis_breaker),
         )
         self.audit = AuditLog(self.db, self.clock)
         self.schedules = ScheduleService(
@@ -183,5 +197,6 @@ class Runtime:
         await self.ingestor.stop()
         await self.engine.stop()
         await self.webhook_channel.close()
+        await self.auth.aclose()
         await self.db.dispose()
         self.tracing.shutdown()

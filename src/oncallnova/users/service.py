@@ -52,6 +52,9 @@ class UserService:
     async def team_exists(self, session: AsyncSession, team_id: str) -> bool:
         return await store.team(session, team_id) is not None
 
+    async def team_ids_of(self, session: AsyncSession, user_id: str) -> set[str]:
+        return await store.team_ids_of(session, user_id)
+
     # --- users ---
 
     async def create_user(self, actor: Principal, data: UserIn) -> UserOut:
@@ -96,6 +99,8 @@ class UserService:
         require_self_or(actor, user_id, Role.admin)
         async with self._db.write() as session:
             user = await _require_user(session, user_id)
+            if "role" in changes:
+                await _keep_an_admin(session, user, changes["role"])
             email = changes.get("email")
             if email and email != user.email and await store.user_by_email(session, email):
                 raise Conflict(f"a user with email {email} already exists", field="email")
@@ -127,6 +132,7 @@ class UserService:
             raise Conflict("you cannot delete yourself")
         async with self._db.write() as session:
             user = await _require_user(session, user_id)
+            await _keep_an_admin(session, user, None)
             await refuse_if_used(session, self.usage_checks, user_id, f"user '{user.name}'")
             await session.delete(user)
             note(session, actor, "user.delete", "user", user_id)
@@ -201,6 +207,17 @@ def _page_address(user: User) -> str | None:
 
 def _unique(ids: list[str]) -> list[str]:
     return list(dict.fromkeys(ids))
+
+
+async def _keep_an_admin(session: AsyncSession, user: User, new_role: str | None) -> None:
+    """Refuses to demote (`new_role`) or delete (None) the last admin: nobody could
+    administer the installation any more."""
+    if user.role != "admin" or new_role == "admin":
+        return
+    if set(await store.lock_admin_ids(session)) <= {user.id}:
+        raise Conflict(
+            f"{user.name} is the only admin; make someone else admin first", field="role"
+        )
 
 
 async def _require_user(session: AsyncSession, user_id: str) -> User:

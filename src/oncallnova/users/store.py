@@ -30,6 +30,14 @@ async def users(session: AsyncSession, ids: list[str] | None = None) -> list[Use
     return list((await session.execute(query)).scalars())
 
 
+async def lock_admin_ids(session: AsyncSession) -> list[str]:
+    """The admins, their rows locked on PostgreSQL until the transaction ends, so that
+    two admins demoting each other at once cannot both see the other one left (SQLite
+    has a single writer)."""
+    query = select(User.id).where(User.role == "admin").with_for_update()
+    return list((await session.execute(query)).scalars())
+
+
 async def count_users(session: AsyncSession) -> int:
     return int((await session.execute(select(func.count()).select_from(User))).scalar_one())
 
@@ -56,6 +64,11 @@ async def members(session: AsyncSession, team_ids: list[str]) -> dict[str, list[
     for row in rows:
         out.setdefault(row.team_id, []).append(row.user_id)
     return out
+
+
+async def team_ids_of(session: AsyncSession, user_id: str) -> set[str]:
+    rows = await session.execute(select(TeamMember.team_id).where(TeamMember.user_id == user_id))
+    return set(rows.scalars())
 
 
 async def set_members(session: AsyncSession, team_id: str, user_ids: list[str]) -> None:

@@ -94,7 +94,7 @@ def create_app(
     app.state.runtime = rt
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=rt.settings.max_body_bytes)
-    install_rate_limits(app, rt.settings)  # per-IP middleware, in front of the body limit
+    install_rate_limits(app, rt.settings, rt.redis_breaker)  # per-IP, before the body limit
     # The ingestion routes get a lane without the framework's layers (see direct.py).
     install_direct_routes(app, ingest_routes.router, pagerduty_routes.router)
     install_security_headers(app, rt.settings.trusted_proxies)  # wraps all of the above
@@ -141,7 +141,7 @@ def create_metrics_app(rt: Runtime, *, manage_runtime: bool = True) -> FastAPI:
     )
     app.state.runtime = rt
     errors.install(app)
-    install_rate_limits(app, rt.settings)
+    install_rate_limits(app, rt.settings, rt.redis_breaker)
     install_security_headers(app, rt.settings.trusted_proxies)
     install_http_metrics(app, rt.metrics)
     app.add_middleware(RequestIdMiddleware)

@@ -24,7 +24,24 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def client_ip(request: Request) -> str | None:
+    """The client's address: behind a trusted proxy the forwarded one (the security
+    layer rewrites the request's client; see `TrustedProxies.forwarded`)."""
     return request.client.host if request.client else None
+
+
+def secure_cookies(request: Request) -> bool:
+    """Session cookies are `Secure` when the browser speaks HTTPS: directly, through a
+    trusted TLS proxy (X-Forwarded-Proto), or as the public base URL says."""
+    base_url = runtime(request).settings.base_url
+    return request.url.scheme == "https" or base_url.lower().startswith("https://")
+
+
+def bearer_or_cookie(request: Request) -> str | None:
+    """The token the request authenticates with, if any (for signing out)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.cookies.get(SESSION_COOKIE) or None
 
 
 async def principal(request: Request) -> Principal:

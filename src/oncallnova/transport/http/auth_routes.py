@@ -15,9 +15,11 @@ from oncallnova.transport.http.auth import (
     CSRF_COOKIE,
     SESSION_COOKIE,
     Actor,
+    bearer_or_cookie,
     client_ip,
     needs,
     needs_self_or,
+    secure_cookies,
 )
 from oncallnova.transport.http.deps import runtime
 
@@ -66,7 +68,7 @@ async def login(request: Request, body: LoginIn, response: Response) -> SessionO
     rt = runtime(request)
     issued = await rt.auth.login(body.email, body.password, client_ip(request))
     who, _ = await rt.auth.authenticate(issued.access_token, client_ip(request))
-    secure = request.url.scheme == "https"
+    secure = secure_cookies(request)
     response.set_cookie(
         SESSION_COOKIE,
         issued.access_token,
@@ -96,9 +98,13 @@ async def login(request: Request, body: LoginIn, response: Response) -> SessionO
 
 @router.post("/auth/logout", status_code=204, response_class=Response)
 async def logout(request: Request) -> Response:
-    """Clears the session cookies."""
+    """Ends the session of the cookie or bearer token (in every process: the token stops
+    working) and clears the session cookies."""
+    token = bearer_or_cookie(request)
+    if token:
+        await runtime(request).auth.logout(token)
     response = Response(status_code=204)
-    secure = request.url.scheme == "https"
+    secure = secure_cookies(request)
     for name in (SESSION_COOKIE, CSRF_COOKIE):
         response.delete_cookie(
             name, path="/", secure=secure, httponly=name == SESSION_COOKIE, samesite="lax"

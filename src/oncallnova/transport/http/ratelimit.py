@@ -19,7 +19,12 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from oncallnova.core.errors import Overloaded
-from oncallnova.core.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from oncallnova.core.ratelimit import (
+    MemoryRateLimiter,
+    RateLimiter,
+    RedisBreaker,
+    RedisRateLimiter,
+)
 from oncallnova.settings import Settings
 from oncallnova.transport.http.security import TrustedProxies
 
@@ -27,15 +32,20 @@ PAGERDUTY_PATHS = frozenset({"/v2/enqueue"})
 UNLIMITED = frozenset({("GET", "/health"), ("HEAD", "/health")})
 
 
-def build_limiter(settings: Settings, rate: float, burst: int, kind: str) -> RateLimiter:
-    """Redis-backed when `REDIS_URL` is set (shared by all processes), else in memory."""
+def build_limiter(
+    settings: Settings, rate: float, burst: int, kind: str, breaker: RedisBreaker | None = None
+) -> RateLimiter:
+    """Redis-backed when `REDIS_URL` is set (shared by all processes), else in memory;
+    `breaker` is the process's shared view of whether Redis answers."""
     if settings.redis_url:
         prefix = f"{settings.rate_limit_redis_prefix}:{kind}"
-        return RedisRateLimiter(settings.redis_url, rate, burst, prefix)
+        return RedisRateLimiter(settings.redis_url, rate, burst, prefix, breaker=breaker)
     return MemoryRateLimiter(rate, burst)
 
 
-def install_rate_limits(app: FastAPI, settings: Settings) -> None:
+def install_rate_limits(
+    app: FastAPI, settings: Settings, breaker: RedisBreaker | None = None
+) -> None:
     """Adds the per-IP middleware, stores the key limiter on `app.state.key_limiter`,
     and closes both limiters when the app's lifespan ends.
 
@@ -45,13 +55,14 @@ def install_rate_limits(app: FastAPI, settings: Settings) -> None:
     if not settings.rate_limit_enabled:
         return
     ip_limiter = build_limiter(
-        settings, settings.rate_limit_per_second, settings.rate_limit_burst, "ip"
+        settings, settings.rate_limit_per_second, settings.rate_limit_burst, "ip", breaker
     )
     key_limiter = build_limiter(
         settings,
         settings.rate_limit_key_per_second or settings.rate_limit_per_second,
         settings.rate_limit_key_burst or settings.rate_limit_burst,
         "key",
+        breaker,
     )
     app.state.key_limiter = key_limiter
     app.add_middleware(

@@ -1,4 +1,5 @@
-"""Security headers on every response, and who the client is behind trusted proxies."""
+"""Security headers on every response, who the client is behind trusted proxies, and
+which `next` addresses the sign-in page may send a browser on to."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ HSTS = "max-age=31536000; includeSubDomains"
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 Headers = list[tuple[bytes, bytes]]
+_SCHEMES = frozenset({"http", "https", "ws", "wss"})
 
 
 class TrustedProxies:
@@ -79,8 +81,23 @@ class TrustedProxies:
         scheme = str(scope.get("scheme", "http"))
         _, trusted = self._peer(scope)
         if trusted and (proto := _header(scope, b"x-forwarded-proto")):
-            return proto.split(",")[0].strip().lower()
+            forwarded = proto.split(",")[0].strip().lower()
+            if forwarded in _SCHEMES:
+                return forwarded
         return scheme
+
+    def forwarded(self, scope: Scope) -> Scope:
+        """The scope as the client made the request: behind a trusted proxy, its client
+        address and scheme are the forwarded ones, so that every layer below (rate
+        limits, sign-in throttling, the audit log, Secure cookies, redirects) sees the
+        client and not the proxy. Idempotent: the forwarded client is never a proxy
+        hop, or the same hop is found again."""
+        _, trusted = self._peer(scope)
+        if not trusted:
+            return scope
+        client = scope.get("client")
+        port = int(client[1]) if client else 0
+        return {**scope, "client": (self.client_ip(scope), port), "scheme": self.scheme(scope)}
 
 
 def _header(scope: Scope, name: bytes) -> str:
@@ -128,10 +145,14 @@ class SecurityHeaders:
         self.csp: Headers = [(b"content-security-policy", CSP.encode())]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        scope = self.proxies.forwarded(scope)
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = self.secure if self.proxies.scheme(scope) == "https" else self.plain
+        extra = self.secure if scope.get("scheme") == "https" else self.plain
         if scope["path"] in self.docs_paths:
             await self._docs(scope, receive, send, extra)
             return
@@ -181,3 +202,18 @@ def install_security_headers(app: FastAPI, trusted_proxies: str = "") -> None:
         return SecurityHeaders(build(), proxies, docs)
 
     app.build_middleware_stack = build_with_headers  # type: ignore[method-assign]
+
+
+def local_path(target: str | None, default: str) -> str:
+    """`target` when it is a path on this site, else `default`: no open redirect.
+
+    Browsers read a backslash as a slash and drop tabs and newlines from URLs, so a
+    backslash or a control character after the first slash would leave the site as
+    `//evil.example` does; only one leading slash followed by printable characters
+    other than a backslash passes.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return default
+    if any(c == "\\" or ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return default
+    return target

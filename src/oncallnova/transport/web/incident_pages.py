@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from oncallnova.incidents.schemas import IncidentFilter
 from oncallnova.transport.http.auth import principal
 from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.http.security import local_path
 from oncallnova.transport.web.alert_views import alert_views
 from oncallnova.transport.web.render import SEVERITIES, STATUSES, PageViewer, render
 
@@ -21,8 +22,7 @@ async def home() -> RedirectResponse:
 
 @router.get("/login")
 async def login(request: Request, next: str = "/incidents") -> HTMLResponse:
-    if not next.startswith("/") or next.startswith("//"):
-        next = "/incidents"  # only this site: no open redirect
+    next = local_path(next, "/incidents")  # only this site: no open redirect
     if request.cookies.get("oncallnova_session"):
         try:
             await principal(request)
