@@ -194,21 +194,22 @@ async def test_mtta_mttr_distribution(admin: httpx.AsyncClient, clock: FakeClock
         *[60, 300, 900, 1800, 3600, 14400, 86400],
         "+Inf",
     ]
-    assert summary(mtta["overall"]) == (4, 60, 400, 400, [2, 1, 1, 0, 0, 0, 0, 0])
+    # Cumulative, as `le` says (and as /metrics is): each bin counts all up to its edge.
+    assert summary(mtta["overall"]) == (4, 60, 400, 400, [2, 3, 4, 4, 4, 4, 4, 4])
     assert mtta["overall"]["mean"] == 145
-    assert summary(mtta["by_severity"]["critical"]) == (3, 90, 400, 400, [1, 1, 1, 0, 0, 0, 0, 0])
+    assert summary(mtta["by_severity"]["critical"]) == (3, 90, 400, 400, [1, 2, 3, 3, 3, 3, 3, 3])
     assert mtta["by_severity"]["critical"]["mean"] == pytest.approx(520 / 3)
-    assert summary(mtta["by_severity"]["high"]) == (1, 60, 60, 60, [1, 0, 0, 0, 0, 0, 0, 0])
+    assert summary(mtta["by_severity"]["high"]) == (1, 60, 60, 60, [1] * 8)
     empty = (0, None, None, None, [0] * 8)
     assert summary(mtta["by_severity"]["low"]) == empty
     assert mtta["by_severity"]["low"]["mean"] is None
-    assert summary(mttr["overall"]) == (5, 4000, 90000, 90000, [0, 1, 1, 0, 0, 1, 1, 1])
+    assert summary(mttr["overall"]) == (5, 4000, 90000, 90000, [0, 1, 2, 2, 2, 3, 4, 5])
     assert mttr["overall"]["mean"] == 28940
     assert summary(mttr["by_severity"]["critical"]) == (
         *(3, 600, 4000, 4000),
-        [0, 1, 1, 0, 0, 1, 0, 0],
+        [0, 1, 2, 2, 2, 3, 3, 3],
     )
-    assert summary(mttr["by_severity"]["high"]) == (2, 50000, 90000, 90000, [0] * 6 + [1, 1])
+    assert summary(mttr["by_severity"]["high"]) == (2, 50000, 90000, 90000, [0] * 6 + [1, 2])
     assert mttr["by_severity"]["high"]["mean"] == 70000
     assert summary(mttr["by_severity"]["medium"]) == empty
     high = await get(client, "mttr-distribution", severity="high", days=2)

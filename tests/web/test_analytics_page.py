@@ -131,8 +131,13 @@ async def test_shows_the_numbers_of_the_period(
     assert trend[-1] == ["Mar 01 09:00 \u2013 Mar 01 12:00", "3", "5m 40s", "2", "20m 0s"]
     assert trend[0][1:] == ["0", "—", "0", "—"]
     assert bar_values(svg(html, "mtta-trend"), "fill-accent") == [340]
-    # histograms: 2m and 5m fall in the bin over 1m up to 5m
-    assert ["≤5m", "1", "1", "0", "0", "2"] in table_rows(html, "mtta-hist")
+    # histograms, per range: 2m and 5m fall in the one over 1m up to 5m, 10m in the next
+    # (the API's counts are cumulative; the page shows what each range holds)
+    hist = table_rows(html, "mtta-hist")
+    assert ["1\u20135m", "1", "1", "0", "0", "2"] in hist
+    assert ["5\u201315m", "0", "0", "0", "1", "1"] in hist
+    assert [row[-1] for row in hist] == ["0", "2", "1", "0", "0", "0", "0", "0"]
+    assert bar_values(svg(html, "mtta-hist"), "fill-critical") == [1]
     assert sum(bar_values(svg(html, "mttr-hist"), "fill-low")) == 1
     # services (names escaped), acknowledgements
     assert "web &lt;b&gt;&amp;</a>: <span data-count>1</span>" in html

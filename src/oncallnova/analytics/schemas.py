@@ -54,8 +54,8 @@ class TrendsOut(BaseModel):
 
 class HistogramBin(BaseModel):
     le: int | Literal["+Inf"] = Field(
-        description="Upper edge in seconds. Counts are per bin, not cumulative: a bin "
-        "counts durations above the previous edge and up to this one."
+        description="Upper edge in seconds. Counts are cumulative, as in Prometheus: a "
+        "bin counts every duration of at most this many seconds; +Inf counts them all."
     )
     count: int
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC
+from itertools import accumulate
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -95,8 +96,8 @@ class AnalyticsService:
     async def distribution(self, actor: Principal, query: AnalyticsQuery) -> DistributionOut:
         """MTTA and MTTR of the period's incidents that have one: count, mean, nearest-rank
         p50/p90/p99 (computed in SQL with window functions, see store) and a histogram
-        with per-bin, non-cumulative counts: the bin with edge `le` counts durations above
-        the previous edge and at most `le` seconds ("+Inf": above the last edge)."""
+        with cumulative counts, as Prometheus `le` buckets are: the bin with edge `le`
+        counts durations of at most `le` seconds, and "+Inf" counts them all."""
         require(actor, Role.viewer)
         async with self._db.read() as session:
             scope = await self._scope(session, query)
@@ -130,7 +131,10 @@ class AnalyticsService:
                 p50=chosen.get(50),
                 p90=chosen.get(90),
                 p99=chosen.get(99),
-                histogram=[HistogramBin(le=e, count=n) for e, n in zip(edges, counts, strict=True)],
+                histogram=[
+                    HistogramBin(le=e, count=n)
+                    for e, n in zip(edges, accumulate(counts), strict=True)
+                ],
             )
 
         def metric_out(metric: str) -> MetricOut:

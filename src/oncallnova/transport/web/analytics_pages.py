@@ -32,7 +32,9 @@ DEFAULT_PERIOD = "7d"
 # The MTTA/MTTR trend: the API gives means only for windows ending now, so the page asks
 # for windows of 1, 2, ... N steps (N calls) and subtracts neighbours: (N, hours per step).
 TREND_STEPS = {"24h": (8, 3), "7d": (7, 24), "30d": (10, 72), "90d": (9, 240)}
-BIN_LABELS = ("≤1m", "≤5m", "≤15m", "≤30m", "≤1h", "≤4h", "≤1d", ">1d")  # by upper edge
+# One label per range between the API's histogram edges (1m, 5m, ... 1d); the dashes
+# are en dashes, as ranges are written: "1-5m" holds durations over 1m and up to 5m.
+BIN_LABELS = ("≤1m", "1–5m", "5–15m", "15–30m", "30m–1h", "1–4h", "4h–1d", ">1d")  # noqa: RUF001
 
 
 @dataclass(frozen=True)
@@ -114,14 +116,17 @@ def _volume(trends: TrendsOut, shown: list[str], period: str) -> Markup:
     )
 
 
+def per_range(stats: DurationStats) -> list[int]:
+    """The API's cumulative `le` counts as a count per range, which a bar chart shows."""
+    counts = [b.count for b in stats.histogram]
+    return [n - below for n, below in zip(counts, [0, *counts[:-1]], strict=True)]
+
+
 def _histogram(metric: str, dist: DistributionOut, shown: list[str]) -> Markup:
     data = getattr(dist, metric.lower())
-    series = [
-        Series(s, [b.count for b in data.by_severity[s].histogram], f"fill-{s}") for s in shown
-    ]
-    bins = data.overall.histogram
+    series = [Series(s, per_range(data.by_severity[s]), f"fill-{s}") for s in shown]
     desc = f"{metric} of {data.overall.count} incidents: " + ", ".join(
-        f"{label} {b.count}" for label, b in zip(BIN_LABELS, bins, strict=True)
+        f"{label} {n}" for label, n in zip(BIN_LABELS, per_range(data.overall), strict=True)
     )
     return charts.stacked_bars(
         f"{metric.lower()}-hist", f"{metric} histogram by severity", desc, BIN_LABELS, series
@@ -219,6 +224,7 @@ async def analytics(request: Request, page: PageViewer) -> HTMLResponse:
             "hist": {m: _histogram(m, dist, shown) for m in ("MTTA", "MTTR")},
             "trend_charts": {m: _trend_chart(m, windows, window_fmt) for m in ("MTTA", "MTTR")},
             "bin_labels": BIN_LABELS,
+            "per_range": per_range,
             **_summary_charts(summary),
         }
     return render(
