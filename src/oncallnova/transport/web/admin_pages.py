@@ -94,7 +94,7 @@ async def service(request: Request, service_id: str, page: PageViewer) -> HTMLRe
         active_keys=active,
         revoked_keys=[k for k in item.integration_keys if k.revoked_at is not None],
         base=base,
-        curl=_curl(base, active[0].key if active else "YOUR-INTEGRATION-KEY"),
+        curl=_curl(base, active[0].key if active and active[0].key else "YOUR-INTEGRATION-KEY"),
     )
 
 
