@@ -66,3 +66,25 @@ async def test_the_service_page_tells_a_viewer_why_the_key_is_hidden(
         page = (await http.get(f"/services/{svc['id']}")).text
     assert 'id="keys-hidden"' in page and "key hidden" in page
     assert "YOUR-INTEGRATION-KEY" in page
+
+
+async def test_schedule_feed_urls_are_not_shown_to_viewers(
+    rt: Runtime, client: httpx.AsyncClient
+) -> None:
+    created = await client.post(
+        "/api/v1/schedules", json={"name": "Primary", "time_zone": "UTC", "layers": []}
+    )
+    assert created.status_code == 201, created.text
+    schedule = created.json()
+    assert schedule["ical_url"].endswith(".ics")
+    viewer = await sign_in(rt, "wes@example.com", "viewer", "Wes")
+    responder = await sign_in(rt, "rae@example.com", "responder", "Rae")
+    async with api_client(rt, viewer) as http:
+        listed = (await http.get("/api/v1/schedules")).json()["items"]
+        one = (await http.get(f"/api/v1/schedules/{schedule['id']}")).json()
+        page = (await http.get(f"/schedules/{schedule['id']}")).text
+    assert [s["ical_url"] for s in listed] == [None] and one["ical_url"] is None
+    assert schedule["ical_url"] not in page and 'id="feed-hidden"' in page
+    async with api_client(rt, responder) as http:
+        one = (await http.get(f"/api/v1/schedules/{schedule['id']}")).json()
+    assert one["ical_url"] == schedule["ical_url"]

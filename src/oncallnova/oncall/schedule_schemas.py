@@ -134,7 +134,9 @@ class ScheduleOut(BaseModel):
     time_zone: str
     layers: list[LayerIn]
     overrides: list[OverrideOut]
-    ical_url: str = Field(description="Secret iCalendar feed URL; rotate the token to revoke it.")
+    ical_url: str | None = Field(
+        description="Secret iCalendar feed URL (null for viewers); rotate the token to revoke it."
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -99,14 +99,15 @@ class ScheduleService:
                 (await session.execute(select(Schedule).order_by(Schedule.name))).scalars()
             )
             overrides = await overrides_of(session, [s.id for s in schedules])
-        return [self._out(s, overrides.get(s.id, [])) for s in schedules]
+        feed = _sees_feeds(actor)
+        return [self._out(s, overrides.get(s.id, []), feed) for s in schedules]
 
     async def get(self, actor: Principal, schedule_id: str) -> ScheduleOut:
         require(actor, Role.viewer)
         async with self._db.read() as session:
             schedule = await require_schedule(session, schedule_id)
             overrides = await overrides_of(session, [schedule_id])
-        return self._out(schedule, overrides.get(schedule_id, []))
+        return self._out(schedule, overrides.get(schedule_id, []), _sees_feeds(actor))
 
     async def update(self, actor: Principal, schedule_id: str, data: SchedulePatch) -> ScheduleOut:
         require(actor, Role.admin)
@@ -348,7 +349,10 @@ class ScheduleService:
         if existing is not None and existing.id != own:
             raise Conflict(f"a schedule named '{name}' already exists", field="name")
 
-    def _out(self, schedule: Schedule, overrides: list[ScheduleOverride]) -> ScheduleOut:
+    def _out(
+        self, schedule: Schedule, overrides: list[ScheduleOverride], feed: bool = True
+    ) -> ScheduleOut:
+        url = f"{self._base_url}/api/v1/calendars/schedules/{schedule.ical_token}.ics"
         return ScheduleOut(
             id=schedule.id,
             name=schedule.name,
@@ -356,10 +360,16 @@ class ScheduleService:
             time_zone=schedule.time_zone,
             layers=[LayerIn.model_validate(layer) for layer in schedule.layers],
             overrides=[OverrideOut.model_validate(o) for o in overrides],
-            ical_url=f"{self._base_url}/api/v1/calendars/schedules/{schedule.ical_token}.ics",
+            ical_url=url if feed else None,
             created_at=schedule.created_at,
             updated_at=schedule.updated_at,
         )
+
+
+def _sees_feeds(actor: Principal) -> bool:
+    """The secret feed URL outlives whoever read it, so it is shown to those who take
+    shifts (responders and admins), not to viewers."""
+    return actor.role >= Role.responder
 
 
 def _check_range(start: datetime, end: datetime) -> None:
