@@ -156,3 +156,17 @@ async def test_raised_incident_keeps_its_correlation_bucket(client: httpx.AsyncC
     other = await post(client, svc["key"], {"title": "c", "severity": "critical"})
     assert other["incident_id"] != opened["incident_id"]
     assert (await incident(client, opened["incident_id"]))["severity"] == "critical"
+
+
+async def test_a_more_severe_alert_joining_raises_the_incident_visibly(
+    client: httpx.AsyncClient,
+) -> None:
+    svc = await new_service(client, correlation_key=["service"])
+    opened = await post(client, svc["key"], {"title": "Slow pages", "severity": "low"})
+    joined = await post(client, svc["key"], {"title": "Checkout down", "severity": "critical"})
+    assert joined["incident_id"] == opened["incident_id"]
+    detail = await incident(client, opened["incident_id"])
+    assert detail["severity"] == "critical"
+    messages = [e["message"] for e in detail["timeline"]]
+    assert "Alert joined: Checkout down" in messages
+    assert "Severity raised from low to critical by alert: Checkout down" in messages

@@ -17,7 +17,7 @@ from oncallnova.core.errors import NotFound
 from oncallnova.core.ids import new_id
 from oncallnova.core.retry import retry_conflicts
 from oncallnova.core.tracing import Tracing
-from oncallnova.incidents import events, logic, repeats, store, titles
+from oncallnova.incidents import events, logic, severity, store, titles
 from oncallnova.incidents.api import NewAlert, SeverityRaise
 from oncallnova.incidents.models import Incident, TimelineEntry
 from oncallnova.incidents.schemas import (
@@ -107,6 +107,7 @@ class IncidentService:
         timeline.extend(
             _joined_entry(incident_id, now, batch) for incident_id, batch in joined.items()
         )
+        timeline.extend(severity.announce_joins(session, live.values(), changed, joined, now))
         await self._snapshot_policies(session, list(created.values()), alerts, now)
         await store.add_incidents(session, list(created.values()))
         # Announced once stored, so the event carries the incident's short number.
@@ -170,7 +171,7 @@ class IncidentService:
     async def raise_severity(
         self, session: AsyncSession, raises: list[SeverityRaise], now: datetime
     ) -> None:
-        await repeats.raise_severity(session, raises, now)
+        await severity.raise_for_repeats(session, raises, now)
 
     async def count_open(self, session: AsyncSession, service_id: str) -> int:
         return await store.count_open(session, service_id)
