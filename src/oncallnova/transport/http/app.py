@@ -21,6 +21,7 @@ from oncallnova.runtime.container import Runtime
 from oncallnova.transport.http import (
     analytics_routes,
     auth_routes,
+    docs_routes,
     errors,
     incident_routes,
     ingest_routes,
@@ -90,6 +91,8 @@ def create_app(
         version=__version__,
         description="Self-hosted incident management and on-call.",
         lifespan=lifespan,
+        docs_url=None,  # the docs pages are docs_routes', served without a CDN
+        redoc_url=None,
     )
     app.state.runtime = rt
     errors.install(app)
@@ -97,7 +100,8 @@ def create_app(
     install_rate_limits(app, rt.settings, rt.redis_breaker)  # per-IP, before the body limit
     # The ingestion routes get a lane without the framework's layers (see direct.py).
     install_direct_routes(app, ingest_routes.router, pagerduty_routes.router)
-    install_security_headers(app, rt.settings.trusted_proxies)  # wraps all of the above
+    # wraps all of the above; ReDoc's page gets the policy it needs (see security.py)
+    install_security_headers(app, rt.settings.trusted_proxies, [docs_routes.REDOC])
     install_http_metrics(app, rt.metrics)  # times everything (issue 7)
     app.add_middleware(RequestIdMiddleware)  # outermost: a request id for every log line
     _install_tracing(app, rt.tracing)  # around all of it: log lines carry the trace id
@@ -107,6 +111,7 @@ def create_app(
     for module in ROUTE_MODULES:
         app.include_router(module.router)
     app.include_router(metrics_routes.router)  # GET /metrics, not in the OpenAPI document
+    docs_routes.install(app)  # /docs and /redoc with their assets, not in the document
     if web:
         feed = ChangeFeed(rt.incidents.change_marker)
         rt.bus.subscribe(feed.on_event)

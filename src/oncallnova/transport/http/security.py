@@ -3,10 +3,7 @@ which `next` addresses the sign-in page may send a browser on to."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import ipaddress
-import re
 from collections.abc import Iterable
 
 from fastapi import FastAPI
@@ -17,22 +14,17 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
-# FastAPI's /docs (Swagger UI) and /redoc pages load their bundles from jsDelivr (the
-# assets are not installed locally) and start them with one inline script. Only those
-# pages get this policy: the inline scripts are allowed by their SHA-256 hashes, taken
-# from the page being sent, so no 'unsafe-inline' for scripts. Swagger UI and ReDoc set
-# style attributes at run time, hence 'unsafe-inline' for styles; ReDoc runs its search
-# in a Web Worker built from a blob: URL.
+# The API docs are served from this origin with their scripts as files (docs_routes.py),
+# and Swagger UI (/docs) runs under CSP itself. ReDoc (/redoc) styles its page with
+# <style> elements it writes at run time and runs its search in a Web Worker built from
+# a blob: URL; only the pages given to `install_security_headers` as `docs_paths` get
+# this policy, which allows exactly that: scripts stay files of this origin.
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' https://cdn.jsdelivr.net{hashes}; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src 'self' data: https://fonts.gstatic.com; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )
 HSTS = "max-age=31536000; includeSubDomains"
-_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 Headers = list[tuple[bytes, bytes]]
 _SCHEMES = frozenset({"http", "https", "ws", "wss"})
@@ -113,14 +105,6 @@ def _merge(headers: Iterable[tuple[bytes, bytes]], extra: Headers) -> Headers:
     return merged
 
 
-def docs_csp(html: bytes) -> bytes:
-    hashes = "".join(
-        f" 'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
-        for script in _INLINE_SCRIPT.findall(html)
-    )
-    return DOCS_CSP.format(hashes=hashes).encode()
-
-
 class SecurityHeaders:
     """Adds CSP, X-Frame-Options, nosniff, Referrer-Policy and (over HTTPS) HSTS.
 
@@ -143,6 +127,7 @@ class SecurityHeaders:
         self.plain = common
         self.secure = common + hsts
         self.csp: Headers = [(b"content-security-policy", CSP.encode())]
+        self.docs_csp: Headers = [(b"content-security-policy", DOCS_CSP.encode())]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -153,10 +138,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         extra = self.secure if scope.get("scheme") == "https" else self.plain
-        if scope["path"] in self.docs_paths:
-            await self._docs(scope, receive, send, extra)
-            return
-        extra = self.csp + extra
+        extra = (self.docs_csp if scope["path"] in self.docs_paths else self.csp) + extra
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -165,36 +147,14 @@ class SecurityHeaders:
 
         await self.app(scope, receive, send_with_headers)
 
-    async def _docs(self, scope: Scope, receive: Receive, send: Send, extra: Headers) -> None:
-        """Holds the (small) docs page back until its inline scripts are hashed."""
-        start: Message | None = None
-        chunks: list[bytes] = []
 
-        async def buffered_send(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-                return
-            if message["type"] != "http.response.body" or start is None:
-                await send(message)
-                return
-            chunks.append(message.get("body", b""))
-            if message.get("more_body", False):
-                return
-            body = b"".join(chunks)
-            headers = [(b"content-security-policy", docs_csp(body)), *extra]
-            await send({**start, "headers": _merge(start.get("headers", ()), headers)})
-            await send({"type": "http.response.body", "body": body})
-
-        await self.app(scope, receive, buffered_send)
-
-
-def install_security_headers(app: FastAPI, trusted_proxies: str = "") -> None:
+def install_security_headers(
+    app: FastAPI, trusted_proxies: str = "", docs_paths: Iterable[str] = ()
+) -> None:
     """Wraps the app's whole middleware stack (outside Starlette's ServerErrorMiddleware,
-    which `add_middleware` cannot reach), so every response gets the headers."""
-    docs = frozenset(
-        p for p in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if p
-    )
+    which `add_middleware` cannot reach), so every response gets the headers; the pages
+    at `docs_paths` get `DOCS_CSP`."""
+    docs = frozenset(docs_paths)
     proxies = TrustedProxies(trusted_proxies)
     build = app.build_middleware_stack
 
