@@ -51,18 +51,21 @@ async def test_page_then_acknowledge_and_resolve_emails(
         policy_id = await policy(c, "p", [level(300, ("user", ann))])
         svc = await new_service(c, escalation_policy_id=policy_id)
         incident = await alert(c, svc["key"], "Checkout down")
+        number = (await c.get(f"/api/v1/incidents/{incident}")).json()["number"]
         await rt.escalation.run_due(clock.now())
         await rt.dispatcher.run_once(clock.now())
         assert len(inbox.messages) == 1
         rcpt, page = inbox.messages[0]
         assert rcpt == ["ann@example.com"]
-        assert page["Subject"] == "[CRITICAL] checkout: Checkout down"
+        # The short number people say leads, in the subject and in both bodies.
+        assert page["Subject"] == f"[CRITICAL] #{number} checkout: Checkout down"
         assert page["From"] == "pager@example.com"
         text = page.get_body(("plain",)).get_content()  # type: ignore[union-attr]
         html = page.get_body(("html",)).get_content()  # type: ignore[union-attr]
         link = f"https://oncall.example.com/incidents/{incident}"
         assert link in text and link in html
         assert "level 1" in text.lower()
+        assert f"Incident:  #{number} Checkout down" in text and f"#{number}</span>" in html
         await rt.dispatcher.run_once(clock.now())
         assert len(inbox.messages) == 1  # once only
         await c.post(f"/api/v1/incidents/{incident}/acknowledge", json={"message": "mine"})
@@ -71,8 +74,8 @@ async def test_page_then_acknowledge_and_resolve_emails(
         await rt.dispatcher.run_once(clock.now())
         subjects = [(r, m["Subject"]) for r, m in inbox.messages]
         assert subjects == [
-            (["ann@example.com"], "[CRITICAL] checkout: Checkout down"),
-            (["ann@example.com"], "[ACKNOWLEDGED] checkout: Checkout down"),
-            (["ann@example.com"], "[RESOLVED] checkout: Checkout down"),
+            (["ann@example.com"], f"[CRITICAL] #{number} checkout: Checkout down"),
+            (["ann@example.com"], f"[ACKNOWLEDGED] #{number} checkout: Checkout down"),
+            (["ann@example.com"], f"[RESOLVED] #{number} checkout: Checkout down"),
         ]
         assert ben  # Ben was never paged, so he gets nothing

@@ -22,6 +22,7 @@ ALL = (NEW, ACKNOWLEDGED, RESOLVED, ESCALATED, REASSIGNED, ANNOTATED, SEVERITY_R
 
 _FIELDS = (
     "id",
+    "number",
     "service_id",
     "title",
     "severity",

@@ -26,6 +26,10 @@ class IncidentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
+    number: int = Field(
+        description="Short number per installation (#1, #2, ...), the one people say; "
+        "GET /api/v1/incidents/{number} finds the incident by it too."
+    )
     service_id: str
     service_name: str | None = None
     title: str

@@ -205,10 +205,13 @@ class IncidentService:
             return await store.change_marker(session)
 
     async def get(self, who: Principal, incident_id: str) -> tuple[IncidentOut, list[TimelineOut]]:
+        """The incident by its id or by its short number (all digits: "482")."""
         require(who, Role.viewer)
         async with self._db.read() as session:
-            incident = await _require(session, incident_id)
-            entries = await store.timeline(session, incident_id)
+            incident = await store.by_reference(session, incident_id)
+            if incident is None:
+                raise NotFound(f"incident {incident_id} not found")
+            entries = await store.timeline(session, incident.id)
             other_titles = await titles.lookup(self._alerts, session, [incident])
         out = (await self._with_names([incident]))[0]
         titles.show([out], other_titles)

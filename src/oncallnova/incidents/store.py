@@ -44,6 +44,22 @@ async def get(session: AsyncSession, incident_id: str, *, lock: bool = False) ->
     return (await session.execute(query)).scalar_one_or_none()
 
 
+# The largest number an INTEGER column holds on PostgreSQL; a bigger one names nothing.
+_MAX_NUMBER = 2**31 - 1
+
+
+async def by_reference(session: AsyncSession, reference: str) -> Incident | None:
+    """The incident whose id is `reference`, or whose short number it is when it is all
+    digits (ids are UUIDs, never all digits)."""
+    if not (reference.isascii() and reference.isdigit()):
+        return await get(session, reference)
+    number = int(reference)
+    if number > _MAX_NUMBER:
+        return None
+    query = select(Incident).where(Incident.number == number)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
 async def by_ids(session: AsyncSession, ids: list[str], *, lock: bool = False) -> list[Incident]:
     if not ids:
         return []

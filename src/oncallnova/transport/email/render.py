@@ -2,9 +2,12 @@
 
 The subject leads with what a responder triages by, then where and what:
 
-- page:          ``[CRITICAL] checkout: CPU high`` (the incident's severity, upper-cased)
-- acknowledged:  ``[ACKNOWLEDGED] checkout: CPU high``
-- resolved:      ``[RESOLVED] checkout: CPU high``
+- page:          ``[CRITICAL] #482 checkout: CPU high`` (the incident's severity, upper-cased)
+- acknowledged:  ``[ACKNOWLEDGED] #482 checkout: CPU high``
+- resolved:      ``[RESOLVED] #482 checkout: CPU high``
+
+``#482`` is the incident's short number, the one responders say (left out for a delivery
+queued before incidents had numbers).
 
 Every message is multipart/alternative (plain text first, then inline-styled HTML with
 no scripts and no external assets), rendered from the Jinja2 templates shipped in
@@ -112,7 +115,14 @@ def subject(delivery: Delivery) -> str:
         label = delivery.kind.upper()
     service = delivery.payload.get("service_name") or "unknown service"
     title = incident.get("title") or "untitled incident"
-    return _one_line(f"[{label}] {service}: {title}")
+    number = _number(incident)
+    return _one_line(f"[{label}] {number + ' ' if number else ''}{service}: {title}")
+
+
+def _number(incident: dict[str, Any]) -> str:
+    """``#482``, or "" when the payload has no number."""
+    number = incident.get("number")
+    return f"#{number}" if isinstance(number, int) and not isinstance(number, bool) else ""
 
 
 def _context(delivery: Delivery, base_url: str) -> dict[str, Any]:
@@ -152,6 +162,7 @@ def _context(delivery: Delivery, base_url: str) -> dict[str, Any]:
         "repeat_round": int(payload.get("round") or 0),
         "reason": payload.get("reason"),
         "incident_id": incident_id,
+        "number": _number(incident),
         "link": f"{base_url.rstrip('/')}/incidents/{quote(incident_id, safe='')}",
         "delivery_id": delivery.id,
     }

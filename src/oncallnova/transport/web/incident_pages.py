@@ -83,8 +83,8 @@ async def incidents(request: Request, page: PageViewer) -> HTMLResponse:
 async def incident(request: Request, incident_id: str, page: PageViewer) -> HTMLResponse:
     rt = runtime(request)
     item, timeline = await rt.incidents.get(page.who, incident_id)
-    alerts = await rt.alerts.list_for_incident(incident_id)
-    pages = await rt.incidents.pages(page.who, incident_id, rt.outbox)
+    alerts = await rt.alerts.list_for_incident(item.id)  # /incidents/482 works too
+    pages = await rt.incidents.pages(page.who, item.id, rt.outbox)
     user_ids = sorted({p["user_id"] for p in pages})
     names = await rt.schedules.names(user_ids) if user_ids else {}
     users = await rt.users.list_users(page.who) if page.can_respond else []
@@ -95,7 +95,7 @@ async def incident(request: Request, incident_id: str, page: PageViewer) -> HTML
         request,
         page,
         "incident.html",
-        title=item.title,
+        title=f"#{item.number} {item.title}",
         live=True,
         incident=item,
         timeline=list(reversed(timeline)),
