@@ -26,7 +26,7 @@ from oncallnova.alerts.logic import NormalizedAlert
 from oncallnova.alerts.schemas import AlertResult
 from oncallnova.core.analyze import TableStats
 from oncallnova.core.clock import Clock
-from oncallnova.core.db import Database
+from oncallnova.core.db import Database, unavailable
 from oncallnova.core.errors import Overloaded
 from oncallnova.core.ids import new_id
 from oncallnova.core.locks import lock_id, lock_keys
@@ -151,6 +151,12 @@ class Ingestor:
         try:
             await retry_conflicts(lambda: self._write(batch))
         except Exception as exc:
+            if unavailable(exc):
+                # No request of the batch can be stored: each is answered 503 (the outage
+                # is logged once there), without trying them one by one.
+                for submission in batch:
+                    _fail(submission, exc)
+                return
             if len(batch) == 1:
                 log.exception("storing %d alerts failed", len(batch[0].items))
                 _fail(batch[0], exc)

@@ -11,12 +11,16 @@ them run beside the writer).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import logging
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+import asyncpg
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -49,6 +53,10 @@ class Database:
         self.before_commit: list[Callable[[AsyncSession], Awaitable[None]]] = []
         self.after_commit: list[Callable[[AsyncSession], None]] = []
         self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.outage = Outage()
+        for pooled in {self.engine, self.write_engine}:
+            # A connection handed out (pre-pinged on PostgreSQL) means the database answers.
+            event.listen(pooled.sync_engine, "checkout", self.outage.on_checkout)
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
 
     @property
@@ -107,3 +115,98 @@ def _sqlite_engine(url: str, synchronous: str, *, immediate: bool, pool_size: in
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+# --- When the database is down --------------------------------------------------------
+
+log = logging.getLogger("oncallnova.db")
+
+# SQLSTATE classes of a server that cannot serve: connection exceptions (08), operator
+# intervention (57: shutting down, starting up), insufficient resources (53).
+_UNAVAILABLE_CLASSES = ("08", "57", "53")
+_SQLITE_UNAVAILABLE = ("locked", "disk", "unable to open", "readonly")
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """The error, the driver's error SQLAlchemy wraps, and their causes."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [error]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo.extend([getattr(current, "orig", None), current.__cause__])
+
+
+def _driver_error(error: BaseException) -> BaseException:
+    """What the driver or the socket said, without SQLAlchemy's wrapping."""
+    orig = getattr(error, "orig", None)
+    return orig if isinstance(orig, BaseException) else error
+
+
+def sqlstate(error: BaseException) -> str | None:
+    """The SQLSTATE code PostgreSQL gave for `error`, if any."""
+    for part in _chain(error):
+        code = getattr(part, "sqlstate", None)
+        if isinstance(code, str):
+            return code
+    return None
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached or cannot serve now (an
+    outage, worth retrying later), rather than that a statement or a value was wrong.
+
+    The PostgreSQL driver raises its own and the socket's errors (refused, reset,
+    timed out, "cannot connect now") without SQLAlchemy's DBAPI wrapping when a
+    connection is being opened, so the whole chain is looked at."""
+    code = sqlstate(error)
+    if code is not None:
+        return code[:2] in _UNAVAILABLE_CLASSES
+    for part in _chain(error):
+        if isinstance(part, exc.DBAPIError) and part.connection_invalidated:
+            return True
+        if isinstance(part, OSError | asyncpg.InterfaceError | exc.InterfaceError):
+            return True
+        if isinstance(part, sqlite3.OperationalError):
+            message = str(part).lower()
+            return any(word in message for word in _SQLITE_UNAVAILABLE)
+    return False
+
+
+class Outage:
+    """Logs once when the database stops answering and once when it answers again,
+    instead of a traceback per failed request or engine pass."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+        self.failures = 0
+
+    @property
+    def down(self) -> bool:
+        return self.since is not None
+
+    def failed(self, error: BaseException) -> None:
+        """Record a failure that `unavailable(error)` judged an outage."""
+        self.failures += 1
+        if self.since is None:
+            self.since = time.monotonic()
+            root = _driver_error(error)
+            log.error(
+                "database unavailable (%s: %s); answering 503 with Retry-After until it is back",
+                type(root).__name__,
+                root,
+            )
+
+    def on_checkout(self, *_: Any) -> None:
+        if self.since is not None:
+            seconds = time.monotonic() - self.since
+            log.warning(
+                "database available again after %.1f s (%d requests or passes failed meanwhile)",
+                seconds,
+                self.failures,
+            )
+            self.since = None
+            self.failures = 0

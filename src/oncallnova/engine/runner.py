@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 from oncallnova.core.clock import Clock
+from oncallnova.core.db import Outage, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,15 @@ class Engine:
     """Each reconciler runs in its own loop, so a slow pass of one (escalating many
     incidents, say) does not hold back another (delivering what is already queued)."""
 
-    def __init__(self, reconcilers: list[Reconciler], clock: Clock, interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        reconcilers: list[Reconciler],
+        clock: Clock,
+        interval: float = 1.0,
+        outage: Outage | None = None,
+    ) -> None:
         self._reconcilers = reconcilers
+        self._outage = outage or Outage()
         self._clock = clock
         self._interval = interval
         self._wakes = [asyncio.Event() for _ in reconcilers]
@@ -67,8 +75,11 @@ class Engine:
     async def _pass(self, reconciler: Reconciler) -> int:
         try:
             return await reconciler.run_once(self._clock.now())
-        except Exception:
-            log.exception("reconciler %s failed; it will run again", reconciler.name)
+        except Exception as exc:
+            if unavailable(exc):
+                self._outage.failed(exc)  # logged once per outage, not once a pass
+            else:
+                log.exception("reconciler %s failed; it will run again", reconciler.name)
             return 0
 
     async def _loop(self, reconciler: Reconciler, wake: asyncio.Event) -> None:

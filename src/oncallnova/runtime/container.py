@@ -167,6 +167,7 @@ class Runtime:
             [EscalationReconciler(self.escalation, self.metrics, self.tracing), self.dispatcher],
             self.clock,
             interval=settings.engine_interval_seconds,
+            outage=self.db.outage,
         )
 
     async def _on_call_user_ids(self) -> list[str]:

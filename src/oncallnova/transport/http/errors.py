@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -17,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from oncallnova.alerts.formats.errors import field_messages
+from oncallnova.core.db import sqlstate, unavailable
 from oncallnova.core.errors import (
     Conflict,
     DomainError,
@@ -106,11 +108,30 @@ def install(app: FastAPI) -> None:
         body = error_body(str(exc.detail), getattr(exc, "errors", None))
         return await answer(request, exc.status_code, body, exc.headers)
 
-    @app.exception_handler(DBAPIError)
-    async def _database(request: Request, exc: DBAPIError) -> Response:
-        log.error("database error on %s %s: %s", request.method, request.url.path, exc.orig)
-        detail = "the database is unavailable; the request was not applied"
-        return await answer(request, 503, error_body(detail), {"Retry-After": "5"})
+    async def _database(request: Request, exc: Exception) -> Response:
+        """An outage is a 503 with Retry-After, logged once by the database's `outage`
+        (not a traceback per request). A value the database refuses, or a conflict with
+        stored rows, is the request's fault: validation should have caught it first."""
+        if unavailable(exc):
+            request.app.state.runtime.db.outage.failed(exc)
+            detail = "the database is unavailable; the request was not applied"
+            return await answer(request, 503, error_body(detail), {"Retry-After": "5"})
+        code = sqlstate(exc) or ""
+        where = f"{request.method} {request.url.path}"
+        if code.startswith("22"):
+            log.warning("the database refused a value on %s: %s", where, exc)
+            detail = "a value is outside what the database can store; nothing was applied"
+            return await answer(request, 422, error_body(detail))
+        if code.startswith("23"):
+            log.warning("conflict with stored rows on %s: %s", where, exc)
+            detail = "the request conflicts with stored data; nothing was applied"
+            return await answer(request, 409, error_body(detail))
+        log.exception("database error on %s", where)
+        return await answer(request, 500, error_body("internal error; the request was not applied"))
+
+    # The PostgreSQL driver's connection errors are not DBAPI errors (see core/db.py).
+    for kind in (DBAPIError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        app.add_exception_handler(kind, _database)
 
     @app.exception_handler(ClientDisconnect)
     async def _gone(request: Request, _: ClientDisconnect) -> JSONResponse:
