@@ -38,6 +38,7 @@ from oncallnova.transport.http.limits import BodyLimit
 from oncallnova.transport.http.metrics_middleware import install_http_metrics
 from oncallnova.transport.http.ratelimit import install_rate_limits
 from oncallnova.transport.http.security import install_security_headers
+from oncallnova.transport.http.text_guard import TextGuard
 from oncallnova.transport.web import site
 from oncallnova.transport.web.live import ChangeFeed
 
@@ -96,6 +97,7 @@ def create_app(
     )
     app.state.runtime = rt
     errors.install(app)
+    app.add_middleware(TextGuard)  # inside the body limit: it reads what that lets through
     app.add_middleware(BodyLimit, max_bytes=rt.settings.max_body_bytes)
     install_rate_limits(app, rt.settings, rt.redis_breaker)  # per-IP, before the body limit
     # The ingestion routes get a lane without the framework's layers (see direct.py).
