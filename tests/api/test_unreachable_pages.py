@@ -158,9 +158,7 @@ async def test_an_incident_that_pages_nobody_says_so_and_is_counted(
     ]
     assert unpaged[0]["data"] == {"reason": "nobody_reachable"}
     unpaged = [e for e in await timeline(client, second) if e["kind"] == "unpaged"]
-    assert [e["message"] for e in unpaged] == [
-        "Paged nobody: the service has no escalation policy"
-    ]
+    assert [e["message"] for e in unpaged] == ["Paged nobody: the service has no escalation policy"]
     for incident in (first, second):
         detail = (await client.get(f"/api/v1/incidents/{incident}")).json()
         assert detail["pages"] == [] and detail["next_escalation_at"] is None
@@ -175,3 +173,19 @@ async def test_an_incident_that_pages_nobody_says_so_and_is_counted(
     after = await scrape(client)
     assert value(after, "oncall_incidents_unpaged_total", reason="nobody_reachable") == 1
     assert value(after, "oncall_incidents_unpaged_total", reason="no_policy") == 1
+
+
+async def test_the_paged_nobody_banner_goes_once_someone_is_paged_by_hand(
+    client: httpx.AsyncClient, rt: Runtime, clock: FakeClock, people: dict[str, str]
+) -> None:
+    svc = await new_service(client, "payments")  # no escalation policy
+    incident = await alert(client, svc["key"])
+    await rt.escalation.run_due(clock.now())
+    page = (await client.get(f"/incidents/{incident}")).text
+    assert "data-unpaged" in page and "Next escalation</dt><dd>none" in page
+    reassigned = await client.post(
+        f"/api/v1/incidents/{incident}/reassign", json={"user_id": people["Bob"]}
+    )
+    assert reassigned.status_code == 200, reassigned.text
+    page = (await client.get(f"/incidents/{incident}")).text
+    assert "data-unpaged" not in page and "Bob — level 1" in page
