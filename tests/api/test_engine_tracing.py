@@ -57,3 +57,26 @@ async def test_idle_polls_record_no_span_and_work_is_one_trace_per_pass(
             for _ in range(3):
                 await rt.engine.run_once()
             assert [s.name for s in exporter.get_finished_spans()] == []
+
+
+async def test_a_stream_waiting_for_its_retry_makes_polls_idle(
+    make_runtime: RuntimeFactory,
+) -> None:
+    rt = await make_runtime()
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    with Receiver() as receiver:
+        receiver.script = [503]  # the first event is retried in 30 s; the next waits for it
+        async with api_client(rt) as client:
+            svc = await new_service(client)
+            created = await client.post("/api/v1/webhooks", json={"url": receiver.url})
+            assert created.status_code == 201, created.text
+            incident = await alert(client, svc["key"])
+            await client.post(f"/api/v1/incidents/{incident}/acknowledge")
+            await rt.engine.run_once()
+            assert len(receiver.requests) == 1
+            rt.tracing.use(provider)
+            for _ in range(3):
+                assert (await rt.engine.run_once())["dispatch"] == 0
+            assert [s.name for s in exporter.get_finished_spans()] == []

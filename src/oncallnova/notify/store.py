@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -47,28 +47,11 @@ async def paged_users(session: AsyncSession, incident_id: str) -> list[str]:
     return sorted((await session.execute(query)).scalars())
 
 
-async def any_due(session: AsyncSession, now: datetime) -> bool:
-    """Is anything pending and due, or leased past its lease? (A cheap read.)"""
-    query = (
-        select(Notification.seq)
-        .where(
-            or_(
-                and_(Notification.status == PENDING, Notification.next_attempt_at <= now),
-                and_(Notification.status == SENDING, Notification.lease_until <= now),
-            )
-        )
-        .limit(1)
-    )
-    return (await session.execute(query)).first() is not None
-
-
-async def claim(
-    session: AsyncSession, now: datetime, limit: int, lease_until: datetime
-) -> list[Notification]:
+def _sendable(now: datetime) -> ColumnElement[bool]:
     """Due rows whose earlier siblings (same destination and incident) are all done.
 
     A row is due when pending and its retry time has come, or when another dispatcher
-    took it and its lease ran out (that dispatcher died). Claimed rows are leased.
+    took it and its lease ran out (that dispatcher died).
     """
     earlier = aliased(Notification)
     due = or_(
@@ -84,9 +67,23 @@ async def claim(
         earlier.seq < Notification.seq,
         earlier.status.in_((PENDING, SENDING)),
     )
+    return and_(due, ~blocked)
+
+
+async def any_due(session: AsyncSession, now: datetime) -> bool:
+    """Is anything ready to send? (A cheap read.) A row waiting behind an earlier one of
+    its stream is not: while that one waits for its retry, polls find nothing to do."""
+    query = select(Notification.seq).where(_sendable(now)).limit(1)
+    return (await session.execute(query)).first() is not None
+
+
+async def claim(
+    session: AsyncSession, now: datetime, limit: int, lease_until: datetime
+) -> list[Notification]:
+    """Rows ready to send (see `_sendable`), oldest first; claimed rows are leased."""
     query = (
         select(Notification)
-        .where(due, ~blocked)
+        .where(_sendable(now))
         .order_by(Notification.seq)
         .limit(limit)
         .with_for_update(skip_locked=True, of=Notification)
