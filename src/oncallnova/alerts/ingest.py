@@ -225,15 +225,15 @@ class Ingestor:
             if action == "trigger" and found is not None:
                 repeat = repeats.get(found[0])
                 if repeat is None:
-                    repeat = repeats[found[0]] = _repeat(found[0], found[2], now)
-                _merge(repeat, item.alert, "new_")
+                    repeat = repeats[found[0]] = logic.repeat_update(found[0], found[2], now)
+                logic.merge_sighting(repeat, item.alert, "new_")
                 if repeat["new_severity"] != found[2]:
                     raises[found[0]] = SeverityRaise(
                         found[1], found[0], item.alert.title, repeat["new_severity"], item.actor
                     )
                 results[position] = _result(found[0], found[1], item, True, "firing")
             elif action == "trigger" and item.key in new_rows:
-                _merge(new_rows[item.key], item.alert)
+                logic.merge_sighting(new_rows[item.key], item.alert)
                 new_positions.append(position)
             elif action == "trigger":
                 new_rows[item.key] = _row(item, now)
@@ -359,33 +359,6 @@ def _row(item: Item, now: datetime) -> dict[str, Any]:
         "last_seen": now,
         "resolved_at": None,
     }
-
-
-def _repeat(alert_id: str, severity: str, now: datetime) -> dict[str, Any]:
-    """The update of an open alert seen again (`store.add_repeats`), before merging."""
-    return {
-        "alert_id": alert_id,
-        "extra": 0,
-        "seen": now,
-        "new_severity": severity,
-        "new_description": None,
-        "new_labels": None,
-        "new_details": None,
-    }
-
-
-def _merge(row: dict[str, Any], alert: NormalizedAlert, prefix: str = "") -> None:
-    """Fold one more sighting into a row: count it, keep the worst severity and the
-    latest description, labels and details that were sent (a field left out keeps the
-    one before)."""
-    row["extra" if prefix else "count"] += 1
-    row[prefix + "severity"] = logic.more_severe(row[prefix + "severity"], alert.severity)
-    if alert.description is not None:
-        row[prefix + "description"] = alert.description
-    if alert.labels:
-        row[prefix + "labels"] = alert.labels
-    if alert.details is not None:
-        row[prefix + "details"] = alert.details
 
 
 def _result(

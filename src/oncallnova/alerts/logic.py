@@ -34,6 +34,33 @@ def more_severe(a: str, b: str) -> str:
     return b if SEVERITY_RANK.get(b, 0) > SEVERITY_RANK.get(a, 0) else a
 
 
+def repeat_update(alert_id: str, severity: str, now: datetime) -> dict[str, Any]:
+    """The update of an open alert seen again (`store.add_repeats`), before merging."""
+    return {
+        "alert_id": alert_id,
+        "extra": 0,
+        "seen": now,
+        "new_severity": severity,
+        "new_description": None,
+        "new_labels": None,
+        "new_details": None,
+    }
+
+
+def merge_sighting(row: dict[str, Any], alert: NormalizedAlert, prefix: str = "") -> None:
+    """Fold one more sighting into a row: count it, keep the worst severity and the
+    latest description, labels and details that were sent (a field left out keeps the
+    one before)."""
+    row["extra" if prefix else "count"] += 1
+    row[prefix + "severity"] = more_severe(row[prefix + "severity"], alert.severity)
+    if alert.description is not None:
+        row[prefix + "description"] = alert.description
+    if alert.labels:
+        row[prefix + "labels"] = alert.labels
+    if alert.details is not None:
+        row[prefix + "details"] = alert.details
+
+
 def fingerprint(alert: NormalizedAlert) -> str:
     """The client's dedup key if given, else a SHA-256 of the identifying fields."""
     if alert.dedup_key:
