@@ -88,3 +88,25 @@ async def test_schedule_feed_urls_are_not_shown_to_viewers(
     async with api_client(rt, responder) as http:
         one = (await http.get(f"/api/v1/schedules/{schedule['id']}")).json()
     assert one["ical_url"] == schedule["ical_url"]
+
+
+async def test_a_users_feed_url_is_only_for_themself_and_admins(
+    rt: Runtime, client: httpx.AsyncClient
+) -> None:
+    viewer = await sign_in(rt, "xia@example.com", "viewer", "Xia")
+    responder = await sign_in(rt, "yan@example.com", "responder", "Yan")
+    users = {u["email"]: u["id"] for u in (await client.get("/api/v1/users")).json()["items"]}
+    yan = users["yan@example.com"]
+    link = (await client.post(f"/api/v1/users/{yan}/ical-token")).json()["ical_url"]
+    token = link.rsplit("/", 1)[1].removesuffix(".ics")
+    for who in (viewer, responder):
+        async with api_client(rt, who) as http:
+            for path in ("/api/v1/users", f"/api/v1/users/{yan}", f"/people/{yan}"):
+                assert token not in (await http.get(path)).text, path
+    async with api_client(rt, viewer) as http:
+        assert (await http.post(f"/api/v1/users/{yan}/ical-token")).status_code == 403
+    async with api_client(rt, responder) as http:
+        own = await http.post(f"/api/v1/users/{yan}/ical-token")
+        assert own.status_code == 200 and own.json()["ical_url"] != link
+        other = users["xia@example.com"]
+        assert (await http.post(f"/api/v1/users/{other}/ical-token")).status_code == 403
