@@ -84,7 +84,14 @@ async def test_lower_or_equal_repeat_never_lowers_and_keeps_details(
     client: httpx.AsyncClient,
 ) -> None:
     svc = await new_service(client)
-    alert = {"title": "Disk", "severity": "high", "dedup_key": "disk", "description": "90%"}
+    alert = {
+        "title": "Disk",
+        "severity": "high",
+        "dedup_key": "disk",
+        "description": "90%",
+        "labels": {"mount": "/var"},
+        "details": {"used": "90%"},
+    }
     first = await post(client, svc["key"], alert)
     await post(client, svc["key"], {"title": "Disk", "severity": "low", "dedup_key": "disk"})
     detail = await incident(client, first["incident_id"])
@@ -92,7 +99,10 @@ async def test_lower_or_equal_repeat_never_lowers_and_keeps_details(
     (stored,) = detail["alerts"]
     assert stored["severity"] == "high"
     assert stored["count"] == 2
-    assert stored["description"] == "90%"  # the repeat sent none: the last one stays
+    # The repeat sent no description, labels or details: the last ones sent stay.
+    assert stored["description"] == "90%"
+    assert stored["labels"] == {"mount": "/var"}
+    assert stored["details"] == {"custom_details": {"used": "90%"}}
     assert not [e for e in detail["timeline"] if e["kind"] == "severity"]
 
 
