@@ -21,6 +21,13 @@ class Settings(BaseSettings):
     correlation_window_seconds: int = Field(default=300, ge=0, alias="CORRELATION_WINDOW_SECONDS")
     escalation_timeout_seconds: int = Field(default=120, ge=0, alias="ESCALATION_TIMEOUT_SECONDS")
     max_body_bytes: int = Field(default=512 * 1024, ge=1024, alias="MAX_BODY_BYTES")
+    # Slow or idle clients (runtime/http_guard.py): deadlines for a request's headers
+    # and body, and a cap on open connections past which new ones get 503.
+    http_header_timeout_seconds: float = Field(
+        default=10.0, gt=0, alias="HTTP_HEADER_TIMEOUT_SECONDS"
+    )
+    http_body_timeout_seconds: float = Field(default=30.0, gt=0, alias="HTTP_BODY_TIMEOUT_SECONDS")
+    http_max_connections: int = Field(default=1000, ge=1, alias="HTTP_MAX_CONNECTIONS")
     max_batch_alerts: int = Field(default=1000, ge=1, alias="MAX_BATCH_ALERTS")
     ingest_queue_limit: int = Field(default=20000, ge=1, alias="INGEST_QUEUE_LIMIT")
     integration_key_cache_seconds: float = Field(

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import resource
 import signal
 from types import FrameType
 
 import uvicorn
 
 from oncallnova.runtime.container import Runtime
+from oncallnova.runtime.http_guard import ShedLog, guarded_protocol
 from oncallnova.settings import Settings
 from oncallnova.transport.http.app import create_app, create_metrics_app
 
@@ -25,6 +27,24 @@ def tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
+
+
+def connection_limit(settings: Settings) -> int:
+    """`HTTP_MAX_CONNECTIONS`, lowered if the open-file limit leaves less room: beside
+    its connections a process needs descriptors for its database pool, logs and files."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return settings.http_max_connections
+    room = max(1, soft - 2 * settings.db_pool_size - 64)
+    if room < settings.http_max_connections:
+        log.warning(
+            "HTTP_MAX_CONNECTIONS=%d does not fit the open-file limit (%d); using %d",
+            settings.http_max_connections,
+            soft,
+            room,
+        )
+        return room
+    return settings.http_max_connections
 
 
 def run(
@@ -45,6 +65,12 @@ def run(
         app,
         host=host,
         port=port,
+        http=guarded_protocol(
+            header_timeout=settings.http_header_timeout_seconds,
+            body_timeout=settings.http_body_timeout_seconds,
+            max_connections=connection_limit(settings),
+            shed=ShedLog(),
+        ),
         log_level=settings.log_level.lower(),
         access_log=False,
         log_config=None,  # uvicorn's lines go through our (JSON) root handler too
