@@ -15,6 +15,7 @@ import httpx
 from sqlalchemy import select
 
 from oncallnova.core.clock import FakeClock
+from oncallnova.engine.dispatch import Dispatcher
 from oncallnova.notify.channels import Delivery
 from oncallnova.notify.models import Notification
 from oncallnova.notify.webhooks import WebhookTarget
@@ -167,3 +168,37 @@ async def test_a_trickling_receiver_is_cut_at_the_deadline() -> None:
     assert 1.9 <= elapsed < 3, elapsed
     assert (outcome.ok, outcome.temporary) == (False, True)
     assert outcome.error is not None and "timed out after 2 s" in outcome.error
+
+
+async def test_a_hanging_receiver_with_many_streams_leaves_slots_for_others(
+    make_runtime: RuntimeFactory, clock: FakeClock
+) -> None:
+    rt = await make_runtime(WEBHOOK_TIMEOUT_SECONDS="3")
+    # Four sending slots, two of them at most for one destination.
+    dispatcher = Dispatcher(
+        rt.db,
+        rt.clock,
+        {"webhook": rt.webhook_channel},
+        retry_delays=[30],
+        lease_seconds=60,
+        batch=4,
+        per_destination=2,
+    )
+    with HostileReceiver("hang") as hang, Receiver() as healthy:
+        async with api_client(rt) as client:
+            services = [await new_service(client, f"svc{n}") for n in range(5)]
+            await hook(client, hang.url)  # every incident: five streams, the oldest rows
+            created = await client.post(
+                "/api/v1/webhooks",
+                json={"url": healthy.url, "service_ids": [services[-1]["id"]]},
+            )
+            assert created.status_code == 201, created.text
+            for svc in services:
+                await alert(client, svc["key"])
+            sending = asyncio.create_task(dispatcher.run_once(clock.now()))
+            try:
+                assert await until(lambda: len(healthy.requests) == 1, 5) < 1.5
+                assert hang.requests == 2  # the hanging receiver holds two slots, not four
+            finally:
+                sending.cancel()
+                await asyncio.gather(sending, return_exceptions=True)

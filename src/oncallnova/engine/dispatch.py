@@ -5,8 +5,9 @@ Each result is recorded as soon as its send ends, and the pass claims again at o
 a slow receiver holds back only its own stream: the next row of every other stream
 (destination and incident, the unit whose order is kept) goes out when its predecessor
 is done, and rows that become due meanwhile (new events, retries) are claimed while the
-slow send is still waiting for its deadline. A pass ends when nothing is in flight and
-nothing is due.
+slow send is still waiting for its deadline. No destination has more than
+`per_destination` sends in flight, so one with many streams cannot take every slot. A
+pass ends when nothing is in flight and nothing is due.
 
 A dispatcher that dies after the claim leaves leased rows; once the lease runs out any
 dispatcher takes them again, so nothing is lost (a receiver may see a delivery twice;
@@ -51,6 +52,7 @@ class Dispatcher:
         retry_delays: list[float],
         lease_seconds: float,
         batch: int = 50,
+        per_destination: int = 5,
         poll_seconds: float = 1.0,
         crash_after_claim: bool = False,
         metrics: Metrics | None = None,
@@ -62,6 +64,7 @@ class Dispatcher:
         self._delays = retry_delays
         self._lease = timedelta(seconds=lease_seconds)
         self._batch = batch  # also the most sends in flight at once
+        self._per_destination = per_destination  # of those, the most to one destination
         self._poll = poll_seconds
         self._crash_after_claim = crash_after_claim
         self.max_attempts = len(retry_delays) + 1
@@ -108,7 +111,9 @@ class Dispatcher:
 
     async def _claim(self, now: datetime, limit: int) -> list[Delivery]:
         async with self._db.write() as session:
-            rows = await store.claim(session, now, limit, now + self._lease)
+            rows = await store.claim(
+                session, now, limit, now + self._lease, per_destination=self._per_destination
+            )
             deliveries = [_delivery(row) for row in rows]
         if deliveries and self._crash_after_claim:
             os._exit(70)  # fault injection for tests: die between claim and send

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -78,12 +78,41 @@ async def any_due(session: AsyncSession, now: datetime) -> bool:
 
 
 async def claim(
-    session: AsyncSession, now: datetime, limit: int, lease_until: datetime
+    session: AsyncSession,
+    now: datetime,
+    limit: int,
+    lease_until: datetime,
+    per_destination: int | None = None,
 ) -> list[Notification]:
-    """Rows ready to send (see `_sendable`), oldest first; claimed rows are leased."""
+    """Rows ready to send (see `_sendable`), oldest first; claimed rows are leased.
+
+    With `per_destination`, no destination gets more rows than that in flight, counting
+    the ones any dispatcher is sending now: a receiver with many incidents' streams, and
+    slow, cannot take every sending slot from the others.
+    """
+    sendable = _sendable(now)
+    if per_destination is not None:
+        sending = aliased(Notification)
+        in_flight = (
+            select(func.count())
+            .where(
+                sending.destination == Notification.destination,
+                sending.status == SENDING,
+                sending.lease_until > now,
+            )
+            .scalar_subquery()
+        )
+        turn = func.row_number().over(
+            partition_by=Notification.destination, order_by=Notification.seq
+        )
+        ranked = select(Notification.id, (turn + in_flight).label("slot")).where(sendable)
+        ranked_rows = ranked.subquery()
+        sendable = Notification.id.in_(
+            select(ranked_rows.c.id).where(ranked_rows.c.slot <= per_destination)
+        )
     query = (
         select(Notification)
-        .where(_sendable(now))
+        .where(sendable)
         .order_by(Notification.seq)
         .limit(limit)
         .with_for_update(skip_locked=True, of=Notification)
