@@ -104,12 +104,8 @@ async def test_a_nul_split_across_body_chunks_is_found(client: httpx.AsyncClient
 
 async def test_offset_is_bounded(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/incidents", params={"offset": 10_000_000})).status_code == 200
-    await refused(
-        await client.get("/api/v1/incidents", params={"offset": 10**12}), "query.offset"
-    )
-    await refused(
-        await client.get("/api/v1/incidents", params={"offset": 2**63}), "query.offset"
-    )
+    await refused(await client.get("/api/v1/incidents", params={"offset": 10**12}), "query.offset")
+    await refused(await client.get("/api/v1/incidents", params={"offset": 2**63}), "query.offset")
 
 
 @pytest.mark.parametrize("instant", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:30:00-01:00"])
@@ -135,3 +131,22 @@ async def test_instants_outside_utc_years_are_a_422(
         "alerts[0].startsAt",
     )
     await nothing_stored(client)
+
+
+async def test_schedule_times_near_the_ends_of_the_calendar_are_a_422(
+    client: httpx.AsyncClient,
+) -> None:
+    """A schedule reads a time without an offset in its own zone: one within a day of
+    year 1 or 9999 has no UTC form there."""
+    user_id = (await client.get("/api/v1/auth/me")).json()["user_id"]
+    for handoff in ("0001-01-01T00:00:00", "0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00"):
+        layer = {"name": "l", "users": [user_id], "turn": "daily", "handoff": handoff}
+        body = {"name": "primary", "time_zone": "Europe/Paris", "layers": [layer]}
+        await refused(await client.post("/api/v1/schedules", json=body), "layers.0.handoff")
+    await refused(
+        await client.get(
+            "/api/v1/schedules/any/shifts",
+            params={"start": "0001-01-01T00:00:00+01:00", "end": "2026-01-01T00:00:00Z"},
+        ),
+        "query.start",
+    )

@@ -9,7 +9,7 @@ reaches one. Likewise an instant whose UTC form falls outside the representable 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from pydantic import AfterValidator
@@ -64,3 +64,21 @@ def to_utc(value: datetime) -> datetime:
 
 # An instant from outside, validated and normalised to UTC.
 UtcDatetime = Annotated[datetime, AfterValidator(to_utc)]
+
+# Two days inside the ends of the calendar: any time zone's offset can be applied.
+_EARLIEST = datetime.min + timedelta(days=2)
+_LATEST = datetime.max - timedelta(days=2)
+
+
+def within_calendar(value: datetime) -> datetime:
+    """`value` unchanged, if it can be read in any time zone: a wall-clock reading (read
+    later in some zone) or an instant too near year 1 or 9999 cannot."""
+    if not _EARLIEST <= value.replace(tzinfo=None) <= _LATEST:
+        raise ValueError("is too close to the ends of the calendar (years 1 and 9999)")
+    if value.tzinfo is not None:
+        to_utc(value)
+    return value
+
+
+# An instant or a wall-clock time kept as given (a schedule reads it in its own zone).
+ZonedDatetime = Annotated[datetime, AfterValidator(within_calendar)]

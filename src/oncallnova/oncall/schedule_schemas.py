@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from oncallnova.core.validation import ZonedDatetime
 from oncallnova.oncall import logic
 
 ZONED = (
@@ -54,9 +55,9 @@ class LayerIn(BaseModel):
     turn: Literal["hourly", "daily", "weekly"] | float = Field(
         description="hourly, daily, weekly, or a number of hours."
     )
-    handoff: datetime = Field(description=f"When the first user's first turn starts. {ZONED}")
+    handoff: ZonedDatetime = Field(description=f"When the first user's first turn starts. {ZONED}")
     restrictions: list[RestrictionIn] = Field(default_factory=list, max_length=50)
-    end: datetime | None = Field(default=None, description=f"When the layer stops. {ZONED}")
+    end: ZonedDatetime | None = Field(default=None, description=f"When the layer stops. {ZONED}")
 
     def in_zone(self, zone: ZoneInfo) -> LayerIn:
         """This layer with its times as instants (see `in_zone`); stored in this form."""
@@ -107,8 +108,8 @@ class OverrideIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     user_id: str
-    start: datetime = Field(description=ZONED)
-    end: datetime = Field(description=ZONED)
+    start: ZonedDatetime = Field(description=ZONED)
+    end: ZonedDatetime = Field(description=ZONED)
 
     def in_zone(self, zone: ZoneInfo) -> OverrideIn:
         """This override with its times as instants (see `in_zone`); stored in this form."""
