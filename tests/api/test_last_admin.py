@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from oncallnova.core.authz import SYSTEM
@@ -45,3 +47,20 @@ async def test_the_last_admin_cannot_be_deleted(rt: Runtime) -> None:
         await rt.users.delete_user(SYSTEM, me["user_id"])
     async with api_client(rt, token) as admin:
         assert (await admin.get("/api/v1/auth/me")).status_code == 200
+
+
+async def test_two_admins_demoting_each_other_at_once_leave_one_admin(rt: Runtime) -> None:
+    from oncallnova.users.schemas import UserIn
+
+    first = await rt.users.create_user(SYSTEM, UserIn(name="A", email="a@x.io", role="admin"))
+    second = await rt.users.create_user(SYSTEM, UserIn(name="B", email="b@x.io", role="admin"))
+    # two pooled connections ready, so that both transactions really run at once
+    await asyncio.gather(rt.users.list_users(SYSTEM), rt.users.list_users(SYSTEM))
+    outcomes = await asyncio.gather(
+        rt.users.update_user(SYSTEM, first.id, UserPatch(role="viewer")),
+        rt.users.update_user(SYSTEM, second.id, UserPatch(role="viewer")),
+        return_exceptions=True,
+    )
+    assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "UserOut"]
+    roles = {u.role for u in await rt.users.list_users(SYSTEM)}
+    assert "admin" in roles
