@@ -98,8 +98,8 @@ class _BodyScan:
         if self._done or message["type"] != "http.request":
             return message
         chunk: bytes = message.get("body", b"")
-        window = self._tail + chunk
-        if any(marker in window for marker in self._markers):
+        seam = self._tail + chunk[:5]  # a marker cut in two by the chunking
+        if any(marker in chunk or marker in seam for marker in self._markers):
             return await self._judge(chunk, message.get("more_body", False))
         if message.get("more_body", False):
             self._seen.append(chunk)
