@@ -133,3 +133,20 @@ async def test_replicas_share_the_counts_through_redis(
     with redis.Redis.from_url(REDIS_URL) as client:
         keys = [k.decode() for k in client.scan_iter(match=f"{redis_prefix}:*")]
     assert keys and all("jo@example.com" not in k and "203.0.113.12" not in k for k in keys)
+
+
+async def test_a_forwarded_hop_that_is_not_an_address_is_not_taken_for_the_client(
+    make_runtime: RuntimeFactory,
+) -> None:
+    # every hop is trusted up to the client-written part, which is not an address
+    rt = await make_runtime(RATE_LIMIT_ENABLED="false", TRUSTED_PROXIES="10.0.0.0/8")
+    await sign_in(rt, "kit@example.com", "admin", "Kit")
+    async with from_address(rt, "10.0.0.1") as proxy:
+        forged = {"X-Forwarded-For": "x" * 200 + ", 10.0.0.7"}
+        signed_in = await attempt(proxy, "kit@example.com", ADMIN_PASSWORD, **forged)
+        assert signed_in.status_code == 200
+        csrf = {"X-CSRF-Token": signed_in.json()["csrf_token"], **forged}
+        created = await proxy.post("/api/v1/services", json={"name": "hop"}, headers=csrf)
+        assert created.status_code == 201
+        entries = (await proxy.get("/api/v1/audit", headers=forged)).json()
+    assert entries[0]["ip"] == "10.0.0.7"

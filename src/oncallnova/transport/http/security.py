@@ -59,15 +59,24 @@ class TrustedProxies:
         return peer, bool(self.exact or self.networks) and self.trusts(peer)
 
     def client_ip(self, scope: Scope) -> str:
-        """The peer, or behind trusted proxies the right-most untrusted forwarded hop."""
+        """The peer, or behind trusted proxies the right-most untrusted forwarded hop.
+
+        Hops left of the first trusted proxy are whatever the client wrote: one that is
+        not an IP address ends the walk at the nearest hop known to be one, so the
+        client address (stored in sessions and the audit log) is always an address.
+        """
         peer, trusted = self._peer(scope)
         if not trusted:
             return peer
         hops = [h.strip() for h in _header(scope, b"x-forwarded-for").split(",") if h.strip()]
+        nearest = peer
         for hop in reversed(hops):
+            if not _is_ip(hop):
+                return nearest
             if not self.trusts(hop):
                 return hop
-        return hops[0] if hops else peer
+            nearest = hop
+        return nearest
 
     def scheme(self, scope: Scope) -> str:
         scheme = str(scope.get("scheme", "http"))
@@ -90,6 +99,14 @@ class TrustedProxies:
         client = scope.get("client")
         port = int(client[1]) if client else 0
         return {**scope, "client": (self.client_ip(scope), port), "scheme": self.scheme(scope)}
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _header(scope: Scope, name: bytes) -> str:
