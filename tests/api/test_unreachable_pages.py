@@ -189,3 +189,29 @@ async def test_the_paged_nobody_banner_goes_once_someone_is_paged_by_hand(
     assert reassigned.status_code == 200, reassigned.text
     page = (await client.get(f"/incidents/{incident}")).text
     assert "data-unpaged" not in page and "Bob — level 1" in page
+
+
+async def test_deleting_a_schedule_that_a_policy_pages_is_refused_naming_it(
+    client: httpx.AsyncClient, people: dict[str, str]
+) -> None:
+    rota = await schedule(client, "Primary", [{**WEEKLY, "users": [people["Bob"]]}])
+    policy_id = await policy(
+        client,
+        "Default",
+        [level(60, ("user", people["Carol"])), level(60, ("schedule", rota["id"]))],
+    )
+
+    refused = await client.delete(f"/api/v1/schedules/{rota['id']}")
+    assert refused.status_code == 409, refused.text
+    assert (
+        "schedule 'Primary' is still used by escalation policy 'Default' (level 2)"
+        in (refused.json()["detail"])
+    )
+    assert (await client.get(f"/api/v1/schedules/{rota['id']}")).status_code == 200
+
+    edited = await client.patch(
+        f"/api/v1/escalation-policies/{policy_id}",
+        json={"levels": [level(60, ("user", people["Carol"]))]},
+    )
+    assert edited.status_code == 200, edited.text
+    assert (await client.delete(f"/api/v1/schedules/{rota['id']}")).status_code == 204

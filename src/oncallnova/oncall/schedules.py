@@ -14,6 +14,7 @@ from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
 from oncallnova.core.errors import Conflict, InvalidInput, NotFound
 from oncallnova.core.ids import new_id, new_secret
+from oncallnova.core.usage import refuse_if_used
 from oncallnova.oncall import ical, logic
 from oncallnova.oncall.models import Schedule, ScheduleOverride
 from oncallnova.oncall.schedule_rows import (
@@ -35,6 +36,7 @@ from oncallnova.oncall.schedule_schemas import (
     ShiftList,
     ShiftOut,
 )
+from oncallnova.oncall.usage import schedule_uses
 from oncallnova.users.api import UsersApi
 
 MAX_RANGE = timedelta(days=366)
@@ -138,7 +140,11 @@ class ScheduleService:
     async def delete(self, actor: Principal, schedule_id: str) -> None:
         require(actor, Role.admin)
         async with self._db.write() as session:
-            await session.delete(await require_schedule(session, schedule_id))
+            schedule = await require_schedule(session, schedule_id)
+            await refuse_if_used(
+                session, [schedule_uses], schedule_id, f"schedule '{schedule.name}'"
+            )
+            await session.delete(schedule)
             note(session, actor, "schedule.delete", "schedule", schedule_id)
 
     async def add_override(
