@@ -14,6 +14,7 @@ not answer, they live in this process.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import secrets
 import time
@@ -127,7 +128,7 @@ local keep = tonumber(ARGV[3])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 for _, key in ipairs(KEYS) do
-  redis.call('ZADD', key, now, ARGV[2] .. ':' .. clock[1] .. ':' .. clock[2])
+  redis.call('ZADD', key, now, ARGV[2])
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
   redis.call('ZREMRANGEBYRANK', key, 0, -keep - 1)
   redis.call('PEXPIRE', key, window)
@@ -154,7 +155,8 @@ class RedisFailures:
         self._client = client
         self._count = client.register_script(_COUNT_LUA)
         self._add = client.register_script(_ADD_LUA)
-        self._nonce = secrets.token_hex(4)  # keeps this process's entries distinct
+        self._nonce = secrets.token_hex(4)  # with a sequence number, keeps entries distinct
+        self._sequence = itertools.count()
 
     def _keys(self, keys: Sequence[str]) -> list[str]:
         return [f"{self.prefix}:{k}" for k in keys]
@@ -180,7 +182,8 @@ class RedisFailures:
         if not self.breaker.allows():
             return
         try:
-            await self._add(keys=self._keys(keys), args=[self.window_ms, self._nonce, MAX_PER_KEY])
+            entry = f"{self._nonce}:{next(self._sequence)}"
+            await self._add(keys=self._keys(keys), args=[self.window_ms, entry, MAX_PER_KEY])
         except REDIS_ERRORS as exc:
             self.breaker.failed(exc)
         except BaseException:
