@@ -219,6 +219,8 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        for outcome in ("failed", "skipped"):  # zero until Redis first fails, not absent
+            self.redis_unavailable.labels(outcome)
         self.state = StateCollector()
         self.registry.register(self.state)
 
