@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+import pytest
 
 from oncallnova.runtime.container import Runtime
 from oncallnova.transport.http.app import create_app
+from oncallnova.transport.web.live import ChangeFeed, _events
 from tests.conftest import ADMIN_PASSWORD, RuntimeFactory, sign_in
 
 NEW_PASSWORD = "a-brand-new-password"
@@ -108,3 +111,39 @@ async def test_an_admin_setting_a_password_ends_every_session_of_that_user(
         assert reset.status_code == 204
         assert (await http.get("/api/v1/auth/me", headers=bearer(fay))).status_code == 401
         assert (await http.get("/api/v1/auth/me", headers=bearer(admin))).status_code == 200
+
+
+async def test_signing_out_ends_an_open_live_stream(make_runtime: RuntimeFactory) -> None:
+    """The stream is authenticated when it opens and again before each event it sends."""
+    rt = await make_runtime()
+    await sign_in(rt, "erin@example.com", "viewer", "Erin")
+    token = await password_token_direct(rt, "erin@example.com")
+
+    async def signed_in() -> bool:
+        try:
+            await rt.auth.authenticate(token, None)
+        except Exception:
+            return False
+        return True
+
+    async def marker() -> object:
+        return 0
+
+    changes = ChangeFeed(marker, interval=0.05)
+    events = _events(changes, signed_in)
+    assert await anext(events) == "retry: 2000\n\n"
+    pending = asyncio.ensure_future(anext(events))
+    await asyncio.sleep(0.05)
+    changes.notify("incident.new")
+    assert "event: change" in await pending
+
+    await rt.auth.logout(token)
+    pending = asyncio.ensure_future(anext(events))
+    await asyncio.sleep(0.05)
+    changes.notify("incident.new")
+    with pytest.raises(StopAsyncIteration):
+        await asyncio.wait_for(pending, 5)
+
+
+async def password_token_direct(rt: Runtime, email: str) -> str:
+    return (await rt.auth.login(email, ADMIN_PASSWORD, None)).access_token

@@ -20,12 +20,14 @@ from fastapi.responses import StreamingResponse
 
 from oncallnova.core.authz import Role
 from oncallnova.core.bus import Event
-from oncallnova.transport.http.auth import Actor, needs
+from oncallnova.transport.http.auth import Actor, bearer_or_cookie, client_ip, needs
+from oncallnova.transport.http.deps import runtime
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["live"])
 KEEPALIVE_SECONDS = 15.0
 Marker = Callable[[], Awaitable[object]]
+SignedIn = Callable[[], Awaitable[bool]]
 
 
 class ChangeFeed:
@@ -100,30 +102,52 @@ def feed(request: Request) -> ChangeFeed:
     return value
 
 
-async def _events(changes: ChangeFeed) -> AsyncIterator[str]:
+async def _events(changes: ChangeFeed, signed_in: SignedIn) -> AsyncIterator[str]:
     yield "retry: 2000\n\n"
     async with changes.subscribe() as queue:
         while True:
             try:
                 kind = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
             except TimeoutError:
-                yield ": keep-alive\n\n"
-                continue
-            if kind is None:
+                kind = ""
+            # The stream outlives the request that opened it: before anything more is
+            # sent, the session must still be live, so signing out ends it too.
+            if kind is None or not await signed_in():
                 return
-            yield f"event: change\ndata: {json.dumps({'type': kind})}\n\n"
+            if kind:
+                yield f"event: change\ndata: {json.dumps({'type': kind})}\n\n"
+            else:
+                yield ": keep-alive\n\n"
+
+
+def session_check(request: Request) -> SignedIn:
+    """Whether the credential this request came with is still good, asked again later."""
+    auth, token, ip = runtime(request).auth, bearer_or_cookie(request), client_ip(request)
+
+    async def signed_in() -> bool:
+        if token is None:
+            return False
+        try:
+            await auth.authenticate(token, ip)
+        except Exception:  # signed out, or the database is away: the browser reconnects
+            return False
+        return True
+
+    return signed_in
 
 
 @router.get(
     "/stream",
     summary="Server-sent events: `change` whenever an incident opens or changes",
+    description="The stream ends when the session it was opened with ends (sign-out, "
+    "password change, revoked token).",
     response_class=StreamingResponse,
     **needs(Role.viewer),
 )
 async def stream(request: Request, who: Actor) -> StreamingResponse:
     del who  # the role check is in `needs`
     return StreamingResponse(
-        _events(feed(request)),
+        _events(feed(request), session_check(request)),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
