@@ -20,8 +20,7 @@ LIMIT = 20
 
 
 def connect(port: int) -> socket.socket:
-    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-    return sock
+    return socket.create_connection(("127.0.0.1", port), timeout=5)
 
 
 def read_all(sock: socket.socket, timeout: float) -> bytes:
@@ -55,7 +54,7 @@ def test_half_sent_requests_are_shed_and_logged(tmp_path: Path) -> None:
             sock = connect(server.port)
             sock.sendall(
                 b"POST /v2/enqueue HTTP/1.1\r\nHost: oncallnova\r\n"
-                b"Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"rout"
+                b'Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{"rout'
             )
             held.append(sock)
         time.sleep(0.3)  # all of them accepted
