@@ -53,7 +53,10 @@ async def test_nul_in_any_alert_field_is_a_422(client: httpx.AsyncClient) -> Non
         "event_action": "trigger",
         "payload": {"summary": f"x{NUL}", "source": "s", "severity": "info"},
     }
-    await refused(await client.post("/v2/enqueue", json=pd), "payload.summary")
+    pagerduty = await client.post("/v2/enqueue", json=pd)
+    assert pagerduty.status_code == 400, pagerduty.text  # PagerDuty's "invalid event"
+    assert pagerduty.json()["status"] == "invalid event"
+    assert any(e.startswith("payload.summary:") for e in pagerduty.json()["errors"])
     await nothing_stored(client)
 
 

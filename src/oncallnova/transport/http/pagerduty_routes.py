@@ -11,6 +11,7 @@ from oncallnova.alerts.formats.errors import field_messages, unknown_fields
 from oncallnova.core.errors import Overloaded
 from oncallnova.transport.http import ratelimit
 from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.http.text_guard import InvalidText
 
 router = APIRouter(tags=["ingestion"])
 _event = TypeAdapter(pagerduty.PdEvent)
@@ -62,7 +63,10 @@ async def enqueue(request: Request) -> JSONResponse:
         rt.ingestor.refuse_if_full()
     except Overloaded as exc:
         return throttle(exc)
-    body = await request.body()
+    try:
+        body = await request.body()
+    except InvalidText as exc:  # answered as PagerDuty answers an invalid event
+        return invalid(exc.errors)
     try:
         event = _event.validate_json(body)
     except ValidationError as exc:
