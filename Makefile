@@ -8,7 +8,7 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint format install clean
+.PHONY: run test lint format install clean proto
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -37,6 +37,11 @@ lint: install
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# The gRPC code under src/oncallnova/transport/grpc/gen/ from proto/ (committed; a test
+# fails when it is stale). scripts/gen_proto.py runs `python -m grpc_tools.protoc`.
+proto: install
+	$(VENV)/bin/python scripts/gen_proto.py
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .ruff_cache
