@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         default=None, alias="OTEL_EXPORTER_OTLP_ENDPOINT"
     )
     otel_service_name: str = Field(default="oncallnova", min_length=1, alias="OTEL_SERVICE_NAME")
+    # gRPC between the roles of a split installation: the shared secret every role's gRPC
+    # server requires of its callers (unset, the gRPC servers refuse every call but the
+    # health checks), and the `host:port` where the incidents and oncall roles listen.
+    internal_token: str | None = Field(default=None, alias="ONCALLNOVA_INTERNAL_TOKEN")
+    incidents_grpc_addr: str = Field(default="127.0.0.1:50052", alias="INCIDENTS_GRPC_ADDR")
+    oncall_grpc_addr: str = Field(default="127.0.0.1:50053", alias="ONCALL_GRPC_ADDR")
 
     @field_validator("sqlite_synchronous")
     @classmethod
@@ -126,6 +132,22 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_token_is_none(cls, value: str | None) -> str | None:
         return (value.strip() or None) if value else None
+
+    @field_validator("internal_token")
+    @classmethod
+    def _strong_internal_token(cls, value: str | None) -> str | None:
+        value = (value.strip() or None) if value else None
+        if value and len(value.encode()) < 16:
+            raise ValueError("ONCALLNOVA_INTERNAL_TOKEN must be at least 16 bytes long")
+        return value
+
+    @field_validator("incidents_grpc_addr", "oncall_grpc_addr")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, _, port = value.strip().rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("a gRPC address must be host:port, e.g. 127.0.0.1:50052")
+        return value.strip()
 
     @field_validator("jwt_secret")
     @classmethod
