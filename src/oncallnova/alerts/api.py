@@ -1,13 +1,39 @@
-"""What other domains may ask of the alerts domain, inside their own transaction."""
+"""What the alerts domain offers: the ingestion use case the transports call, and what
+other domains may ask of it inside their own transaction (`AlertsInTx`)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncallnova.alerts.schemas import AlertOut
+from oncallnova.alerts.logic import NormalizedAlert
+from oncallnova.alerts.schemas import AlertOut, AlertResult
+from oncallnova.services.api import ServiceRoute
+
+# Where a batch came from; it names the actor of the timeline entries it causes.
+IngestSource = Literal["native", "alertmanager", "pagerduty"]
+
+
+class IngestionService(Protocol):
+    """Alerts sent with an integration key. The key is authenticated and the queue
+    checked before the body is read, so these are separate calls."""
+
+    def refuse_if_full(self) -> None:
+        """`Overloaded` while the ingestion queue is full."""
+        ...
+
+    async def authenticate(self, key: str | None) -> ServiceRoute:
+        """The route of an active integration key; `Unauthenticated` otherwise."""
+        ...
+
+    def ingest(
+        self, route: ServiceRoute, alerts: list[NormalizedAlert], source: IngestSource
+    ) -> Awaitable[list[AlertResult]]:
+        """Store and count the alerts; completes once they are committed."""
+        ...
 
 
 class AlertsApi(Protocol):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -70,6 +71,7 @@ class Ingestor:
         max_batch: int = 5000,
         writers: int = 1,
         tracing: Tracing | None = None,
+        count: Callable[[str, Iterable[bool]], None] | None = None,
     ) -> None:
         # Alerts can arrive far faster than autovacuum refreshes the planner's statistics.
         self.stats = TableStats(db, ["alerts", "incidents"])
@@ -86,6 +88,8 @@ class Ingestor:
         self._max_batch = max_batch
         self._writer_count = writers
         self._writers: list[asyncio.Task[None]] = []
+        # Counts each request's stored alerts (service, deduplicated flags) once committed.
+        self._count = count or _no_count
 
     def start(self) -> None:
         if not self._writers:
@@ -166,8 +170,13 @@ class Ingestor:
                 await self._store([submission])
             return
         for submission in batch:
+            results = submission.results
+            if results:
+                self._count(
+                    submission.items[0].route.service_name, (r.deduplicated for r in results)
+                )
             if not submission.done.done():
-                submission.done.set_result(submission.results)
+                submission.done.set_result(results)
 
     async def _write(self, batch: list[Submission]) -> None:
         items = [item for submission in batch for item in submission.items]
@@ -371,6 +380,10 @@ def _result(
         fingerprint=item.fingerprint,
         status=status,  # type: ignore[arg-type]
     )
+
+
+def _no_count(service: str, deduplicated: Iterable[bool]) -> None:
+    pass
 
 
 def _fail(submission: Submission, exc: Exception) -> None:

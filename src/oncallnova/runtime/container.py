@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncallnova.alerts.ingest import Ingestor
+from oncallnova.alerts.ingestion import Ingestion
 from oncallnova.alerts.service import AlertQueries
 from oncallnova.analytics.service import AnalyticsService
 from oncallnova.auth.audit import AuditLog
@@ -162,7 +163,9 @@ class Runtime:
             queue_limit=settings.ingest_queue_limit,
             writers=1 if self.db.is_sqlite else settings.ingest_writers,
             tracing=self.tracing,
+            count=self.metrics.count_ingested,
         )
+        self.ingestion = Ingestion(self.services, self.ingestor)
         self.engine = Engine(
             [EscalationReconciler(self.escalation, self.metrics, self.tracing), self.dispatcher],
             self.clock,

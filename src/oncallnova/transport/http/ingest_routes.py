@@ -16,9 +16,6 @@ from oncallnova.alerts.formats import alertmanager, native
 from oncallnova.alerts.formats.errors import field_messages
 from oncallnova.alerts.logic import NormalizedAlert
 from oncallnova.alerts.schemas import AlertIn, AlertResult, IngestResponse
-from oncallnova.core.errors import Unauthenticated
-from oncallnova.runtime.container import Runtime
-from oncallnova.services.api import ServiceRoute
 from oncallnova.transport.http import ratelimit
 from oncallnova.transport.http.deps import runtime
 from oncallnova.transport.http.errors import BadRequest
@@ -40,18 +37,6 @@ def routing_key(request: Request) -> str | None:
     """The integration key: the `X-Routing-Key` header, else `?routing_key=` (for
     senders that cannot set headers); the header wins when both are sent."""
     return request.headers.get("x-routing-key") or request.query_params.get("routing_key")
-
-
-async def route_for(rt: Runtime, key: str | None) -> ServiceRoute:
-    if not key:
-        raise Unauthenticated(
-            "missing integration key: send it in the X-Routing-Key header"
-            " or the routing_key query parameter"
-        )
-    route = await rt.services.route_for_key(key)
-    if route is None:
-        raise Unauthenticated("unknown or revoked integration key")
-    return route
 
 
 def parse(adapter: TypeAdapter[object], body: bytes, prefix: str = "") -> object:
@@ -151,14 +136,13 @@ _KEY_QUERY = {
 async def post_alerts(request: Request) -> Response:
     """Store alerts; the 202 answer is sent after they are committed."""
     rt = runtime(request)
+    ingestion = rt.ingestion
     key = routing_key(request)
-    route = await route_for(rt, key)
+    route = await ingestion.authenticate(key)
     await ratelimit.check_key(request, key or "")
-    rt.ingestor.refuse_if_full()  # before the body is read: a refused batch costs nothing
+    ingestion.refuse_if_full()  # before the body is read: a refused batch costs nothing
     alerts, warnings = native_alerts(await request.body(), rt.settings.max_batch_alerts)
-    results = await rt.ingestor.submit(route, alerts, actor=f"integration:{route.service_name}")
-    rt.metrics.count_ingested(route.service_name, (r.deduplicated for r in results))
-    return accepted(results, warnings)
+    return accepted(await ingestion.ingest(route, alerts, "native"), warnings)
 
 
 @router.post(
@@ -175,17 +159,14 @@ async def post_alerts(request: Request) -> Response:
     },
 )
 async def post_alertmanager(request: Request) -> Response:
-    rt = runtime(request)
+    ingestion = runtime(request).ingestion
     key = routing_key(request)
-    route = await route_for(rt, key)
+    route = await ingestion.authenticate(key)
     await ratelimit.check_key(request, key or "")
-    rt.ingestor.refuse_if_full()
+    ingestion.refuse_if_full()
     hook = parse(_webhook, await request.body())
     assert isinstance(hook, alertmanager.AmWebhook)
-    alerts = alertmanager.to_alerts(hook)
-    results = await rt.ingestor.submit(route, alerts, actor="alertmanager")
-    rt.metrics.count_ingested(route.service_name, (r.deduplicated for r in results))
-    return accepted(results)
+    return accepted(await ingestion.ingest(route, alertmanager.to_alerts(hook), "alertmanager"))
 
 
 def extra_schemas() -> dict[str, object]:

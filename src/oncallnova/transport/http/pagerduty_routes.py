@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from oncallnova.alerts.formats import pagerduty
 from oncallnova.alerts.formats.errors import field_messages, unknown_fields
-from oncallnova.core.errors import Overloaded
+from oncallnova.core.errors import Overloaded, Unauthenticated
 from oncallnova.transport.http import ratelimit
 from oncallnova.transport.http.deps import runtime
 from oncallnova.transport.http.text_guard import InvalidText
@@ -57,10 +57,10 @@ def throttle(exc: Overloaded) -> JSONResponse:
     },
 )
 async def enqueue(request: Request) -> JSONResponse:
-    rt = runtime(request)
+    ingestion = runtime(request).ingestion
     try:
         # The key is in the body: a full queue refuses before reading it.
-        rt.ingestor.refuse_if_full()
+        ingestion.refuse_if_full()
     except Overloaded as exc:
         return throttle(exc)
     try:
@@ -71,17 +71,17 @@ async def enqueue(request: Request) -> JSONResponse:
         event = _event.validate_json(body)
     except ValidationError as exc:
         return invalid(field_messages(exc))
-    route = await rt.services.route_for_key(event.routing_key)
-    if route is None:
-        return invalid(["routing_key: unknown or revoked integration key"])
+    try:
+        route = await ingestion.authenticate(event.routing_key)
+    except Unauthenticated as exc:
+        return invalid([f"routing_key: {exc.message}"])
     if (throttled := await ratelimit.pagerduty_throttle(request, event.routing_key)) is not None:
         return throttled
     alert = pagerduty.to_alert(event)
     try:
-        results = await rt.ingestor.submit(route, [alert], actor=f"pagerduty:{route.service_name}")
+        results = await ingestion.ingest(route, [alert], "pagerduty")
     except Overloaded as exc:
         return throttle(exc)
-    rt.metrics.count_ingested(route.service_name, (r.deduplicated for r in results))
     dedup_key = alert.dedup_key or results[0].fingerprint
     # PagerDuty's own answer has no warnings; they appear only when there are some.
     answer = PdAccepted(dedup_key=dedup_key, warnings=unknown_fields(event) or None)
