@@ -1,4 +1,5 @@
-"""What other domains may ask of the on-call domain, inside their own transaction."""
+"""What the on-call domain offers: the use cases the transports call (`OncallService`),
+and what other domains may ask of it inside their own transaction."""
 
 from __future__ import annotations
 
@@ -6,6 +7,19 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncallnova.core.authz import Principal
+from oncallnova.oncall.schedule_schemas import OnCallNow, ServiceOnCall
+
+
+class OncallService(Protocol):
+    async def now(self, actor: Principal) -> OnCallNow:
+        """Who is on call now, per schedule and per service."""
+        ...
+
+    async def services_on_call(self, actor: Principal) -> list[ServiceOnCall]:
+        """Per service, whom its escalation policy's first level pages now."""
+        ...
 
 
 class PoliciesApi(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -172,6 +173,29 @@ class OnCallEntry(BaseModel):
     name: str
     user_ids: list[str]
     user_names: list[str]
+
+
+@dataclass(frozen=True)
+class ServiceOnCall:
+    """One service now: its policy, the schedules its first level pages, and whom that
+    level pages (users named directly and whoever those schedules have on call)."""
+
+    id: str
+    name: str
+    team_id: str | None
+    policy_id: str | None
+    policy_name: str | None
+    schedule_ids: tuple[str, ...]
+    user_ids: tuple[str, ...]
+    user_names: tuple[str, ...]
+
+    def entry(self) -> OnCallEntry:
+        return OnCallEntry(
+            id=self.id,
+            name=self.name,
+            user_ids=list(self.user_ids),
+            user_names=list(self.user_names),
+        )
 
 
 class OnCallNow(BaseModel):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -234,21 +233,6 @@ class ScheduleService:
             )
             for s in schedules
         ]
-
-    async def level_one_now(self, snapshot: dict[str, Any]) -> list[str]:
-        """Who the first level of a policy would page now (users and schedules)."""
-        levels = snapshot.get("levels") or []
-        if not levels:
-            return []
-        targets = levels[0]["targets"]
-        async with self._db.read() as session:
-            who = await self.on_call(
-                session, [t["id"] for t in targets if t["type"] == "schedule"], self._clock.now()
-            )
-        users: list[str] = []
-        for target in targets:
-            users.extend([target["id"]] if target["type"] == "user" else who.get(target["id"], []))
-        return list(dict.fromkeys(users))
 
     async def names(self, user_ids: list[str]) -> dict[str, str]:
         async with self._db.read() as session:

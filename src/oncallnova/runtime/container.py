@@ -32,6 +32,7 @@ from oncallnova.incidents.escalation import Escalation
 from oncallnova.incidents.service import IncidentService
 from oncallnova.notify.service import Outbox
 from oncallnova.notify.webhooks import WebhookService
+from oncallnova.oncall.now import WhoIsOnCall
 from oncallnova.oncall.policies import PolicyService
 from oncallnova.oncall.schedules import ScheduleService
 from oncallnova.oncall.usage import user_uses
@@ -119,6 +120,9 @@ class Runtime:
             key_cache_seconds=settings.integration_key_cache_seconds,
         )
         self.incidents.service_names = self.services.names
+        self.oncall = WhoIsOnCall(
+            self.db, self.clock, self.users, self.schedules, self.policies, self.services
+        )
         # Deleting what pages still depend on is refused, and unpaged incidents counted.
         self.users.usage_checks.append(user_uses)
         self.policies.usage_checks.append(self.services.policy_uses)

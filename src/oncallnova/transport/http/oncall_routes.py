@@ -13,7 +13,6 @@ from oncallnova.core.validation import UtcDatetime
 from oncallnova.oncall.policy_schemas import PolicyIn, PolicyList, PolicyOut, PolicyPatch
 from oncallnova.oncall.schedule_schemas import (
     OnCallAt,
-    OnCallEntry,
     OnCallNow,
     OverrideIn,
     OverrideOut,
@@ -24,7 +23,6 @@ from oncallnova.oncall.schedule_schemas import (
     ShiftList,
 )
 from oncallnova.runtime.container import Runtime
-from oncallnova.services.schemas import ServiceOut
 from oncallnova.transport.http.auth import Actor, needs
 from oncallnova.transport.http.deps import instant, runtime
 
@@ -163,38 +161,10 @@ async def user_feed(request: Request, token: str) -> Response:
     return Response(await rt.schedules.user_feed(user.id, user.name), media_type=ICS)
 
 
-async def services_on_call(
-    rt: Runtime, services: list[ServiceOut], policies: dict[str, PolicyOut]
-) -> list[OnCallEntry]:
-    """Per service, whom the first level of its escalation policy pages now."""
-    entries = []
-    for service in services:
-        policy = policies.get(service.escalation_policy_id or "")
-        user_ids = (
-            await rt.schedules.level_one_now(policy.model_dump(mode="json")) if policy else []
-        )
-        names = await rt.schedules.names(user_ids)
-        entries.append(
-            OnCallEntry(
-                id=service.id,
-                name=service.name,
-                user_ids=user_ids,
-                user_names=[names[u] for u in user_ids if u in names],
-            )
-        )
-    return entries
-
-
 @router.get("/oncall", response_model=OnCallNow, **needs(Role.viewer))
 async def oncall_now(request: Request, who: Actor) -> OnCallNow:
     """Who is on call now: per schedule, and per service (its policy's first level)."""
-    rt = runtime(request)
-    policies = {p.id: p for p in await rt.policies.list(who)}
-    return OnCallNow(
-        at=rt.clock.now(),
-        schedules=await rt.schedules.now_per_schedule(who),
-        services=await services_on_call(rt, await rt.services.list(who), policies),
-    )
+    return await runtime(request).oncall.now(who)
 
 
 @router.post("/escalation-policies", response_model=PolicyOut, status_code=201, **needs(Role.admin))

@@ -14,7 +14,6 @@ from oncallnova.oncall import logic
 from oncallnova.oncall.schedule_schemas import LayerIn, RestrictionIn, ScheduleOut, ShiftOut
 from oncallnova.runtime.container import Runtime
 from oncallnova.transport.http.deps import runtime
-from oncallnova.transport.http.oncall_routes import services_on_call
 from oncallnova.transport.web.render import PageViewer, render, time_zones, when
 
 router = APIRouter(include_in_schema=False)
@@ -91,20 +90,17 @@ async def rota(rt: Runtime, who: Principal, schedule: ScheduleOut) -> Rota:
 async def service_rows(rt: Runtime, who: Principal, rotas: dict[str, Rota]) -> list[ServiceRow]:
     """Per service what `GET /api/v1/oncall` answers (whom its policy's first level pages
     now), with the handoffs of the schedules that level pages."""
-    policies = {p.id: p for p in await rt.policies.list(who)}
-    services = await rt.services.list(who)
-    rows = []
-    for service, entry in zip(
-        services, await services_on_call(rt, services, policies), strict=True
-    ):
-        policy = policies.get(service.escalation_policy_id or "")
-        row = ServiceRow(service.id, service.name, service.team_id, policy.name if policy else None)
-        row.now = entry.user_names
-        if policy is not None and policy.levels:
-            targets = policy.levels[0].targets
-            row.rotas = [rotas[t.id] for t in targets if t.type == "schedule" and t.id in rotas]
-        rows.append(row)
-    return rows
+    return [
+        ServiceRow(
+            s.id,
+            s.name,
+            s.team_id,
+            s.policy_name,
+            now=list(s.user_names),
+            rotas=[rotas[i] for i in s.schedule_ids if i in rotas],
+        )
+        for s in await rt.oncall.services_on_call(who)
+    ]
 
 
 @router.get("/oncall")
