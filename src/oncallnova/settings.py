@@ -83,8 +83,8 @@ class Settings(BaseSettings):
     )
     otel_service_name: str = Field(default="oncallnova", min_length=1, alias="OTEL_SERVICE_NAME")
     # gRPC between the roles of a split installation: the shared secret every role's gRPC
-    # server requires of its callers (unset, the gRPC servers refuse every call but the
-    # health checks), and the `host:port` where the incidents and oncall roles listen.
+    # server requires of its callers (a role that serves or calls gRPC will not start
+    # without it), and the `host:port` where the incidents and oncall roles listen.
     internal_token: str | None = Field(default=None, alias="ONCALLNOVA_INTERNAL_TOKEN")
     incidents_grpc_addr: str = Field(default="127.0.0.1:50052", alias="INCIDENTS_GRPC_ADDR")
     oncall_grpc_addr: str = Field(default="127.0.0.1:50053", alias="ONCALL_GRPC_ADDR")
