@@ -65,6 +65,8 @@ class Incidents(pb_grpc.IncidentServiceServicer):
             raise ERRORS[int(request.incident_id.removeprefix("raise:"))]
         if request.incident_id == "slow":
             await asyncio.sleep(2)
+        if request.incident_id == "pause":
+            await asyncio.sleep(0.1)
         if request.incident_id == "bug":
             raise RuntimeError("secret internals")
         who = current_principal()  # Unauthenticated when the call names no user
@@ -212,6 +214,31 @@ async def test_the_acting_user_travels_with_the_call(served: Any) -> None:
         assert detail.incident.acknowledged_by == "responder"
         with pytest.raises(Unauthenticated, match="no acting user"):
             await stub.GetIncident(pb.GetIncidentRequest(incident_id="i-1"))
+
+
+async def test_concurrent_calls_each_see_their_own_user(served: Any) -> None:
+    _, _, address = served
+    bob = Principal(user_id="u-2", name="Bob", email="bob@example.com", role=Role.viewer)
+
+    async def as_(who: Principal, stub: pb_grpc.IncidentServiceStub) -> str:
+        with acting_as(who):
+            answer = await stub.GetIncident(pb.GetIncidentRequest(incident_id="pause"))
+        return answer.incident.title
+
+    async with open_channel(address, _settings()) as channel:
+        stub = pb_grpc.IncidentServiceStub(channel)
+        names = await asyncio.gather(*(as_(w, stub) for w in (ALICE, bob, ALICE, bob)))
+    assert names == ["Alice Müller", "Bob", "Alice Müller", "Bob"]
+
+
+async def test_a_method_the_servicer_lacks_is_unimplemented(served: Any) -> None:
+    _, _, address = served
+    async with open_channel(address, _settings()) as channel:
+        with acting_as(ALICE), pytest.raises(grpc.aio.AioRpcError) as failed:
+            await pb_grpc.IncidentServiceStub(channel).AddNote(
+                pb.AddNoteRequest(incident_id="i-1", message="hi")
+            )
+    assert failed.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
 async def test_a_malformed_principal_is_refused(served: Any) -> None:

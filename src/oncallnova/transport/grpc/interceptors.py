@@ -133,7 +133,9 @@ def _guarded(
     async def call(request: Any, context: Any) -> Any:
         try:
             await guard(context)
-            return await behavior(request, context)
+            result = behavior(request, context)
+            # The generated base class's methods (not implemented) are plain functions.
+            return await result if inspect.isawaitable(result) else result
         except Exception as exc:
             await _fail(context, exc)
 
@@ -145,6 +147,8 @@ async def _fail(context: grpc.aio.ServicerContext[Any, Any], exc: Exception) -> 
         await errors.abort(context, exc)
     if isinstance(exc, grpc.aio.AbortError):
         raise exc  # the servicer ended the call itself
+    if isinstance(exc, NotImplementedError):
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "this method is not implemented yet")
     if unavailable(exc):
         log.warning("gRPC call failed: the database is unavailable: %s", exc)
         await context.abort(
