@@ -90,10 +90,10 @@ def domain_error(
         if cls is Overloaded:
             return Overloaded(detail.message, retry_after=detail.retry_after_seconds or 1)
         return cls(detail.message, field=field)
-    cls = _BY_CODE.get(code)
-    if cls is None:
+    by_code = _BY_CODE.get(code)
+    if by_code is None:
         return None
-    return Overloaded(message) if cls is Overloaded else cls(message)
+    return Overloaded(message) if by_code is Overloaded else by_code(message)
 
 
 def from_rpc_error(err: grpc.aio.AioRpcError) -> DomainError | None:

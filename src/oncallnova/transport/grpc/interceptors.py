@@ -82,7 +82,7 @@ def principal_from_header(value: str) -> Principal:
 
 
 def _metadata(details: grpc.HandlerCallDetails) -> dict[str, str]:
-    pairs = details.invocation_metadata or ()  # type: ignore[attr-defined]
+    pairs = details.invocation_metadata or ()
     return {key: value for key, value in pairs if isinstance(value, str)}
 
 
@@ -169,11 +169,13 @@ class ServerAuth(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
+        ],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(handler_call_details)
-        method: str = handler_call_details.method  # type: ignore[attr-defined]
+        method: str = handler_call_details.method
         if handler is None or method.startswith(OPEN_PREFIXES):
             return handler
         metadata = _metadata(handler_call_details)

@@ -10,79 +10,34 @@ from collections import abc as _abc
 from grpc import aio as _aio
 from oncallnova.transport.grpc.gen.oncallnova.v1 import incidents_pb2 as _incidents_pb2
 import abc as _abc_1
-import grpc as _grpc
-import sys
-import typing as _typing
 
-if sys.version_info >= (3, 11):
-    from typing import Self as _Self
-else:
-    from typing_extensions import Self as _Self
-
-_T = _typing.TypeVar("_T")
-
-class _MaybeAsyncIterator(_abc.AsyncIterator[_T], _abc.Iterator[_T], metaclass=_abc_1.ABCMeta): ...
-
-class _ServicerContext(_grpc.ServicerContext, _aio.ServicerContext):  # type: ignore[misc, type-arg]
-    ...
 
 GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class IncidentServiceStub:
-    @_typing.overload
-    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
-    @_typing.overload
-    def __new__(cls, channel: _aio.Channel) -> IncidentServiceAsyncStub: ...
-    ListIncidents: _grpc.UnaryUnaryMultiCallable[_incidents_pb2.ListIncidentsRequest, _incidents_pb2.ListIncidentsResponse]
-    """Incidents matching the filters, one page of them (viewer)."""
-    CountIncidents: _grpc.UnaryUnaryMultiCallable[_incidents_pb2.CountIncidentsRequest, _incidents_pb2.IncidentCounts]
-    """How many incidents per status match the filters, the status filter aside (viewer)."""
-    CountOpenPerService: _grpc.UnaryUnaryMultiCallable[_incidents_pb2.CountOpenPerServiceRequest, _incidents_pb2.CountOpenPerServiceResponse]
-    """How many incidents are open (triggered or acknowledged) per service (viewer)."""
-    GetIncident: _grpc.UnaryUnaryMultiCallable[_incidents_pb2.GetIncidentRequest, _incidents_pb2.IncidentDetail]
-    """One incident with its alerts, timeline and pages, by id or short number (viewer)."""
-    AcknowledgeIncident: _grpc.UnaryUnaryMultiCallable[_incidents_pb2.AcknowledgeIncidentRequest, _incidents_pb2.Incident]
-    """Stop escalation: someone is on it (responder). Acknowledging an acknowledged
-    incident changes nothing; a resolved one is a conflict.
-    """
-    ResolveIncident: _grpc.UnaryUnaryMultiCallable[_incidents_pb2.ResolveIncidentRequest, _incidents_pb2.Incident]
-    """Close the incident and its firing alerts (responder)."""
-    AddNote: _grpc.UnaryUnaryMultiCallable[_incidents_pb2.AddNoteRequest, _incidents_pb2.TimelineEntry]
-    """Add a note to the timeline (responder). Not idempotent: never retried."""
-    EscalateIncident: _grpc.UnaryUnaryMultiCallable[_incidents_pb2.EscalateIncidentRequest, _incidents_pb2.Incident]
-    """Page the next level of the incident's escalation policy now (responder)."""
-    ReassignIncident: _grpc.UnaryUnaryMultiCallable[_incidents_pb2.ReassignIncidentRequest, _incidents_pb2.Incident]
-    """Page one user now, or restart escalation with another policy (responder)."""
-    WatchChanges: _grpc.UnaryStreamMultiCallable[_incidents_pb2.WatchChangesRequest, _incidents_pb2.IncidentChange]
-    """A message whenever an incident is created or changes, until the caller hangs up
-    (viewer). Messages say that something changed, not what: readers refetch.
-    """
-
-@_typing.type_check_only
-class IncidentServiceAsyncStub(IncidentServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
-    ListIncidents: _aio.UnaryUnaryMultiCallable[_incidents_pb2.ListIncidentsRequest, _incidents_pb2.ListIncidentsResponse]  # type: ignore[assignment]
+    ListIncidents: _aio.UnaryUnaryMultiCallable[_incidents_pb2.ListIncidentsRequest, _incidents_pb2.ListIncidentsResponse]
     """Incidents matching the filters, one page of them (viewer)."""
-    CountIncidents: _aio.UnaryUnaryMultiCallable[_incidents_pb2.CountIncidentsRequest, _incidents_pb2.IncidentCounts]  # type: ignore[assignment]
+    CountIncidents: _aio.UnaryUnaryMultiCallable[_incidents_pb2.CountIncidentsRequest, _incidents_pb2.IncidentCounts]
     """How many incidents per status match the filters, the status filter aside (viewer)."""
-    CountOpenPerService: _aio.UnaryUnaryMultiCallable[_incidents_pb2.CountOpenPerServiceRequest, _incidents_pb2.CountOpenPerServiceResponse]  # type: ignore[assignment]
+    CountOpenPerService: _aio.UnaryUnaryMultiCallable[_incidents_pb2.CountOpenPerServiceRequest, _incidents_pb2.CountOpenPerServiceResponse]
     """How many incidents are open (triggered or acknowledged) per service (viewer)."""
-    GetIncident: _aio.UnaryUnaryMultiCallable[_incidents_pb2.GetIncidentRequest, _incidents_pb2.IncidentDetail]  # type: ignore[assignment]
+    GetIncident: _aio.UnaryUnaryMultiCallable[_incidents_pb2.GetIncidentRequest, _incidents_pb2.IncidentDetail]
     """One incident with its alerts, timeline and pages, by id or short number (viewer)."""
-    AcknowledgeIncident: _aio.UnaryUnaryMultiCallable[_incidents_pb2.AcknowledgeIncidentRequest, _incidents_pb2.Incident]  # type: ignore[assignment]
+    AcknowledgeIncident: _aio.UnaryUnaryMultiCallable[_incidents_pb2.AcknowledgeIncidentRequest, _incidents_pb2.Incident]
     """Stop escalation: someone is on it (responder). Acknowledging an acknowledged
     incident changes nothing; a resolved one is a conflict.
     """
-    ResolveIncident: _aio.UnaryUnaryMultiCallable[_incidents_pb2.ResolveIncidentRequest, _incidents_pb2.Incident]  # type: ignore[assignment]
+    ResolveIncident: _aio.UnaryUnaryMultiCallable[_incidents_pb2.ResolveIncidentRequest, _incidents_pb2.Incident]
     """Close the incident and its firing alerts (responder)."""
-    AddNote: _aio.UnaryUnaryMultiCallable[_incidents_pb2.AddNoteRequest, _incidents_pb2.TimelineEntry]  # type: ignore[assignment]
+    AddNote: _aio.UnaryUnaryMultiCallable[_incidents_pb2.AddNoteRequest, _incidents_pb2.TimelineEntry]
     """Add a note to the timeline (responder). Not idempotent: never retried."""
-    EscalateIncident: _aio.UnaryUnaryMultiCallable[_incidents_pb2.EscalateIncidentRequest, _incidents_pb2.Incident]  # type: ignore[assignment]
+    EscalateIncident: _aio.UnaryUnaryMultiCallable[_incidents_pb2.EscalateIncidentRequest, _incidents_pb2.Incident]
     """Page the next level of the incident's escalation policy now (responder)."""
-    ReassignIncident: _aio.UnaryUnaryMultiCallable[_incidents_pb2.ReassignIncidentRequest, _incidents_pb2.Incident]  # type: ignore[assignment]
+    ReassignIncident: _aio.UnaryUnaryMultiCallable[_incidents_pb2.ReassignIncidentRequest, _incidents_pb2.Incident]
     """Page one user now, or restart escalation with another policy (responder)."""
-    WatchChanges: _aio.UnaryStreamMultiCallable[_incidents_pb2.WatchChangesRequest, _incidents_pb2.IncidentChange]  # type: ignore[assignment]
+    WatchChanges: _aio.UnaryStreamMultiCallable[_incidents_pb2.WatchChangesRequest, _incidents_pb2.IncidentChange]
     """A message whenever an incident is created or changes, until the caller hangs up
     (viewer). Messages say that something changed, not what: readers refetch.
     """
@@ -92,40 +47,40 @@ class IncidentServiceServicer(metaclass=_abc_1.ABCMeta):
     def ListIncidents(
         self,
         request: _incidents_pb2.ListIncidentsRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_incidents_pb2.ListIncidentsResponse, _abc.Awaitable[_incidents_pb2.ListIncidentsResponse]]:
+        context: _aio.ServicerContext[_incidents_pb2.ListIncidentsRequest, _abc.Awaitable[_incidents_pb2.ListIncidentsResponse]],
+    ) -> _abc.Awaitable[_incidents_pb2.ListIncidentsResponse]:
         """Incidents matching the filters, one page of them (viewer)."""
 
     @_abc_1.abstractmethod
     def CountIncidents(
         self,
         request: _incidents_pb2.CountIncidentsRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_incidents_pb2.IncidentCounts, _abc.Awaitable[_incidents_pb2.IncidentCounts]]:
+        context: _aio.ServicerContext[_incidents_pb2.CountIncidentsRequest, _abc.Awaitable[_incidents_pb2.IncidentCounts]],
+    ) -> _abc.Awaitable[_incidents_pb2.IncidentCounts]:
         """How many incidents per status match the filters, the status filter aside (viewer)."""
 
     @_abc_1.abstractmethod
     def CountOpenPerService(
         self,
         request: _incidents_pb2.CountOpenPerServiceRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_incidents_pb2.CountOpenPerServiceResponse, _abc.Awaitable[_incidents_pb2.CountOpenPerServiceResponse]]:
+        context: _aio.ServicerContext[_incidents_pb2.CountOpenPerServiceRequest, _abc.Awaitable[_incidents_pb2.CountOpenPerServiceResponse]],
+    ) -> _abc.Awaitable[_incidents_pb2.CountOpenPerServiceResponse]:
         """How many incidents are open (triggered or acknowledged) per service (viewer)."""
 
     @_abc_1.abstractmethod
     def GetIncident(
         self,
         request: _incidents_pb2.GetIncidentRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_incidents_pb2.IncidentDetail, _abc.Awaitable[_incidents_pb2.IncidentDetail]]:
+        context: _aio.ServicerContext[_incidents_pb2.GetIncidentRequest, _abc.Awaitable[_incidents_pb2.IncidentDetail]],
+    ) -> _abc.Awaitable[_incidents_pb2.IncidentDetail]:
         """One incident with its alerts, timeline and pages, by id or short number (viewer)."""
 
     @_abc_1.abstractmethod
     def AcknowledgeIncident(
         self,
         request: _incidents_pb2.AcknowledgeIncidentRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_incidents_pb2.Incident, _abc.Awaitable[_incidents_pb2.Incident]]:
+        context: _aio.ServicerContext[_incidents_pb2.AcknowledgeIncidentRequest, _abc.Awaitable[_incidents_pb2.Incident]],
+    ) -> _abc.Awaitable[_incidents_pb2.Incident]:
         """Stop escalation: someone is on it (responder). Acknowledging an acknowledged
         incident changes nothing; a resolved one is a conflict.
         """
@@ -134,42 +89,42 @@ class IncidentServiceServicer(metaclass=_abc_1.ABCMeta):
     def ResolveIncident(
         self,
         request: _incidents_pb2.ResolveIncidentRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_incidents_pb2.Incident, _abc.Awaitable[_incidents_pb2.Incident]]:
+        context: _aio.ServicerContext[_incidents_pb2.ResolveIncidentRequest, _abc.Awaitable[_incidents_pb2.Incident]],
+    ) -> _abc.Awaitable[_incidents_pb2.Incident]:
         """Close the incident and its firing alerts (responder)."""
 
     @_abc_1.abstractmethod
     def AddNote(
         self,
         request: _incidents_pb2.AddNoteRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_incidents_pb2.TimelineEntry, _abc.Awaitable[_incidents_pb2.TimelineEntry]]:
+        context: _aio.ServicerContext[_incidents_pb2.AddNoteRequest, _abc.Awaitable[_incidents_pb2.TimelineEntry]],
+    ) -> _abc.Awaitable[_incidents_pb2.TimelineEntry]:
         """Add a note to the timeline (responder). Not idempotent: never retried."""
 
     @_abc_1.abstractmethod
     def EscalateIncident(
         self,
         request: _incidents_pb2.EscalateIncidentRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_incidents_pb2.Incident, _abc.Awaitable[_incidents_pb2.Incident]]:
+        context: _aio.ServicerContext[_incidents_pb2.EscalateIncidentRequest, _abc.Awaitable[_incidents_pb2.Incident]],
+    ) -> _abc.Awaitable[_incidents_pb2.Incident]:
         """Page the next level of the incident's escalation policy now (responder)."""
 
     @_abc_1.abstractmethod
     def ReassignIncident(
         self,
         request: _incidents_pb2.ReassignIncidentRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_incidents_pb2.Incident, _abc.Awaitable[_incidents_pb2.Incident]]:
+        context: _aio.ServicerContext[_incidents_pb2.ReassignIncidentRequest, _abc.Awaitable[_incidents_pb2.Incident]],
+    ) -> _abc.Awaitable[_incidents_pb2.Incident]:
         """Page one user now, or restart escalation with another policy (responder)."""
 
     @_abc_1.abstractmethod
     def WatchChanges(
         self,
         request: _incidents_pb2.WatchChangesRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_abc.Iterator[_incidents_pb2.IncidentChange], _abc.AsyncIterator[_incidents_pb2.IncidentChange]]:
+        context: _aio.ServicerContext[_incidents_pb2.WatchChangesRequest, _abc.AsyncIterator[_incidents_pb2.IncidentChange]],
+    ) -> _abc.AsyncIterator[_incidents_pb2.IncidentChange]:
         """A message whenever an incident is created or changes, until the caller hangs up
         (viewer). Messages say that something changed, not what: readers refetch.
         """
 
-def add_IncidentServiceServicer_to_server(servicer: IncidentServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+def add_IncidentServiceServicer_to_server(servicer: IncidentServiceServicer, server: _aio.Server) -> None: ...

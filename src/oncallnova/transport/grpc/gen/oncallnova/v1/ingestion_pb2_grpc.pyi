@@ -11,43 +11,14 @@ from collections import abc as _abc
 from grpc import aio as _aio
 from oncallnova.transport.grpc.gen.oncallnova.v1 import ingestion_pb2 as _ingestion_pb2
 import abc as _abc_1
-import grpc as _grpc
-import sys
-import typing as _typing
 
-if sys.version_info >= (3, 11):
-    from typing import Self as _Self
-else:
-    from typing_extensions import Self as _Self
-
-_T = _typing.TypeVar("_T")
-
-class _MaybeAsyncIterator(_abc.AsyncIterator[_T], _abc.Iterator[_T], metaclass=_abc_1.ABCMeta): ...
-
-class _ServicerContext(_grpc.ServicerContext, _aio.ServicerContext):  # type: ignore[misc, type-arg]
-    ...
 
 GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class IngestServiceStub:
-    @_typing.overload
-    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
-    @_typing.overload
-    def __new__(cls, channel: _aio.Channel) -> IngestServiceAsyncStub: ...
-    Ingest: _grpc.UnaryUnaryMultiCallable[_ingestion_pb2.IngestRequest, _ingestion_pb2.IngestResponse]
-    """Store a batch of alerts for one service: dedup against open alerts, correlate
-    into incidents, resolve what cleared. All of it commits or none of it does.
-
-    `batch_id` is an idempotency key: a batch sent again with the same id (a retry
-    after a lost reply) stores nothing twice and counts nothing twice; it returns the
-    results of the first delivery. This makes the call safe to retry.
-    """
-
-@_typing.type_check_only
-class IngestServiceAsyncStub(IngestServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
-    Ingest: _aio.UnaryUnaryMultiCallable[_ingestion_pb2.IngestRequest, _ingestion_pb2.IngestResponse]  # type: ignore[assignment]
+    Ingest: _aio.UnaryUnaryMultiCallable[_ingestion_pb2.IngestRequest, _ingestion_pb2.IngestResponse]
     """Store a batch of alerts for one service: dedup against open alerts, correlate
     into incidents, resolve what cleared. All of it commits or none of it does.
 
@@ -61,8 +32,8 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
     def Ingest(
         self,
         request: _ingestion_pb2.IngestRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_ingestion_pb2.IngestResponse, _abc.Awaitable[_ingestion_pb2.IngestResponse]]:
+        context: _aio.ServicerContext[_ingestion_pb2.IngestRequest, _abc.Awaitable[_ingestion_pb2.IngestResponse]],
+    ) -> _abc.Awaitable[_ingestion_pb2.IngestResponse]:
         """Store a batch of alerts for one service: dedup against open alerts, correlate
         into incidents, resolve what cleared. All of it commits or none of it does.
 
@@ -71,4 +42,4 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
         results of the first delivery. This makes the call safe to retry.
         """
 
-def add_IngestServiceServicer_to_server(servicer: IngestServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+def add_IngestServiceServicer_to_server(servicer: IngestServiceServicer, server: _aio.Server) -> None: ...

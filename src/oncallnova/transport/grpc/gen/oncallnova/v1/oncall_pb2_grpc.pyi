@@ -11,53 +11,22 @@ from collections import abc as _abc
 from grpc import aio as _aio
 from oncallnova.transport.grpc.gen.oncallnova.v1 import oncall_pb2 as _oncall_pb2
 import abc as _abc_1
-import grpc as _grpc
-import sys
-import typing as _typing
 
-if sys.version_info >= (3, 11):
-    from typing import Self as _Self
-else:
-    from typing_extensions import Self as _Self
-
-_T = _typing.TypeVar("_T")
-
-class _MaybeAsyncIterator(_abc.AsyncIterator[_T], _abc.Iterator[_T], metaclass=_abc_1.ABCMeta): ...
-
-class _ServicerContext(_grpc.ServicerContext, _aio.ServicerContext):  # type: ignore[misc, type-arg]
-    ...
 
 GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class OnCallServiceStub:
-    @_typing.overload
-    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
-    @_typing.overload
-    def __new__(cls, channel: _aio.Channel) -> OnCallServiceAsyncStub: ...
-    ListSchedules: _grpc.UnaryUnaryMultiCallable[_oncall_pb2.ListSchedulesRequest, _oncall_pb2.ListSchedulesResponse]
-    GetSchedule: _grpc.UnaryUnaryMultiCallable[_oncall_pb2.GetScheduleRequest, _oncall_pb2.Schedule]
-    ListEscalationPolicies: _grpc.UnaryUnaryMultiCallable[_oncall_pb2.ListEscalationPoliciesRequest, _oncall_pb2.ListEscalationPoliciesResponse]
-    GetEscalationPolicy: _grpc.UnaryUnaryMultiCallable[_oncall_pb2.GetEscalationPolicyRequest, _oncall_pb2.EscalationPolicy]
-    OnCallNow: _grpc.UnaryUnaryMultiCallable[_oncall_pb2.OnCallNowRequest, _oncall_pb2.OnCallNowResponse]
-    """Who is on call now: per schedule, and per service (its policy's first level)."""
-    ServicesOnCall: _grpc.UnaryUnaryMultiCallable[_oncall_pb2.ServicesOnCallRequest, _oncall_pb2.ServicesOnCallResponse]
-    """Per service, whom the first level of its escalation policy pages now."""
-    WhoIsOnCallAt: _grpc.UnaryUnaryMultiCallable[_oncall_pb2.WhoIsOnCallAtRequest, _oncall_pb2.WhoIsOnCallAtResponse]
-    """Who is on call in one schedule at an instant, with the shift that covers it."""
-
-@_typing.type_check_only
-class OnCallServiceAsyncStub(OnCallServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
-    ListSchedules: _aio.UnaryUnaryMultiCallable[_oncall_pb2.ListSchedulesRequest, _oncall_pb2.ListSchedulesResponse]  # type: ignore[assignment]
-    GetSchedule: _aio.UnaryUnaryMultiCallable[_oncall_pb2.GetScheduleRequest, _oncall_pb2.Schedule]  # type: ignore[assignment]
-    ListEscalationPolicies: _aio.UnaryUnaryMultiCallable[_oncall_pb2.ListEscalationPoliciesRequest, _oncall_pb2.ListEscalationPoliciesResponse]  # type: ignore[assignment]
-    GetEscalationPolicy: _aio.UnaryUnaryMultiCallable[_oncall_pb2.GetEscalationPolicyRequest, _oncall_pb2.EscalationPolicy]  # type: ignore[assignment]
-    OnCallNow: _aio.UnaryUnaryMultiCallable[_oncall_pb2.OnCallNowRequest, _oncall_pb2.OnCallNowResponse]  # type: ignore[assignment]
+    ListSchedules: _aio.UnaryUnaryMultiCallable[_oncall_pb2.ListSchedulesRequest, _oncall_pb2.ListSchedulesResponse]
+    GetSchedule: _aio.UnaryUnaryMultiCallable[_oncall_pb2.GetScheduleRequest, _oncall_pb2.Schedule]
+    ListEscalationPolicies: _aio.UnaryUnaryMultiCallable[_oncall_pb2.ListEscalationPoliciesRequest, _oncall_pb2.ListEscalationPoliciesResponse]
+    GetEscalationPolicy: _aio.UnaryUnaryMultiCallable[_oncall_pb2.GetEscalationPolicyRequest, _oncall_pb2.EscalationPolicy]
+    OnCallNow: _aio.UnaryUnaryMultiCallable[_oncall_pb2.OnCallNowRequest, _oncall_pb2.OnCallNowResponse]
     """Who is on call now: per schedule, and per service (its policy's first level)."""
-    ServicesOnCall: _aio.UnaryUnaryMultiCallable[_oncall_pb2.ServicesOnCallRequest, _oncall_pb2.ServicesOnCallResponse]  # type: ignore[assignment]
+    ServicesOnCall: _aio.UnaryUnaryMultiCallable[_oncall_pb2.ServicesOnCallRequest, _oncall_pb2.ServicesOnCallResponse]
     """Per service, whom the first level of its escalation policy pages now."""
-    WhoIsOnCallAt: _aio.UnaryUnaryMultiCallable[_oncall_pb2.WhoIsOnCallAtRequest, _oncall_pb2.WhoIsOnCallAtResponse]  # type: ignore[assignment]
+    WhoIsOnCallAt: _aio.UnaryUnaryMultiCallable[_oncall_pb2.WhoIsOnCallAtRequest, _oncall_pb2.WhoIsOnCallAtResponse]
     """Who is on call in one schedule at an instant, with the shift that covers it."""
 
 class OnCallServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -65,52 +34,52 @@ class OnCallServiceServicer(metaclass=_abc_1.ABCMeta):
     def ListSchedules(
         self,
         request: _oncall_pb2.ListSchedulesRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_oncall_pb2.ListSchedulesResponse, _abc.Awaitable[_oncall_pb2.ListSchedulesResponse]]: ...
+        context: _aio.ServicerContext[_oncall_pb2.ListSchedulesRequest, _abc.Awaitable[_oncall_pb2.ListSchedulesResponse]],
+    ) -> _abc.Awaitable[_oncall_pb2.ListSchedulesResponse]: ...
 
     @_abc_1.abstractmethod
     def GetSchedule(
         self,
         request: _oncall_pb2.GetScheduleRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_oncall_pb2.Schedule, _abc.Awaitable[_oncall_pb2.Schedule]]: ...
+        context: _aio.ServicerContext[_oncall_pb2.GetScheduleRequest, _abc.Awaitable[_oncall_pb2.Schedule]],
+    ) -> _abc.Awaitable[_oncall_pb2.Schedule]: ...
 
     @_abc_1.abstractmethod
     def ListEscalationPolicies(
         self,
         request: _oncall_pb2.ListEscalationPoliciesRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_oncall_pb2.ListEscalationPoliciesResponse, _abc.Awaitable[_oncall_pb2.ListEscalationPoliciesResponse]]: ...
+        context: _aio.ServicerContext[_oncall_pb2.ListEscalationPoliciesRequest, _abc.Awaitable[_oncall_pb2.ListEscalationPoliciesResponse]],
+    ) -> _abc.Awaitable[_oncall_pb2.ListEscalationPoliciesResponse]: ...
 
     @_abc_1.abstractmethod
     def GetEscalationPolicy(
         self,
         request: _oncall_pb2.GetEscalationPolicyRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_oncall_pb2.EscalationPolicy, _abc.Awaitable[_oncall_pb2.EscalationPolicy]]: ...
+        context: _aio.ServicerContext[_oncall_pb2.GetEscalationPolicyRequest, _abc.Awaitable[_oncall_pb2.EscalationPolicy]],
+    ) -> _abc.Awaitable[_oncall_pb2.EscalationPolicy]: ...
 
     @_abc_1.abstractmethod
     def OnCallNow(
         self,
         request: _oncall_pb2.OnCallNowRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_oncall_pb2.OnCallNowResponse, _abc.Awaitable[_oncall_pb2.OnCallNowResponse]]:
+        context: _aio.ServicerContext[_oncall_pb2.OnCallNowRequest, _abc.Awaitable[_oncall_pb2.OnCallNowResponse]],
+    ) -> _abc.Awaitable[_oncall_pb2.OnCallNowResponse]:
         """Who is on call now: per schedule, and per service (its policy's first level)."""
 
     @_abc_1.abstractmethod
     def ServicesOnCall(
         self,
         request: _oncall_pb2.ServicesOnCallRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_oncall_pb2.ServicesOnCallResponse, _abc.Awaitable[_oncall_pb2.ServicesOnCallResponse]]:
+        context: _aio.ServicerContext[_oncall_pb2.ServicesOnCallRequest, _abc.Awaitable[_oncall_pb2.ServicesOnCallResponse]],
+    ) -> _abc.Awaitable[_oncall_pb2.ServicesOnCallResponse]:
         """Per service, whom the first level of its escalation policy pages now."""
 
     @_abc_1.abstractmethod
     def WhoIsOnCallAt(
         self,
         request: _oncall_pb2.WhoIsOnCallAtRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_oncall_pb2.WhoIsOnCallAtResponse, _abc.Awaitable[_oncall_pb2.WhoIsOnCallAtResponse]]:
+        context: _aio.ServicerContext[_oncall_pb2.WhoIsOnCallAtRequest, _abc.Awaitable[_oncall_pb2.WhoIsOnCallAtResponse]],
+    ) -> _abc.Awaitable[_oncall_pb2.WhoIsOnCallAtResponse]:
         """Who is on call in one schedule at an instant, with the shift that covers it."""
 
-def add_OnCallServiceServicer_to_server(servicer: OnCallServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+def add_OnCallServiceServicer_to_server(servicer: OnCallServiceServicer, server: _aio.Server) -> None: ...
