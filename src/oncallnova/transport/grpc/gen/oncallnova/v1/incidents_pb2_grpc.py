@@ -118,15 +118,17 @@ class IncidentServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def AcknowledgeIncident(self, request, context):
-        """Stop escalation: someone is on it (responder). Acknowledging an acknowledged
-        incident changes nothing; a resolved one is a conflict.
+        """Stop escalation: someone is on it (responder). An incident already acknowledged
+        or resolved is a conflict (FAILED_PRECONDITION), so a retry after a lost reply
+        tells the caller it had already happened.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ResolveIncident(self, request, context):
-        """Close the incident and its firing alerts (responder).
+        """Close the incident and its firing alerts (responder); one already resolved is a
+        conflict.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -26,11 +26,14 @@ class IncidentServiceStub:
     GetIncident: _aio.UnaryUnaryMultiCallable[_incidents_pb2.GetIncidentRequest, _incidents_pb2.IncidentDetail]
     """One incident with its alerts, timeline and pages, by id or short number (viewer)."""
     AcknowledgeIncident: _aio.UnaryUnaryMultiCallable[_incidents_pb2.AcknowledgeIncidentRequest, _incidents_pb2.Incident]
-    """Stop escalation: someone is on it (responder). Acknowledging an acknowledged
-    incident changes nothing; a resolved one is a conflict.
+    """Stop escalation: someone is on it (responder). An incident already acknowledged
+    or resolved is a conflict (FAILED_PRECONDITION), so a retry after a lost reply
+    tells the caller it had already happened.
     """
     ResolveIncident: _aio.UnaryUnaryMultiCallable[_incidents_pb2.ResolveIncidentRequest, _incidents_pb2.Incident]
-    """Close the incident and its firing alerts (responder)."""
+    """Close the incident and its firing alerts (responder); one already resolved is a
+    conflict.
+    """
     AddNote: _aio.UnaryUnaryMultiCallable[_incidents_pb2.AddNoteRequest, _incidents_pb2.TimelineEntry]
     """Add a note to the timeline (responder). Not idempotent: never retried."""
     EscalateIncident: _aio.UnaryUnaryMultiCallable[_incidents_pb2.EscalateIncidentRequest, _incidents_pb2.Incident]
@@ -81,8 +84,9 @@ class IncidentServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _incidents_pb2.AcknowledgeIncidentRequest,
         context: _aio.ServicerContext[_incidents_pb2.AcknowledgeIncidentRequest, _abc.Awaitable[_incidents_pb2.Incident]],
     ) -> _abc.Awaitable[_incidents_pb2.Incident]:
-        """Stop escalation: someone is on it (responder). Acknowledging an acknowledged
-        incident changes nothing; a resolved one is a conflict.
+        """Stop escalation: someone is on it (responder). An incident already acknowledged
+        or resolved is a conflict (FAILED_PRECONDITION), so a retry after a lost reply
+        tells the caller it had already happened.
         """
 
     @_abc_1.abstractmethod
@@ -91,7 +95,9 @@ class IncidentServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _incidents_pb2.ResolveIncidentRequest,
         context: _aio.ServicerContext[_incidents_pb2.ResolveIncidentRequest, _abc.Awaitable[_incidents_pb2.Incident]],
     ) -> _abc.Awaitable[_incidents_pb2.Incident]:
-        """Close the incident and its firing alerts (responder)."""
+        """Close the incident and its firing alerts (responder); one already resolved is a
+        conflict.
+        """
 
     @_abc_1.abstractmethod
     def AddNote(
