@@ -57,17 +57,19 @@ class Restriction(_message.Message):
     """"HH:MM", the window's start in the schedule's time zone."""
     end: _builtins.str
     """"HH:MM", the window's end."""
-    start_day: _builtins.str
-    """Day of the week of `start` ("monday" or 0..6); unset for a window every day."""
-    end_day: _builtins.str
-    """Day of the week of `end`; unset for a window every day."""
+    start_day: _builtins.int
+    """Day of the week of `start`, 0 (Monday) to 6 (Sunday), whatever form the schedule
+    was written with; unset for a window every day.
+    """
+    end_day: _builtins.int
+    """Day of the week of `end`, 0 (Monday) to 6 (Sunday); unset for a window every day."""
     def __init__(
         self,
         *,
         start: _builtins.str = ...,
         end: _builtins.str = ...,
-        start_day: _builtins.str | None = ...,
-        end_day: _builtins.str | None = ...,
+        start_day: _builtins.int | None = ...,
+        end_day: _builtins.int | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_end_day", b"_end_day", "_start_day", b"_start_day", "end_day", b"end_day", "start_day", b"start_day"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
@@ -92,13 +94,16 @@ class Layer(_message.Message):
 
     NAME_FIELD_NUMBER: _builtins.int
     USERS_FIELD_NUMBER: _builtins.int
-    TURN_FIELD_NUMBER: _builtins.int
+    NAMED_TURN_FIELD_NUMBER: _builtins.int
+    TURN_HOURS_FIELD_NUMBER: _builtins.int
     HANDOFF_FIELD_NUMBER: _builtins.int
     RESTRICTIONS_FIELD_NUMBER: _builtins.int
     END_FIELD_NUMBER: _builtins.int
     name: _builtins.str
-    turn: _builtins.str
-    """"hourly", "daily", "weekly", or a number of hours written in decimal ("36")."""
+    named_turn: _builtins.str
+    """"hourly", "daily" or "weekly" (daily and weekly follow the local wall clock)."""
+    turn_hours: _builtins.float
+    """A fixed number of hours, e.g. 36 or 0.5."""
     @_builtins.property
     def users(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """User ids, in turn order."""
@@ -118,16 +123,19 @@ class Layer(_message.Message):
         *,
         name: _builtins.str = ...,
         users: _abc.Iterable[_builtins.str] | None = ...,
-        turn: _builtins.str = ...,
+        named_turn: _builtins.str = ...,
+        turn_hours: _builtins.float = ...,
         handoff: _timestamp_pb2.Timestamp | None = ...,
         restrictions: _abc.Iterable[Global___Restriction] | None = ...,
         end: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "handoff", b"handoff"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "handoff", b"handoff", "named_turn", b"named_turn", "turn", b"turn", "turn_hours", b"turn_hours"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "handoff", b"handoff", "name", b"name", "restrictions", b"restrictions", "turn", b"turn", "users", b"users"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "handoff", b"handoff", "name", b"name", "named_turn", b"named_turn", "restrictions", b"restrictions", "turn", b"turn", "turn_hours", b"turn_hours", "users", b"users"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType_turn: _TypeAlias = _typing.Literal["named_turn", "turn_hours"]  # noqa: Y015
+    _WhichOneofArgType_turn: _TypeAlias = _typing.Literal["turn", b"turn"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_turn) -> _WhichOneofReturnType_turn | None: ...
 
 Global___Layer: _TypeAlias = Layer  # noqa: Y015
 
