@@ -25,6 +25,27 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _AlertStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _AlertStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AlertStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ALERT_STATUS_UNSPECIFIED: _AlertStatus.ValueType  # 0
+    ALERT_STATUS_FIRING: _AlertStatus.ValueType  # 1
+    """The condition is still there (or nobody said it cleared)."""
+    ALERT_STATUS_RESOLVED: _AlertStatus.ValueType  # 2
+    """The source said it cleared, or its incident was resolved."""
+
+class AlertStatus(_AlertStatus, metaclass=_AlertStatusEnumTypeWrapper): ...
+
+ALERT_STATUS_UNSPECIFIED: AlertStatus.ValueType  # 0
+ALERT_STATUS_FIRING: AlertStatus.ValueType  # 1
+"""The condition is still there (or nobody said it cleared)."""
+ALERT_STATUS_RESOLVED: AlertStatus.ValueType  # 2
+"""The source said it cleared, or its incident was resolved."""
+Global___AlertStatus: _TypeAlias = AlertStatus  # noqa: Y015
+
 class _IncidentOrder:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -214,7 +235,7 @@ class IncidentAlert(_message.Message):
     SOURCE_FIELD_NUMBER: _builtins.int
     LABELS_FIELD_NUMBER: _builtins.int
     DETAILS_FIELD_NUMBER: _builtins.int
-    FIRING_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
     COUNT_FIELD_NUMBER: _builtins.int
     OCCURRED_AT_FIELD_NUMBER: _builtins.int
     FIRST_SEEN_FIELD_NUMBER: _builtins.int
@@ -230,8 +251,7 @@ class IncidentAlert(_message.Message):
     description: _builtins.str
     severity: _common_pb2.Severity.ValueType
     source: _builtins.str
-    firing: _builtins.bool
-    """True while the alert fires; false once resolved."""
+    status: Global___AlertStatus.ValueType
     count: _builtins.int
     """How many times it was seen (1 plus its repeats)."""
     @_builtins.property
@@ -268,7 +288,7 @@ class IncidentAlert(_message.Message):
         source: _builtins.str | None = ...,
         labels: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         details: _struct_pb2.Struct | None = ...,
-        firing: _builtins.bool = ...,
+        status: Global___AlertStatus.ValueType = ...,
         count: _builtins.int = ...,
         occurred_at: _timestamp_pb2.Timestamp | None = ...,
         first_seen: _timestamp_pb2.Timestamp | None = ...,
@@ -278,7 +298,7 @@ class IncidentAlert(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_dedup_key", b"_dedup_key", "_description", b"_description", "_source", b"_source", "dedup_key", b"dedup_key", "description", b"description", "details", b"details", "first_seen", b"first_seen", "last_seen", b"last_seen", "occurred_at", b"occurred_at", "resolved_at", b"resolved_at", "source", b"source"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_dedup_key", b"_dedup_key", "_description", b"_description", "_source", b"_source", "count", b"count", "dedup_key", b"dedup_key", "description", b"description", "details", b"details", "fingerprint", b"fingerprint", "firing", b"firing", "first_seen", b"first_seen", "id", b"id", "incident_id", b"incident_id", "labels", b"labels", "last_seen", b"last_seen", "links", b"links", "occurred_at", b"occurred_at", "resolved_at", b"resolved_at", "service_id", b"service_id", "severity", b"severity", "source", b"source", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_dedup_key", b"_dedup_key", "_description", b"_description", "_source", b"_source", "count", b"count", "dedup_key", b"dedup_key", "description", b"description", "details", b"details", "fingerprint", b"fingerprint", "first_seen", b"first_seen", "id", b"id", "incident_id", b"incident_id", "labels", b"labels", "last_seen", b"last_seen", "links", b"links", "occurred_at", b"occurred_at", "resolved_at", b"resolved_at", "service_id", b"service_id", "severity", b"severity", "source", b"source", "status", b"status", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__dedup_key: _TypeAlias = _typing.Literal["dedup_key"]  # noqa: Y015
     _WhichOneofArgType__dedup_key: _TypeAlias = _typing.Literal["_dedup_key", b"_dedup_key"]  # noqa: Y015
