@@ -38,8 +38,8 @@ async def test_ingest_stores_counts_and_names_the_source(rt: Runtime) -> None:
     assert _ingested(rt, "checkout", "true") == 2
     incident_id = first[0].incident_id
     assert incident_id is not None
-    _, timeline = await rt.incidents.get(SYSTEM, incident_id)
-    assert timeline[0].actor == "integration:checkout"
+    detail = await rt.incidents.detail(SYSTEM, incident_id)
+    assert detail.timeline[0].actor == "integration:checkout"
 
 
 async def test_alertmanager_batches_are_acted_on_by_alertmanager(rt: Runtime) -> None:
@@ -49,8 +49,8 @@ async def test_alertmanager_batches_are_acted_on_by_alertmanager(rt: Runtime) ->
     )
     incident_id = results[0].incident_id
     assert incident_id is not None
-    _, timeline = await rt.incidents.get(SYSTEM, incident_id)
-    assert timeline[0].actor == "alertmanager"
+    detail = await rt.incidents.detail(SYSTEM, incident_id)
+    assert detail.timeline[0].actor == "alertmanager"
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ or doubles a step.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,11 +23,14 @@ from oncallnova.core.retry import retry_conflicts
 from oncallnova.incidents import escalation_logic as rules
 from oncallnova.incidents import events, logic, reach, store
 from oncallnova.incidents.models import Incident
+from oncallnova.incidents.schemas import IncidentOut
 from oncallnova.notify.api import NotifyApi, Page
 from oncallnova.oncall.api import PoliciesApi, SchedulesApi
 from oncallnova.users.api import UsersApi
 
 ENGINE = "escalation engine"
+# Turns stored incidents into what callers get back (service names filled in).
+Present = Callable[[list[Incident]], Awaitable[list[IncidentOut]]]
 # The timeline kind of "this incident paged nobody", which the incident page shows.
 UNPAGED = "unpaged"
 
@@ -41,6 +45,7 @@ class Escalation:
         schedules: SchedulesApi,
         policies: PoliciesApi,
         notify: NotifyApi,
+        present: Present,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -48,6 +53,7 @@ class Escalation:
         self._schedules = schedules
         self._policies = policies
         self._notify = notify
+        self._present = present
         self.metrics: Metrics | None = None  # the Runtime's, to count unpaged incidents
 
     async def has_due(self, now: datetime) -> bool:
@@ -77,7 +83,7 @@ class Escalation:
             if claimed < limit:
                 return total
 
-    async def escalate(self, who: Principal, incident_id: str) -> Incident:
+    async def escalate(self, who: Principal, incident_id: str) -> IncidentOut:
         """Page the next level now; an acknowledged incident becomes triggered again."""
         require(who, Role.responder)
         actor = who.label
@@ -101,7 +107,7 @@ class Escalation:
 
     async def reassign(
         self, who: Principal, incident_id: str, *, user_id: str | None, policy_id: str | None
-    ) -> Incident:
+    ) -> IncidentOut:
         require(who, Role.responder)
         actor = who.label
 
@@ -326,14 +332,14 @@ class Escalation:
             )
         return bool(user_ids)
 
-    async def _transaction(self, work: Any) -> Incident:
+    async def _transaction(self, work: Any) -> IncidentOut:
         async def attempt() -> Incident:
             async with self._db.write() as session:
                 incident: Incident = await work(session)
             self._count_unpaged(session)
             return incident
 
-        return await retry_conflicts(attempt)
+        return (await self._present([await retry_conflicts(attempt)]))[0]
 
     def _count_unpaged(self, session: AsyncSession) -> None:
         """Count the incidents that paged nobody, once their transaction is committed."""

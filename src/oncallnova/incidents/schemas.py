@@ -7,6 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from oncallnova.alerts.schemas import AlertOut
+from oncallnova.notify.schemas import PageOut
+
 Severity = Literal["critical", "high", "medium", "low"]
 Status = Literal["triggered", "acknowledged", "resolved"]
 
@@ -99,9 +102,7 @@ class NoteIn(BaseModel):
 class IncidentFilter(BaseModel):
     status: list[Status] | None = None
     service_id: str | None = None
-    service_ids: list[str] | None = Field(
-        default=None, description="Only these services (a team's services, say)."
-    )
+    team_id: str | None = Field(default=None, description="Only the services of this team.")
     text: str | None = Field(default=None, max_length=200, description="In the title, any case.")
     severity: list[Severity] | None = None
     since: datetime | None = None
@@ -118,3 +119,11 @@ class StatusCounts(BaseModel):
     triggered: int = 0
     acknowledged: int = 0
     resolved: int = 0
+
+
+class IncidentDetail(IncidentOut):
+    """An incident with its alerts, its timeline (oldest first) and its pages."""
+
+    alerts: list[AlertOut]
+    timeline: list[TimelineOut]
+    pages: list[PageOut]

@@ -21,6 +21,7 @@ from oncallnova.incidents import events, logic, severity, store, titles
 from oncallnova.incidents.api import NewAlert, SeverityRaise
 from oncallnova.incidents.models import Incident, TimelineEntry
 from oncallnova.incidents.schemas import (
+    IncidentDetail,
     IncidentFilter,
     IncidentOut,
     IncidentPage,
@@ -34,10 +35,11 @@ NamesLookup = Callable[[list[str]], Awaitable[dict[str, str]]]
 
 
 class IncidentService:
-    def __init__(self, db: Database, clock: Clock, alerts: AlertsApi) -> None:
+    def __init__(self, db: Database, clock: Clock, alerts: AlertsApi, notify: NotifyApi) -> None:
         self._db = db
         self._clock = clock
         self._alerts = alerts
+        self._notify = notify
         self.tracing = Tracing()  # the Runtime replaces it with its own
         self.service_names: NamesLookup | None = None
         self.policies: PoliciesApi | None = None
@@ -204,8 +206,9 @@ class IncidentService:
         async with self._db.read() as session:
             return await store.change_marker(session)
 
-    async def get(self, who: Principal, incident_id: str) -> tuple[IncidentOut, list[TimelineOut]]:
-        """The incident by its id or by its short number (all digits: "482")."""
+    async def detail(self, who: Principal, incident_id: str) -> IncidentDetail:
+        """The incident, by its id or by its short number (all digits: "482"), with its
+        alerts, its timeline (oldest first) and its pages."""
         require(who, Role.viewer)
         async with self._db.read() as session:
             incident = await store.by_reference(session, incident_id)
@@ -213,9 +216,15 @@ class IncidentService:
                 raise NotFound(f"incident {incident_id} not found")
             entries = await store.timeline(session, incident.id)
             other_titles = await titles.lookup(self._alerts, session, [incident])
+            pages = await self._notify.pages_of(session, incident.id)
         out = (await self._with_names([incident]))[0]
         titles.show([out], other_titles)
-        return out, [TimelineOut.model_validate(e) for e in entries]
+        return IncidentDetail(
+            **out.model_dump(),
+            alerts=await self._alerts.list_for_incident(incident.id),
+            timeline=[TimelineOut.model_validate(e) for e in entries],
+            pages=pages,
+        )
 
     async def acknowledge(
         self, who: Principal, incident_id: str, message: str | None = None
@@ -294,13 +303,6 @@ class IncidentService:
 
         incident = await retry_conflicts(attempt)
         return (await self._with_names([incident]))[0]
-
-    async def pages(
-        self, who: Principal, incident_id: str, notify: NotifyApi
-    ) -> list[dict[str, Any]]:
-        require(who, Role.viewer)
-        async with self._db.read() as session:
-            return await notify.pages_of(session, incident_id)
 
     async def outs(self, incidents: list[Incident]) -> list[IncidentOut]:
         return await self._with_names(incidents)

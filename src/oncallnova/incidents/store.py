@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oncallnova.incidents.logic import ACKNOWLEDGED, OPEN_STATES, SEVERITY_RANK, TRIGGERED
 from oncallnova.incidents.models import Incident, TimelineEntry
 from oncallnova.incidents.schemas import IncidentFilter
+from oncallnova.services.models import Service
 
 
 async def open_by_keys(session: AsyncSession, keys: list[tuple[str, str]]) -> list[Incident]:
@@ -119,8 +120,9 @@ def _conditions(flt: IncidentFilter, *, status: bool = True) -> list[ColumnEleme
         conditions.append(Incident.severity.in_(flt.severity))
     if flt.service_id:
         conditions.append(Incident.service_id == flt.service_id)
-    if flt.service_ids is not None:
-        conditions.append(Incident.service_id.in_(flt.service_ids))
+    if flt.team_id:
+        team = select(Service.id).where(Service.team_id == flt.team_id)
+        conditions.append(Incident.service_id.in_(team))
     if flt.text:
         conditions.append(func.lower(Incident.title).contains(flt.text.lower(), autoescape=True))
     if flt.since:

@@ -8,6 +8,8 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from oncallnova.notify.schemas import PageOut
+
 
 @dataclass(frozen=True)
 class Page:
@@ -27,4 +29,4 @@ class NotifyApi(Protocol):
         """Write pages to the outbox; a page already written for its step is skipped."""
         ...
 
-    async def pages_of(self, session: AsyncSession, incident_id: str) -> list[dict[str, Any]]: ...
+    async def pages_of(self, session: AsyncSession, incident_id: str) -> list[PageOut]: ...

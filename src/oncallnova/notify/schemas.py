@@ -129,3 +129,16 @@ class DeliveryList(BaseModel):
 
 class TestQueued(BaseModel):
     delivery_id: str
+
+
+class PageOut(BaseModel):
+    """A page sent (or to be sent) about an incident."""
+
+    user_id: str
+    kind: str
+    step: int
+    level: int = Field(description="The escalation level paged, counting from 1.")
+    round: int
+    reason: str
+    status: str
+    created_at: datetime

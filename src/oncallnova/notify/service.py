@@ -23,6 +23,7 @@ from oncallnova.core.tracing import Tracing
 from oncallnova.notify import store
 from oncallnova.notify.api import Page
 from oncallnova.notify.models import Webhook
+from oncallnova.notify.schemas import PageOut
 from oncallnova.users.api import UsersApi
 
 NamesLookup = Callable[[list[str]], Awaitable[dict[str, str]]]
@@ -83,18 +84,18 @@ class Outbox:
         session.info["outbox"] = True
         return added
 
-    async def pages_of(self, session: AsyncSession, incident_id: str) -> list[dict[str, Any]]:
+    async def pages_of(self, session: AsyncSession, incident_id: str) -> list[PageOut]:
         return [
-            {
-                "user_id": n.destination,
-                "kind": n.kind,
-                "step": n.step,
-                "level": n.level + 1,  # stored from 0; people count levels from 1
-                "round": n.round,
-                "reason": n.reason,
-                "status": n.status,
-                "created_at": n.created_at,
-            }
+            PageOut(
+                user_id=n.destination,
+                kind=n.kind,
+                step=n.step,
+                level=n.level + 1,  # stored from 0; people count levels from 1
+                round=n.round,
+                reason=n.reason,
+                status=n.status,
+                created_at=n.created_at,
+            )
             for n in await store.for_incident(session, incident_id, kind="page")
         ]
 

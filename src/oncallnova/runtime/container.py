@@ -99,7 +99,7 @@ class Runtime:
             self.db, self.clock, self.outbox, allow_private=settings.webhook_allow_private
         )
         self.alerts = AlertQueries(self.db)
-        self.incidents = IncidentService(self.db, self.clock, self.alerts)
+        self.incidents = IncidentService(self.db, self.clock, self.alerts, self.outbox)
         self.incidents.policies = self.policies
         self.incidents.tracing = self.tracing
         self.escalation = Escalation(
@@ -109,6 +109,7 @@ class Runtime:
             schedules=self.schedules,
             policies=self.policies,
             notify=self.outbox,
+            present=self.incidents.outs,
         )
         self.services = ServiceCatalog(
             self.db,

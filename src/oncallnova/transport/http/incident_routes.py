@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request
-from pydantic import BaseModel, Field
 
-from oncallnova.alerts.schemas import AlertOut
 from oncallnova.core.authz import Role
 from oncallnova.core.validation import MAX_OFFSET, UtcDatetime
 from oncallnova.incidents.schemas import (
     ActionIn,
+    IncidentDetail,
     IncidentFilter,
     IncidentOut,
     IncidentPage,
@@ -29,9 +27,7 @@ from oncallnova.transport.http.deps import runtime
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
 
-async def incident_filter(
-    request: Request,
-    who: Actor,
+def incident_filter(
     status: Annotated[list[Status] | None, Query()] = None,
     service_id: str | None = None,
     team_id: Annotated[str | None, Query(description="only the services of this team")] = None,
@@ -45,15 +41,11 @@ async def incident_filter(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> IncidentFilter:
-    """The list filters, shared by the incident list, its counts and the web UI."""
-    service_ids = None
-    if team_id:
-        services = await runtime(request).services.list(who)
-        service_ids = [s.id for s in services if s.team_id == team_id]
+    """The list filters, shared by the incident list and its counts."""
     return IncidentFilter(
         status=status,
         service_id=service_id,
-        service_ids=service_ids,
+        team_id=team_id or None,
         severity=severity,
         text=q.strip() or None if q else None,
         since=since,
@@ -62,23 +54,6 @@ async def incident_filter(
         limit=limit,
         offset=offset,
     )
-
-
-class PageOut(BaseModel):
-    user_id: str
-    kind: str
-    step: int
-    level: int = Field(description="The escalation level paged, counting from 1.")
-    round: int
-    reason: str
-    status: str
-    created_at: datetime
-
-
-class IncidentDetail(IncidentOut):
-    alerts: list[AlertOut]
-    timeline: list[TimelineOut]
-    pages: list[PageOut]
 
 
 IncidentQuery = Annotated[IncidentFilter, Depends(incident_filter)]
@@ -108,11 +83,7 @@ async def count_incidents(request: Request, who: Actor, flt: IncidentQuery) -> S
     **needs(Role.viewer),
 )
 async def get_incident(request: Request, incident_id: str, who: Actor) -> IncidentDetail:
-    rt = runtime(request)
-    incident, timeline = await rt.incidents.get(who, incident_id)
-    alerts = await rt.alerts.list_for_incident(incident.id)
-    pages = [PageOut(**p) for p in await rt.incidents.pages(who, incident.id, rt.outbox)]
-    return IncidentDetail(**incident.model_dump(), alerts=alerts, timeline=timeline, pages=pages)
+    return await runtime(request).incidents.detail(who, incident_id)
 
 
 @router.post("/{incident_id}/acknowledge", response_model=IncidentOut, **needs(Role.responder))
@@ -143,20 +114,13 @@ async def escalate(
     request: Request, who: Actor, incident_id: str, body: Annotated[ActionIn | None, Body()] = None
 ) -> IncidentOut:
     """Page the next level of the incident's escalation policy now."""
-    rt = runtime(request)
     del body  # the optional message is not used yet
-    incident = await rt.escalation.escalate(who, incident_id)
-    return (await rt.incidents.outs([incident]))[0]
+    return await runtime(request).escalation.escalate(who, incident_id)
 
 
 @router.post("/{incident_id}/reassign", response_model=IncidentOut, **needs(Role.responder))
 async def reassign(request: Request, incident_id: str, body: ReassignIn, who: Actor) -> IncidentOut:
     """Page a chosen user now, or restart escalation with another policy."""
-    rt = runtime(request)
-    incident = await rt.escalation.reassign(
-        who,
-        incident_id,
-        user_id=body.user_id,
-        policy_id=body.escalation_policy_id,
+    return await runtime(request).escalation.reassign(
+        who, incident_id, user_id=body.user_id, policy_id=body.escalation_policy_id
     )
-    return (await rt.incidents.outs([incident]))[0]

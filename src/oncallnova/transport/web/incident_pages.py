@@ -50,14 +50,11 @@ async def incidents(request: Request, page: PageViewer) -> HTMLResponse:
     }
     services = await rt.services.list(page.who)
     teams = await rt.users.list_teams(page.who)
-    team_services = None
-    if chosen["team_id"]:
-        team_services = [s.id for s in services if s.team_id == chosen["team_id"]]
     flt = IncidentFilter(
         status=chosen["status"] or None,  # type: ignore[arg-type]
         severity=chosen["severity"] or None,  # type: ignore[arg-type]
         service_id=chosen["service_id"] or None,
-        service_ids=team_services,
+        team_id=chosen["team_id"] or None,
         text=chosen["q"] or None,
         order="triage",
         limit=100,
@@ -82,10 +79,9 @@ async def incidents(request: Request, page: PageViewer) -> HTMLResponse:
 @router.get("/incidents/{incident_id}")
 async def incident(request: Request, incident_id: str, page: PageViewer) -> HTMLResponse:
     rt = runtime(request)
-    item, timeline = await rt.incidents.get(page.who, incident_id)
-    alerts = await rt.alerts.list_for_incident(item.id)  # /incidents/482 works too
-    pages = await rt.incidents.pages(page.who, item.id, rt.outbox)
-    user_ids = sorted({p["user_id"] for p in pages})
+    item = await rt.incidents.detail(page.who, incident_id)  # /incidents/482 works too
+    alerts, timeline, pages = item.alerts, item.timeline, item.pages
+    user_ids = sorted({p.user_id for p in pages})
     names = await rt.schedules.names(user_ids) if user_ids else {}
     users = await rt.users.list_users(page.who) if page.can_respond else []
     policies = await rt.policies.list(page.who) if page.can_respond else []
