@@ -13,12 +13,7 @@ from oncallnova.notify import ssrf
 from oncallnova.notify.schemas import WebhookIn, WebhookPatch
 from oncallnova.notify.webhooks import WebhookService
 from oncallnova.runtime.container import Runtime
-from tests.conftest import RuntimeFactory
-
-
-def refuse_private(rt: Runtime) -> None:
-    """What WEBHOOK_ALLOW_PRIVATE=false builds, whether or not the container wires it yet."""
-    rt.webhooks = WebhookService(rt.db, rt.clock, rt.outbox, allow_private=False)
+from tests.conftest import RuntimeFactory, api_client
 
 
 async def test_metadata_refused_even_with_private_allowed(client: httpx.AsyncClient):
@@ -43,10 +38,14 @@ async def test_loopback_accepted_by_default(client: httpx.AsyncClient):
     assert named.status_code == 201, named.text
 
 
-async def test_private_refused_when_not_allowed(client: httpx.AsyncClient, rt: Runtime):
+async def test_private_refused_when_not_allowed(make_runtime: RuntimeFactory):
+    async with api_client(await make_runtime(WEBHOOK_ALLOW_PRIVATE="false")) as client:
+        await _private_refused(client)
+
+
+async def _private_refused(client: httpx.AsyncClient) -> None:
     kept = await client.post("/api/v1/webhooks", json={"url": "https://8.8.8.8/hook"})
     assert kept.status_code == 201, kept.text
-    refuse_private(rt)
     for url in ["http://127.0.0.1:9/x", "http://localhost:9/x", "http://10.0.0.1/x"]:
         response = await client.post("/api/v1/webhooks", json={"url": url})
         assert response.status_code == 422, (url, response.text)

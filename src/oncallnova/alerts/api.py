@@ -1,5 +1,10 @@
-"""What the alerts domain offers: the ingestion use case the transports call, and what
-other domains may ask of it inside their own transaction (`AlertsInTx`)."""
+"""What the alerts domain offers: the ingestion use case the transports call
+(`IngestionService`), and what other domains may ask of it (`AlertsApi`).
+
+The Protocols whose methods take an `AsyncSession` run inside the caller's transaction,
+in the same process; they never cross a wire. The `...Service` Protocols are the use
+cases: a `Principal` and typed values in, typed values out.
+"""
 
 from __future__ import annotations
 

@@ -198,7 +198,7 @@ class Ingestor:
         self, batch: list[Submission], alerts: int
     ) -> AbstractContextManager[trace.Span]:
         """`ingest.batch`: a child of the first request's span, linked to the others',
-        so every alert's trace reaches the transaction that stored it (issue 7)."""
+        so every alert's trace reaches the transaction that stored it."""
         if not self.tracing.enabled:
             return self.tracing.tracer.start_as_current_span("ingest.batch")
         links = []

@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncallnova.auth.models import AuditEntry
+from oncallnova.auth.schemas import AuditOut
 from oncallnova.core.audit import AuditNote
 from oncallnova.core.authz import Principal, Role, require
 from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
-
-
-class AuditOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    at: datetime
-    actor_id: str
-    actor: str
-    ip: str | None
-    action: str
-    target_type: str
-    target_id: str | None
-    details: dict[str, object] | None
 
 
 class AuditLog:

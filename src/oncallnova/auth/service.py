@@ -7,12 +7,12 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncallnova.auth import secrets as keys
 from oncallnova.auth.models import ApiToken, AuthSession, Credential
+from oncallnova.auth.schemas import ApiTokenCreated, ApiTokenOut, TokenOut
 from oncallnova.auth.throttle import MemoryFailures, SignInThrottle
 from oncallnova.core.audit import note
 from oncallnova.core.authz import SYSTEM, Principal, Role, require, require_self_or
@@ -26,27 +26,6 @@ from oncallnova.users.service import UserService
 
 log = logging.getLogger(__name__)
 MIN_PASSWORD = 12
-
-
-class TokenOut(BaseModel):
-    access_token: str
-    token_type: str = "bearer"  # noqa: S105 (the OAuth2 token type, not a secret)
-    expires_in: int
-    csrf_token: str
-
-
-class ApiTokenOut(BaseModel):
-    id: str
-    name: str
-    prefix: str
-    user_id: str
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
-
-
-class ApiTokenCreated(ApiTokenOut):
-    token: str
 
 
 class AuthService:

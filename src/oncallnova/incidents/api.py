@@ -1,12 +1,29 @@
-"""What other domains may ask of the incidents domain, inside their own transaction."""
+"""What the incidents domain offers: the incident and escalation use cases
+(`IncidentsService`, `EscalationService`), and what other domains may ask of it
+(`IncidentsApi`).
+
+The Protocols whose methods take an `AsyncSession` run inside the caller's transaction,
+in the same process; they never cross a wire. The `...Service` Protocols are the use
+cases: a `Principal` and typed values in, typed values out.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncallnova.core.authz import Principal
+from oncallnova.incidents.schemas import (
+    IncidentDetail,
+    IncidentFilter,
+    IncidentOut,
+    IncidentPage,
+    StatusCounts,
+    TimelineOut,
+)
 
 
 @dataclass(frozen=True)
@@ -61,3 +78,44 @@ class IncidentsApi(Protocol):
         ...
 
     async def count_open(self, session: AsyncSession, service_id: str) -> int: ...
+
+
+class IncidentsService(Protocol):
+    async def list(self, who: Principal, flt: IncidentFilter) -> IncidentPage: ...
+
+    async def counts(self, who: Principal, flt: IncidentFilter) -> StatusCounts:
+        """How many incidents per status match `flt` (its status filter aside)."""
+        ...
+
+    async def open_per_service(self, who: Principal) -> dict[str, int]:
+        """How many incidents are open per service (services with none are left out)."""
+        ...
+
+    async def change_marker(self) -> tuple[Any, ...]:
+        """Differs after any incident opens or changes (live pages poll it)."""
+        ...
+
+    async def detail(self, who: Principal, incident_id: str) -> IncidentDetail:
+        """The incident, by its id or by its short number (all digits: "482"), with its alerts, its
+        timeline (oldest first) and its pages."""
+        ...
+
+    async def acknowledge(
+        self, who: Principal, incident_id: str, message: str | None = None
+    ) -> IncidentOut: ...
+
+    async def resolve(
+        self, who: Principal, incident_id: str, message: str | None = None
+    ) -> IncidentOut: ...
+
+    async def add_note(self, who: Principal, incident_id: str, message: str) -> TimelineOut: ...
+
+
+class EscalationService(Protocol):
+    async def escalate(self, who: Principal, incident_id: str) -> IncidentOut:
+        """Page the next level now; an acknowledged incident becomes triggered again."""
+        ...
+
+    async def reassign(
+        self, who: Principal, incident_id: str, *, user_id: str | None, policy_id: str | None
+    ) -> IncidentOut: ...

@@ -1,4 +1,10 @@
-"""What other domains may ask of notifications, inside their own transaction."""
+"""What the notify domain offers: the webhook use cases (`WebhooksService`), and what other
+domains may ask of notifications (`NotifyApi`).
+
+The Protocols whose methods take an `AsyncSession` run inside the caller's transaction,
+in the same process; they never cross a wire. The `...Service` Protocols are the use
+cases: a `Principal` and typed values in, typed values out.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,16 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncallnova.notify.schemas import PageOut
+from oncallnova.core.authz import Principal
+from oncallnova.notify.schemas import (
+    DeliveryOut,
+    PageOut,
+    RotateIn,
+    WebhookIn,
+    WebhookOut,
+    WebhookPatch,
+    WebhookWithSecret,
+)
 
 
 @dataclass(frozen=True)
@@ -30,3 +45,27 @@ class NotifyApi(Protocol):
         ...
 
     async def pages_of(self, session: AsyncSession, incident_id: str) -> list[PageOut]: ...
+
+
+class WebhooksService(Protocol):
+    async def create(self, actor: Principal, data: WebhookIn) -> WebhookWithSecret: ...
+
+    async def list(self, actor: Principal) -> list[WebhookOut]: ...
+
+    async def get(self, actor: Principal, webhook_id: str) -> WebhookOut: ...
+
+    async def update(self, actor: Principal, webhook_id: str, data: WebhookPatch) -> WebhookOut: ...
+
+    async def delete(self, actor: Principal, webhook_id: str) -> None: ...
+
+    async def rotate_secret(
+        self, actor: Principal, webhook_id: str, data: RotateIn
+    ) -> WebhookWithSecret:
+        """A new secret; the old one keeps signing for `grace_seconds`."""
+        ...
+
+    async def send_test(self, actor: Principal, webhook_id: str) -> str: ...
+
+    async def deliveries(
+        self, actor: Principal, webhook_id: str, limit: int = 100
+    ) -> list[DeliveryOut]: ...

@@ -1,5 +1,11 @@
-"""What the on-call domain offers: the use cases the transports call (`OncallService`),
-and what other domains may ask of it inside their own transaction."""
+"""What the on-call domain offers: the use cases the transports call (`OncallService`,
+`PoliciesService`, `SchedulesService`), and what other domains may ask of it
+(`PoliciesApi`, `SchedulesApi`).
+
+The Protocols whose methods take an `AsyncSession` run inside the caller's transaction,
+in the same process; they never cross a wire. The `...Service` Protocols are the use
+cases: a `Principal` and typed values in, typed values out.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,19 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncallnova.core.authz import Principal
-from oncallnova.oncall.schedule_schemas import OnCallNow, ServiceOnCall
+from oncallnova.oncall.policy_schemas import PolicyIn, PolicyOut, PolicyPatch
+from oncallnova.oncall.schedule_schemas import (
+    OnCallAt,
+    OnCallEntry,
+    OnCallNow,
+    OverrideIn,
+    OverrideOut,
+    ScheduleIn,
+    ScheduleOut,
+    SchedulePatch,
+    ServiceOnCall,
+    ShiftList,
+)
 
 
 class OncallService(Protocol):
@@ -40,3 +58,57 @@ class SchedulesApi(Protocol):
         ...
 
     async def missing(self, session: AsyncSession, schedule_ids: list[str]) -> list[str]: ...
+
+
+class PoliciesService(Protocol):
+    async def create(self, actor: Principal, data: PolicyIn) -> PolicyOut: ...
+
+    async def list(self, actor: Principal) -> list[PolicyOut]: ...
+
+    async def get(self, actor: Principal, policy_id: str) -> PolicyOut: ...
+
+    async def update(self, actor: Principal, policy_id: str, data: PolicyPatch) -> PolicyOut:
+        """Changes apply to incidents opened from now on; running ones keep their copy."""
+        ...
+
+    async def delete(self, actor: Principal, policy_id: str) -> None:
+        """Refused while a service uses the policy: its next incident would page nobody."""
+        ...
+
+
+class SchedulesService(Protocol):
+    async def create(self, actor: Principal, data: ScheduleIn) -> ScheduleOut: ...
+
+    async def list(self, actor: Principal) -> list[ScheduleOut]: ...
+
+    async def get(self, actor: Principal, schedule_id: str) -> ScheduleOut: ...
+
+    async def update(
+        self, actor: Principal, schedule_id: str, data: SchedulePatch
+    ) -> ScheduleOut: ...
+
+    async def delete(self, actor: Principal, schedule_id: str) -> None: ...
+
+    async def add_override(
+        self, actor: Principal, schedule_id: str, data: OverrideIn
+    ) -> OverrideOut: ...
+
+    async def delete_override(
+        self, actor: Principal, schedule_id: str, override_id: str
+    ) -> None: ...
+
+    async def oncall_at(self, actor: Principal, schedule_id: str, at: datetime) -> OnCallAt: ...
+
+    async def shifts(
+        self, actor: Principal, schedule_id: str, start: datetime, end: datetime
+    ) -> ShiftList: ...
+
+    async def now_per_schedule(self, actor: Principal) -> list[OnCallEntry]: ...
+
+    async def names(self, user_ids: list[str]) -> dict[str, str]: ...
+
+    async def rotate_ical_token(self, actor: Principal, schedule_id: str) -> ScheduleOut: ...
+
+    async def schedule_feed(self, token: str) -> bytes | None: ...
+
+    async def user_feed(self, user_id: str, user_name: str) -> bytes: ...

@@ -37,6 +37,7 @@ from oncallnova.oncall.policies import PolicyService
 from oncallnova.oncall.schedules import ScheduleService
 from oncallnova.oncall.usage import user_uses
 from oncallnova.runtime.migrate import upgrade
+from oncallnova.runtime.services import Services
 from oncallnova.services.service import ServiceCatalog
 from oncallnova.settings import Settings
 from oncallnova.transport.email.channel import EmailChannel, SmtpConfig
@@ -59,7 +60,7 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
-        # Traces (issue 7): this Runtime's tracer; a no-op one without an OTLP endpoint.
+        # Traces: this Runtime's tracer; a no-op one without an OTLP endpoint.
         self.tracing = tracing or Tracing.from_settings(settings, role=role_var.get() or "all")
         self.db = Database(
             settings.resolved_database_url(),
@@ -69,7 +70,7 @@ class Runtime:
         for engine in {self.db.engine, self.db.write_engine}:
             self.tracing.instrument(engine)
         self.bus = EventBus()
-        # Metrics (issue 7): this Runtime's own registry; state is read at scrape time.
+        # Metrics: this Runtime's own registry; state is read at scrape time.
         self.metrics = Metrics(StateReader(self.db, self._on_call_user_ids))
         # One breaker for every Redis user of this process: a hung Redis is noticed once.
         self.redis_breaker = RedisBreaker(count=self.metrics.count_redis_unavailable)
@@ -176,6 +177,25 @@ class Runtime:
             self.clock,
             interval=settings.engine_interval_seconds,
             outage=self.db.outage,
+        )
+        self.use_cases = Services(
+            settings=settings,
+            clock=self.clock,
+            metrics=self.metrics,
+            ingestion=self.ingestion,
+            incidents=self.incidents,
+            escalation=self.escalation,
+            oncall=self.oncall,
+            schedules=self.schedules,
+            policies=self.policies,
+            catalog=self.services,
+            users=self.users,
+            auth=self.auth,
+            audit=self.audit,
+            webhooks=self.webhooks,
+            analytics=self.analytics,
+            ping_database=self.db.ping,
+            database_failed=self.db.outage.failed,
         )
 
     async def _on_call_user_ids(self) -> list[str]:

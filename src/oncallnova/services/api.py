@@ -1,9 +1,24 @@
-"""What other domains may ask of the service catalogue."""
+"""What the service catalogue offers: its use cases (`CatalogService`), and the routes and
+names other domains ask of it in process (`ServicesApi`).
+
+The Protocols whose methods take an `AsyncSession` run inside the caller's transaction,
+in the same process; they never cross a wire. The `...Service` Protocols are the use
+cases: a `Principal` and typed values in, typed values out.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
+
+from oncallnova.core.authz import Principal
+from oncallnova.services.schemas import (
+    IntegrationKeyIn,
+    IntegrationKeyOut,
+    ServiceIn,
+    ServiceOut,
+    ServicePatch,
+)
 
 
 @dataclass(frozen=True)
@@ -25,3 +40,25 @@ class ServicesApi(Protocol):
     async def names(self, service_ids: list[str]) -> dict[str, str]:
         """Service names by id, for display."""
         ...
+
+
+class CatalogService(Protocol):
+    async def list(self, actor: Principal) -> list[ServiceOut]: ...
+
+    async def get(self, actor: Principal, service_id: str) -> ServiceOut: ...
+
+    async def create(
+        self, actor: Principal, data: ServiceIn
+    ) -> tuple[ServiceOut, IntegrationKeyOut]: ...
+
+    async def update(self, actor: Principal, service_id: str, data: ServicePatch) -> ServiceOut: ...
+
+    async def delete(self, actor: Principal, service_id: str) -> None: ...
+
+    async def add_key(
+        self, actor: Principal, service_id: str, data: IntegrationKeyIn
+    ) -> IntegrationKeyOut: ...
+
+    async def revoke_key(
+        self, actor: Principal, service_id: str, key_id: str
+    ) -> IntegrationKeyOut: ...

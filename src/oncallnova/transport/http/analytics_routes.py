@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from oncallnova.analytics.schemas import AnalyticsQuery, DistributionOut, SummaryOut, TrendsOut
 from oncallnova.core.authz import Role
 from oncallnova.transport.http.auth import Actor, needs
-from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.http.deps import use_cases
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
@@ -61,16 +61,16 @@ async def trends(
     bucket: Annotated[str, Query(description="1h, 6h, 1d or 1w (weeks start Monday)")] = "1d",
 ) -> TrendsOut:
     """Incidents created per time bucket, split by severity, every bucket listed."""
-    return await runtime(request).analytics.trends(who, flt, bucket)
+    return await use_cases(request).analytics.trends(who, flt, bucket)
 
 
 @router.get("/mttr-distribution", response_model=DistributionOut, **needs(Role.viewer))
 async def mttr_distribution(request: Request, who: Actor, flt: Filters) -> DistributionOut:
     """MTTA and MTTR: count, mean, nearest-rank p50/p90/p99 and a histogram."""
-    return await runtime(request).analytics.distribution(who, flt)
+    return await use_cases(request).analytics.distribution(who, flt)
 
 
 @router.get("/summary", response_model=SummaryOut, **needs(Role.viewer))
 async def summary(request: Request, who: Actor, flt: Filters) -> SummaryOut:
     """Open incidents, volume, noise reduction, escalation rate, top services and ackers."""
-    return await runtime(request).analytics.summary(who, flt)
+    return await use_cases(request).analytics.summary(who, flt)

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
@@ -15,9 +15,11 @@ from opentelemetry import propagate, trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oncallnova import __version__
+from oncallnova.core.bus import EventBus
 from oncallnova.core.logs import RequestIdMiddleware
+from oncallnova.core.ratelimit import RedisBreaker
 from oncallnova.core.tracing import Tracing
-from oncallnova.runtime.container import Runtime
+from oncallnova.runtime.services import Services
 from oncallnova.transport.http import (
     analytics_routes,
     auth_routes,
@@ -32,7 +34,7 @@ from oncallnova.transport.http import (
     service_routes,
     webhook_routes,
 )
-from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.http.deps import use_cases
 from oncallnova.transport.http.direct import install_direct_routes
 from oncallnova.transport.http.limits import BodyLimit
 from oncallnova.transport.http.metrics_middleware import install_http_metrics
@@ -58,7 +60,7 @@ ROUTE_MODULES = (
 
 async def health(request: Request) -> JSONResponse:
     try:
-        await asyncio.wait_for(runtime(request).db.ping(), timeout=3)
+        await asyncio.wait_for(use_cases(request).ping_database(), timeout=3)
     except Exception as exc:
         return JSONResponse(
             {"status": "unavailable", "database": f"unreachable: {type(exc).__name__}"},
@@ -67,8 +69,24 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
 
 
+class Host(Protocol):
+    """What an app needs of the process serving it (the composition root's Runtime): the
+    use cases its routes call, and the parts its middlewares and lifespan use."""
+
+    use_cases: Services
+    bus: EventBus
+    redis_breaker: RedisBreaker
+    tracing: Tracing
+
+    async def start(
+        self, *, migrate: bool = True, engine: bool = True, api: bool = True
+    ) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 def create_app(
-    rt: Runtime, *, manage_runtime: bool = True, engine: bool = True, web: bool = True
+    rt: Host, *, manage_runtime: bool = True, engine: bool = True, web: bool = True
 ) -> FastAPI:
     """The HTTP app; with `manage_runtime` its lifespan starts and stops the runtime.
     `web` adds the web UI's pages and its live stream."""
@@ -95,16 +113,16 @@ def create_app(
         docs_url=None,  # the docs pages are docs_routes', served without a CDN
         redoc_url=None,
     )
-    app.state.runtime = rt
+    app.state.use_cases = svc = rt.use_cases
     errors.install(app)
     app.add_middleware(TextGuard)  # inside the body limit: it reads what that lets through
-    app.add_middleware(BodyLimit, max_bytes=rt.settings.max_body_bytes)
-    install_rate_limits(app, rt.settings, rt.redis_breaker)  # per-IP, before the body limit
+    app.add_middleware(BodyLimit, max_bytes=svc.settings.max_body_bytes)
+    install_rate_limits(app, svc.settings, rt.redis_breaker)  # per-IP, before the body limit
     # The ingestion routes get a lane without the framework's layers (see direct.py).
     install_direct_routes(app, ingest_routes.router, pagerduty_routes.router)
     # wraps all of the above; ReDoc's page gets the policy it needs (see security.py)
-    install_security_headers(app, rt.settings.trusted_proxies, [docs_routes.REDOC])
-    install_http_metrics(app, rt.metrics)  # times everything (issue 7)
+    install_security_headers(app, svc.settings.trusted_proxies, [docs_routes.REDOC])
+    install_http_metrics(app, svc.metrics)  # times everything
     app.add_middleware(RequestIdMiddleware)  # outermost: a request id for every log line
     _install_tracing(app, rt.tracing)  # around all of it: log lines carry the trace id
 
@@ -115,7 +133,7 @@ def create_app(
     app.include_router(metrics_routes.router)  # GET /metrics, not in the OpenAPI document
     docs_routes.install(app)  # /docs and /redoc with their assets, not in the document
     if web:
-        feed = ChangeFeed(rt.incidents.change_marker)
+        feed = ChangeFeed(svc.incidents.change_marker)
         rt.bus.subscribe(feed.on_event)
         app.state.live_feed = feed
         app.state.on_exit_signal = [feed.close_threadsafe]
@@ -124,8 +142,8 @@ def create_app(
     return app
 
 
-def create_metrics_app(rt: Runtime, *, manage_runtime: bool = True) -> FastAPI:
-    """`serve --role metrics` (issue 7): only `GET /metrics` and `GET /health`; no
+def create_metrics_app(rt: Host, *, manage_runtime: bool = True) -> FastAPI:
+    """`serve --role metrics`: only `GET /metrics` and `GET /health`; no
     ingestion writers and no engine. Its state metrics come from the shared database."""
 
     @asynccontextmanager
@@ -146,18 +164,18 @@ def create_metrics_app(rt: Runtime, *, manage_runtime: bool = True) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
-    app.state.runtime = rt
+    app.state.use_cases = svc = rt.use_cases
     errors.install(app)
-    install_rate_limits(app, rt.settings, rt.redis_breaker)
-    install_security_headers(app, rt.settings.trusted_proxies)
-    install_http_metrics(app, rt.metrics)
+    install_rate_limits(app, svc.settings, rt.redis_breaker)
+    install_security_headers(app, svc.settings.trusted_proxies)
+    install_http_metrics(app, svc.metrics)
     app.add_middleware(RequestIdMiddleware)
     app.get("/health", tags=["health"], summary="Liveness and database reachability")(health)
     app.include_router(metrics_routes.router)
     return app
 
 
-# --- Tracing (issue 7 item 3): one server span per HTTP request -------------------------
+# --- Tracing: one server span per HTTP request ---------------------------------------
 
 
 class HttpTracing:
@@ -214,10 +232,12 @@ def _install_tracing(app: FastAPI, tracing: Tracing) -> None:
 # --- end tracing --------------------------------------------------------------------
 
 
-async def _first_admin(rt: Runtime) -> None:
+async def _first_admin(rt: Host) -> None:
     """With no users yet, create the admin; a generated password is shown once, here."""
-    settings = rt.settings
-    generated = await rt.auth.bootstrap_admin(settings.admin_email, settings.admin_password)
+    settings = rt.use_cases.settings
+    generated = await rt.use_cases.auth.bootstrap_admin(
+        settings.admin_email, settings.admin_password
+    )
     email = settings.admin_email or "admin@oncallnova.local"
     if generated:
         banner = (

@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 
 from oncallnova.core.authz import Principal, Role, require, require_self_or
 from oncallnova.core.errors import Forbidden, Unauthenticated
-from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.http.deps import use_cases
 
 SESSION_COOKIE = "oncallnova_session"
 CSRF_COOKIE = "oncallnova_csrf"
@@ -32,7 +32,7 @@ def client_ip(request: Request) -> str | None:
 def secure_cookies(request: Request) -> bool:
     """Session cookies are `Secure` when the browser speaks HTTPS: directly, through a
     trusted TLS proxy (X-Forwarded-Proto), or as the public base URL says."""
-    base_url = runtime(request).settings.base_url
+    base_url = use_cases(request).settings.base_url
     return request.url.scheme == "https" or base_url.lower().startswith("https://")
 
 
@@ -45,18 +45,18 @@ def bearer_or_cookie(request: Request) -> str | None:
 
 
 async def principal(request: Request) -> Principal:
-    rt = runtime(request)
+    svc = use_cases(request)
     ip = client_ip(request)
     header = request.headers.get("authorization")
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("send 'Authorization: Bearer <token>'")
-        who, _ = await rt.auth.authenticate(token.strip(), ip)
+        who, _ = await svc.auth.authenticate(token.strip(), ip)
         return who
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        who, csrf = await rt.auth.authenticate(cookie, ip)
+        who, csrf = await svc.auth.authenticate(cookie, ip)
         if request.method not in SAFE_METHODS:
             sent = request.headers.get(CSRF_HEADER, "")
             if not csrf or not hmac.compare_digest(sent.encode(), csrf.encode()):

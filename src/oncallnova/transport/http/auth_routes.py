@@ -8,8 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
-from oncallnova.auth.audit import AuditOut
-from oncallnova.auth.service import ApiTokenCreated, ApiTokenOut, TokenOut
+from oncallnova.auth.schemas import ApiTokenCreated, ApiTokenOut, AuditOut, TokenOut
 from oncallnova.core.authz import Role
 from oncallnova.transport.http.auth import (
     CSRF_COOKIE,
@@ -21,7 +20,7 @@ from oncallnova.transport.http.auth import (
     needs_self_or,
     secure_cookies,
 )
-from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.http.deps import use_cases
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -58,16 +57,16 @@ async def token(
     request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> TokenOut:
     """OAuth2 password flow: `username` (the email) and `password`, as a form."""
-    return await runtime(request).auth.login(form.username, form.password, client_ip(request))
+    return await use_cases(request).auth.login(form.username, form.password, client_ip(request))
 
 
 @router.post("/auth/login", response_model=SessionOut)
 async def login(request: Request, body: LoginIn, response: Response) -> SessionOut:
     """Browser sign-in: sets an HttpOnly session cookie; send `csrf_token` back in the
     `X-CSRF-Token` header on requests that change something."""
-    rt = runtime(request)
-    issued = await rt.auth.login(body.email, body.password, client_ip(request))
-    who, _ = await rt.auth.authenticate(issued.access_token, client_ip(request))
+    svc = use_cases(request)
+    issued = await svc.auth.login(body.email, body.password, client_ip(request))
+    who, _ = await svc.auth.authenticate(issued.access_token, client_ip(request))
     secure = secure_cookies(request)
     response.set_cookie(
         SESSION_COOKIE,
@@ -102,7 +101,7 @@ async def logout(request: Request) -> Response:
     working) and clears the session cookies."""
     token = bearer_or_cookie(request)
     if token:
-        await runtime(request).auth.logout(token)
+        await use_cases(request).auth.logout(token)
     response = Response(status_code=204)
     secure = secure_cookies(request)
     for name in (SESSION_COOKIE, CSRF_COOKIE):
@@ -122,17 +121,17 @@ async def me(who: Actor) -> Me:
 )
 async def create_api_token(request: Request, body: ApiTokenIn, who: Actor) -> ApiTokenCreated:
     """A long-lived token with your role, for scripts; `token` is shown only here."""
-    return await runtime(request).auth.create_api_token(who, body.name)
+    return await use_cases(request).auth.create_api_token(who, body.name)
 
 
 @router.get("/auth/api-tokens", response_model=list[ApiTokenOut], **needs(Role.viewer))
 async def list_api_tokens(request: Request, who: Actor) -> list[ApiTokenOut]:
-    return await runtime(request).auth.list_api_tokens(who)
+    return await use_cases(request).auth.list_api_tokens(who)
 
 
 @router.delete("/auth/api-tokens/{token_id}", response_model=ApiTokenOut, **needs(Role.responder))
 async def revoke_api_token(request: Request, token_id: str, who: Actor) -> ApiTokenOut:
-    return await runtime(request).auth.revoke_api_token(who, token_id)
+    return await use_cases(request).auth.revoke_api_token(who, token_id)
 
 
 @router.put(
@@ -144,7 +143,7 @@ async def revoke_api_token(request: Request, token_id: str, who: Actor) -> ApiTo
 )
 async def set_password(request: Request, user_id: str, body: PasswordIn, who: Actor) -> Response:
     """Your own password, or anyone's for an admin (at least 12 characters)."""
-    await runtime(request).auth.set_password(who, user_id, body.password)
+    await use_cases(request).auth.set_password(who, user_id, body.password)
     return Response(status_code=204)
 
 
@@ -156,4 +155,4 @@ async def audit(
     before_id: int | None = None,
 ) -> list[AuditOut]:
     """The audit log, newest first; page with `before_id`."""
-    return await runtime(request).audit.list(who, limit, before_id)
+    return await use_cases(request).audit.list(who, limit, before_id)

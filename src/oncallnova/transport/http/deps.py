@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 
 from fastapi import Request
 
-from oncallnova.runtime.container import Runtime
+from oncallnova.runtime.services import Services
 
 
-def runtime(request: Request) -> Runtime:
-    value: Runtime = request.app.state.runtime
+def use_cases(request: Request) -> Services:
+    """The use cases the app was built with; routes and pages call nothing else."""
+    value: Services = request.app.state.use_cases
     return value
 
 

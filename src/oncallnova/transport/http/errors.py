@@ -28,6 +28,7 @@ from oncallnova.core.errors import (
     Overloaded,
     Unauthenticated,
 )
+from oncallnova.transport.http.deps import use_cases
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ def install(app: FastAPI) -> None:
         (not a traceback per request). A value the database refuses, or a conflict with
         stored rows, is the request's fault: validation should have caught it first."""
         if unavailable(exc):
-            request.app.state.runtime.db.outage.failed(exc)
+            use_cases(request).database_failed(exc)
             detail = "the database is unavailable; the request was not applied"
             return await answer(request, 503, error_body(detail), {"Retry-After": "5"})
         code = sqlstate(exc) or ""

@@ -22,7 +22,7 @@ from oncallnova.incidents.schemas import (
     TimelineOut,
 )
 from oncallnova.transport.http.auth import Actor, needs
-from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.http.deps import use_cases
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
@@ -63,7 +63,7 @@ IncidentQuery = Annotated[IncidentFilter, Depends(incident_filter)]
     "", response_model=IncidentPage, summary="List incidents, newest first", **needs(Role.viewer)
 )
 async def list_incidents(request: Request, who: Actor, flt: IncidentQuery) -> IncidentPage:
-    return await runtime(request).incidents.list(who, flt)
+    return await use_cases(request).incidents.list(who, flt)
 
 
 @router.get(
@@ -73,7 +73,7 @@ async def list_incidents(request: Request, who: Actor, flt: IncidentQuery) -> In
     **needs(Role.viewer),
 )
 async def count_incidents(request: Request, who: Actor, flt: IncidentQuery) -> StatusCounts:
-    return await runtime(request).incidents.counts(who, flt)
+    return await use_cases(request).incidents.counts(who, flt)
 
 
 @router.get(
@@ -83,7 +83,7 @@ async def count_incidents(request: Request, who: Actor, flt: IncidentQuery) -> S
     **needs(Role.viewer),
 )
 async def get_incident(request: Request, incident_id: str, who: Actor) -> IncidentDetail:
-    return await runtime(request).incidents.detail(who, incident_id)
+    return await use_cases(request).incidents.detail(who, incident_id)
 
 
 @router.post("/{incident_id}/acknowledge", response_model=IncidentOut, **needs(Role.responder))
@@ -91,7 +91,7 @@ async def acknowledge(
     request: Request, who: Actor, incident_id: str, body: Annotated[ActionIn | None, Body()] = None
 ) -> IncidentOut:
     body = body or ActionIn()
-    return await runtime(request).incidents.acknowledge(who, incident_id, body.message)
+    return await use_cases(request).incidents.acknowledge(who, incident_id, body.message)
 
 
 @router.post("/{incident_id}/resolve", response_model=IncidentOut, **needs(Role.responder))
@@ -99,14 +99,14 @@ async def resolve(
     request: Request, who: Actor, incident_id: str, body: Annotated[ActionIn | None, Body()] = None
 ) -> IncidentOut:
     body = body or ActionIn()
-    return await runtime(request).incidents.resolve(who, incident_id, body.message)
+    return await use_cases(request).incidents.resolve(who, incident_id, body.message)
 
 
 @router.post(
     "/{incident_id}/notes", response_model=TimelineOut, status_code=201, **needs(Role.responder)
 )
 async def add_note(request: Request, incident_id: str, body: NoteIn, who: Actor) -> TimelineOut:
-    return await runtime(request).incidents.add_note(who, incident_id, body.message)
+    return await use_cases(request).incidents.add_note(who, incident_id, body.message)
 
 
 @router.post("/{incident_id}/escalate", response_model=IncidentOut, **needs(Role.responder))
@@ -115,12 +115,12 @@ async def escalate(
 ) -> IncidentOut:
     """Page the next level of the incident's escalation policy now."""
     del body  # the optional message is not used yet
-    return await runtime(request).escalation.escalate(who, incident_id)
+    return await use_cases(request).escalation.escalate(who, incident_id)
 
 
 @router.post("/{incident_id}/reassign", response_model=IncidentOut, **needs(Role.responder))
 async def reassign(request: Request, incident_id: str, body: ReassignIn, who: Actor) -> IncidentOut:
     """Page a chosen user now, or restart escalation with another policy."""
-    return await runtime(request).escalation.reassign(
+    return await use_cases(request).escalation.reassign(
         who, incident_id, user_id=body.user_id, policy_id=body.escalation_policy_id
     )

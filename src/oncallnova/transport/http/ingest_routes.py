@@ -17,7 +17,7 @@ from oncallnova.alerts.formats.errors import field_messages
 from oncallnova.alerts.logic import NormalizedAlert
 from oncallnova.alerts.schemas import AlertIn, AlertResult, IngestResponse
 from oncallnova.transport.http import ratelimit
-from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.http.deps import use_cases
 from oncallnova.transport.http.errors import BadRequest
 
 router = APIRouter(tags=["ingestion"])
@@ -135,13 +135,13 @@ _KEY_QUERY = {
 )
 async def post_alerts(request: Request) -> Response:
     """Store alerts; the 202 answer is sent after they are committed."""
-    rt = runtime(request)
-    ingestion = rt.ingestion
+    svc = use_cases(request)
+    ingestion = svc.ingestion
     key = routing_key(request)
     route = await ingestion.authenticate(key)
     await ratelimit.check_key(request, key or "")
     ingestion.refuse_if_full()  # before the body is read: a refused batch costs nothing
-    alerts, warnings = native_alerts(await request.body(), rt.settings.max_batch_alerts)
+    alerts, warnings = native_alerts(await request.body(), svc.settings.max_batch_alerts)
     return accepted(await ingestion.ingest(route, alerts, "native"), warnings)
 
 
@@ -159,7 +159,7 @@ async def post_alerts(request: Request) -> Response:
     },
 )
 async def post_alertmanager(request: Request) -> Response:
-    ingestion = runtime(request).ingestion
+    ingestion = use_cases(request).ingestion
     key = routing_key(request)
     route = await ingestion.authenticate(key)
     await ratelimit.check_key(request, key or "")

@@ -12,7 +12,7 @@ import hmac
 from fastapi import APIRouter, Request, Response
 
 from oncallnova.core.metrics import CONTENT_TYPE
-from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.http.deps import use_cases
 
 router = APIRouter(tags=["metrics"])
 
@@ -26,12 +26,12 @@ def _authorized(request: Request, token: str | None) -> bool:
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
-    rt = runtime(request)
-    if not _authorized(request, rt.settings.metrics_token):
+    svc = use_cases(request)
+    if not _authorized(request, svc.settings.metrics_token):
         return Response(
             "missing or wrong metrics token: send 'Authorization: Bearer <METRICS_TOKEN>'\n",
             status_code=401,
             media_type="text/plain",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return Response(await rt.metrics.exposition(), media_type=CONTENT_TYPE)
+    return Response(await svc.metrics.exposition(), media_type=CONTENT_TYPE)

@@ -22,9 +22,9 @@ from oncallnova.oncall.schedule_schemas import (
     SchedulePatch,
     ShiftList,
 )
-from oncallnova.runtime.container import Runtime
+from oncallnova.runtime.services import Services
 from oncallnova.transport.http.auth import Actor, needs
-from oncallnova.transport.http.deps import instant, runtime
+from oncallnova.transport.http.deps import instant, use_cases
 
 router = APIRouter(prefix="/api/v1", tags=["on-call"])
 ICS = "text/calendar; charset=utf-8"
@@ -36,31 +36,31 @@ class CalendarLink(BaseModel):
 
 @router.post("/schedules", response_model=ScheduleOut, status_code=201, **needs(Role.admin))
 async def create_schedule(request: Request, body: ScheduleIn, who: Actor) -> ScheduleOut:
-    return await runtime(request).schedules.create(who, body)
+    return await use_cases(request).schedules.create(who, body)
 
 
 @router.get("/schedules", response_model=ScheduleList, **needs(Role.viewer))
 async def list_schedules(request: Request, who: Actor) -> ScheduleList:
-    return ScheduleList(items=await runtime(request).schedules.list(who))
+    return ScheduleList(items=await use_cases(request).schedules.list(who))
 
 
 @router.get("/schedules/{schedule_id}", response_model=ScheduleOut, **needs(Role.viewer))
 async def get_schedule(request: Request, schedule_id: str, who: Actor) -> ScheduleOut:
-    return await runtime(request).schedules.get(who, schedule_id)
+    return await use_cases(request).schedules.get(who, schedule_id)
 
 
 @router.patch("/schedules/{schedule_id}", response_model=ScheduleOut, **needs(Role.admin))
 async def update_schedule(
     request: Request, schedule_id: str, body: SchedulePatch, who: Actor
 ) -> ScheduleOut:
-    return await runtime(request).schedules.update(who, schedule_id, body)
+    return await use_cases(request).schedules.update(who, schedule_id, body)
 
 
 @router.delete(
     "/schedules/{schedule_id}", status_code=204, response_class=Response, **needs(Role.admin)
 )
 async def delete_schedule(request: Request, schedule_id: str, who: Actor) -> Response:
-    await runtime(request).schedules.delete(who, schedule_id)
+    await use_cases(request).schedules.delete(who, schedule_id)
     return Response(status_code=204)
 
 
@@ -73,7 +73,7 @@ async def delete_schedule(request: Request, schedule_id: str, who: Actor) -> Res
 async def add_override(
     request: Request, schedule_id: str, body: OverrideIn, who: Actor
 ) -> OverrideOut:
-    return await runtime(request).schedules.add_override(who, schedule_id, body)
+    return await use_cases(request).schedules.add_override(who, schedule_id, body)
 
 
 @router.delete(
@@ -85,7 +85,7 @@ async def add_override(
 async def delete_override(
     request: Request, schedule_id: str, override_id: str, who: Actor
 ) -> Response:
-    await runtime(request).schedules.delete_override(who, schedule_id, override_id)
+    await use_cases(request).schedules.delete_override(who, schedule_id, override_id)
     return Response(status_code=204)
 
 
@@ -96,8 +96,8 @@ async def schedule_oncall(
     schedule_id: str,
     at: Annotated[UtcDatetime | None, Query(description="ISO 8601 instant; default now")] = None,
 ) -> OnCallAt:
-    rt = runtime(request)
-    return await rt.schedules.oncall_at(who, schedule_id, instant(at, rt.clock.now()))
+    svc = use_cases(request)
+    return await svc.schedules.oncall_at(who, schedule_id, instant(at, svc.clock.now()))
 
 
 @router.get("/schedules/{schedule_id}/shifts", response_model=ShiftList, **needs(Role.viewer))
@@ -108,8 +108,8 @@ async def schedule_shifts(
     start: Annotated[UtcDatetime, Query(description="ISO 8601")],
     end: Annotated[UtcDatetime, Query(description="ISO 8601; at most 366 days after start")],
 ) -> ShiftList:
-    now = runtime(request).clock.now()
-    return await runtime(request).schedules.shifts(
+    now = use_cases(request).clock.now()
+    return await use_cases(request).schedules.shifts(
         who, schedule_id, instant(start, now), instant(end, now)
     )
 
@@ -119,7 +119,7 @@ async def schedule_shifts(
 )
 async def rotate_schedule_feed(request: Request, schedule_id: str, who: Actor) -> CalendarLink:
     """A new secret feed URL; the old one stops working."""
-    schedule = await runtime(request).schedules.rotate_ical_token(who, schedule_id)
+    schedule = await use_cases(request).schedules.rotate_ical_token(who, schedule_id)
     return CalendarLink(ical_url=schedule.ical_url)
 
 
@@ -130,9 +130,9 @@ async def rotate_schedule_feed(request: Request, schedule_id: str, who: Actor) -
     **needs(Role.responder),
 )
 async def rotate_user_feed(request: Request, user_id: str, who: Actor) -> CalendarLink:
-    rt = runtime(request)
-    token = await rt.users.rotate_ical_token(who, user_id)
-    return CalendarLink(ical_url=f"{_base(rt)}/api/v1/calendars/users/{token}.ics")
+    svc = use_cases(request)
+    token = await svc.users.rotate_ical_token(who, user_id)
+    return CalendarLink(ical_url=f"{_base(svc)}/api/v1/calendars/users/{token}.ics")
 
 
 @router.get(
@@ -142,7 +142,7 @@ async def rotate_user_feed(request: Request, user_id: str, who: Actor) -> Calend
 )
 async def schedule_feed(request: Request, token: str) -> Response:
     """The schedule's final shifts (7 days back, 60 ahead) as iCalendar; the token is the key."""
-    feed = await runtime(request).schedules.schedule_feed(token)
+    feed = await use_cases(request).schedules.schedule_feed(token)
     if feed is None:
         raise NotFound("unknown or rotated calendar token")
     return Response(feed, media_type=ICS)
@@ -154,32 +154,32 @@ async def schedule_feed(request: Request, token: str) -> Response:
     responses={200: {"content": {"text/calendar": {}}}},
 )
 async def user_feed(request: Request, token: str) -> Response:
-    rt = runtime(request)
-    user = await rt.users.by_ical_token(token)
+    svc = use_cases(request)
+    user = await svc.users.by_ical_token(token)
     if user is None:
         raise NotFound("unknown or rotated calendar token")
-    return Response(await rt.schedules.user_feed(user.id, user.name), media_type=ICS)
+    return Response(await svc.schedules.user_feed(user.id, user.name), media_type=ICS)
 
 
 @router.get("/oncall", response_model=OnCallNow, **needs(Role.viewer))
 async def oncall_now(request: Request, who: Actor) -> OnCallNow:
     """Who is on call now: per schedule, and per service (its policy's first level)."""
-    return await runtime(request).oncall.now(who)
+    return await use_cases(request).oncall.now(who)
 
 
 @router.post("/escalation-policies", response_model=PolicyOut, status_code=201, **needs(Role.admin))
 async def create_policy(request: Request, body: PolicyIn, who: Actor) -> PolicyOut:
-    return await runtime(request).policies.create(who, body)
+    return await use_cases(request).policies.create(who, body)
 
 
 @router.get("/escalation-policies", response_model=PolicyList, **needs(Role.viewer))
 async def list_policies(request: Request, who: Actor) -> PolicyList:
-    return PolicyList(items=await runtime(request).policies.list(who))
+    return PolicyList(items=await use_cases(request).policies.list(who))
 
 
 @router.get("/escalation-policies/{policy_id}", response_model=PolicyOut, **needs(Role.viewer))
 async def get_policy(request: Request, policy_id: str, who: Actor) -> PolicyOut:
-    return await runtime(request).policies.get(who, policy_id)
+    return await use_cases(request).policies.get(who, policy_id)
 
 
 @router.patch("/escalation-policies/{policy_id}", response_model=PolicyOut, **needs(Role.admin))
@@ -187,7 +187,7 @@ async def update_policy(
     request: Request, policy_id: str, body: PolicyPatch, who: Actor
 ) -> PolicyOut:
     """Changes apply to incidents opened later; running escalations keep their copy."""
-    return await runtime(request).policies.update(who, policy_id, body)
+    return await use_cases(request).policies.update(who, policy_id, body)
 
 
 @router.delete(
@@ -197,9 +197,9 @@ async def update_policy(
     **needs(Role.admin),
 )
 async def delete_policy(request: Request, policy_id: str, who: Actor) -> Response:
-    await runtime(request).policies.delete(who, policy_id)
+    await use_cases(request).policies.delete(who, policy_id)
     return Response(status_code=204)
 
 
-def _base(rt: Runtime) -> str:
-    return rt.settings.base_url.rstrip("/")
+def _base(svc: Services) -> str:
+    return svc.settings.base_url.rstrip("/")

@@ -10,7 +10,7 @@ from oncallnova.alerts.formats import pagerduty
 from oncallnova.alerts.formats.errors import field_messages, unknown_fields
 from oncallnova.core.errors import Overloaded, Unauthenticated
 from oncallnova.transport.http import ratelimit
-from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.http.deps import use_cases
 from oncallnova.transport.http.text_guard import InvalidText
 
 router = APIRouter(tags=["ingestion"])
@@ -57,7 +57,7 @@ def throttle(exc: Overloaded) -> JSONResponse:
     },
 )
 async def enqueue(request: Request) -> JSONResponse:
-    ingestion = runtime(request).ingestion
+    ingestion = use_cases(request).ingestion
     try:
         # The key is in the body: a full queue refuses before reading it.
         ingestion.refuse_if_full()

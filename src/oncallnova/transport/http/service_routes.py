@@ -14,7 +14,7 @@ from oncallnova.services.schemas import (
     ServicePatch,
 )
 from oncallnova.transport.http.auth import Actor, needs
-from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.http.deps import use_cases
 
 router = APIRouter(prefix="/api/v1/services", tags=["services"])
 
@@ -24,31 +24,31 @@ router = APIRouter(prefix="/api/v1/services", tags=["services"])
 )
 async def create_service(request: Request, body: ServiceIn, who: Actor) -> ServiceOut:
     """Creates the service with a first integration key (listed in `integration_keys`)."""
-    service, _key = await runtime(request).services.create(who, body)
+    service, _key = await use_cases(request).catalog.create(who, body)
     return service
 
 
 @router.get("", response_model=ServiceList, **needs(Role.viewer))
 async def list_services(request: Request, who: Actor) -> ServiceList:
-    return ServiceList(items=await runtime(request).services.list(who))
+    return ServiceList(items=await use_cases(request).catalog.list(who))
 
 
 @router.get("/{service_id}", response_model=ServiceOut, **needs(Role.viewer))
 async def get_service(request: Request, service_id: str, who: Actor) -> ServiceOut:
-    return await runtime(request).services.get(who, service_id)
+    return await use_cases(request).catalog.get(who, service_id)
 
 
 @router.patch("/{service_id}", response_model=ServiceOut, **needs(Role.admin))
 async def update_service(
     request: Request, service_id: str, body: ServicePatch, who: Actor
 ) -> ServiceOut:
-    return await runtime(request).services.update(who, service_id, body)
+    return await use_cases(request).catalog.update(who, service_id, body)
 
 
 @router.delete("/{service_id}", status_code=204, response_class=Response, **needs(Role.admin))
 async def delete_service(request: Request, service_id: str, who: Actor) -> Response:
     """Deletes a service and its history; refused while it has open incidents."""
-    await runtime(request).services.delete(who, service_id)
+    await use_cases(request).catalog.delete(who, service_id)
     return Response(status_code=204)
 
 
@@ -61,7 +61,7 @@ async def delete_service(request: Request, service_id: str, who: Actor) -> Respo
 async def add_key(
     request: Request, service_id: str, who: Actor, body: IntegrationKeyIn | None = None
 ) -> IntegrationKeyOut:
-    return await runtime(request).services.add_key(who, service_id, body or IntegrationKeyIn())
+    return await use_cases(request).catalog.add_key(who, service_id, body or IntegrationKeyIn())
 
 
 @router.delete(
@@ -73,4 +73,4 @@ async def revoke_key(
     request: Request, service_id: str, key_id: str, who: Actor
 ) -> IntegrationKeyOut:
     """Revokes the key: alerts sent with it are refused from now on."""
-    return await runtime(request).services.revoke_key(who, service_id, key_id)
+    return await use_cases(request).catalog.revoke_key(who, service_id, key_id)

@@ -18,7 +18,7 @@ from oncallnova.notify.schemas import (
     WebhookWithSecret,
 )
 from oncallnova.transport.http.auth import Actor, needs
-from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.http.deps import use_cases
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
@@ -26,29 +26,29 @@ router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 @router.post("", response_model=WebhookWithSecret, status_code=201, **needs(Role.admin))
 async def create_webhook(request: Request, body: WebhookIn, who: Actor) -> WebhookWithSecret:
     """Creates the webhook; the signing `secret` is in this answer only."""
-    return await runtime(request).webhooks.create(who, body)
+    return await use_cases(request).webhooks.create(who, body)
 
 
 @router.get("", response_model=WebhookList, **needs(Role.admin))
 async def list_webhooks(request: Request, who: Actor) -> WebhookList:
-    return WebhookList(items=await runtime(request).webhooks.list(who))
+    return WebhookList(items=await use_cases(request).webhooks.list(who))
 
 
 @router.get("/{webhook_id}", response_model=WebhookOut, **needs(Role.admin))
 async def get_webhook(request: Request, webhook_id: str, who: Actor) -> WebhookOut:
-    return await runtime(request).webhooks.get(who, webhook_id)
+    return await use_cases(request).webhooks.get(who, webhook_id)
 
 
 @router.patch("/{webhook_id}", response_model=WebhookOut, **needs(Role.admin))
 async def update_webhook(
     request: Request, webhook_id: str, body: WebhookPatch, who: Actor
 ) -> WebhookOut:
-    return await runtime(request).webhooks.update(who, webhook_id, body)
+    return await use_cases(request).webhooks.update(who, webhook_id, body)
 
 
 @router.delete("/{webhook_id}", status_code=204, response_class=Response, **needs(Role.admin))
 async def delete_webhook(request: Request, webhook_id: str, who: Actor) -> Response:
-    await runtime(request).webhooks.delete(who, webhook_id)
+    await use_cases(request).webhooks.delete(who, webhook_id)
     return Response(status_code=204)
 
 
@@ -57,7 +57,7 @@ async def rotate_secret(
     request: Request, who: Actor, webhook_id: str, body: RotateIn | None = None
 ) -> WebhookWithSecret:
     """A new secret (shown once); the old one keeps signing for `grace_seconds`."""
-    return await runtime(request).webhooks.rotate_secret(who, webhook_id, body or RotateIn())
+    return await use_cases(request).webhooks.rotate_secret(who, webhook_id, body or RotateIn())
 
 
 @router.post(
@@ -70,7 +70,7 @@ async def rotate_secret(
 async def send_test(request: Request, webhook_id: str, who: Actor) -> TestQueued:
     """Queues a `webhook.test` event; its attempts show in the delivery log. A disabled
     webhook sends nothing, so testing one is refused with 409."""
-    return TestQueued(delivery_id=await runtime(request).webhooks.send_test(who, webhook_id))
+    return TestQueued(delivery_id=await use_cases(request).webhooks.send_test(who, webhook_id))
 
 
 @router.get("/{webhook_id}/deliveries", response_model=DeliveryList, **needs(Role.admin))
@@ -78,4 +78,4 @@ async def deliveries(
     request: Request, who: Actor, webhook_id: str, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> DeliveryList:
     """Every attempt, newest first: time, outcome, status code or error, duration."""
-    return DeliveryList(items=await runtime(request).webhooks.deliveries(who, webhook_id, limit))
+    return DeliveryList(items=await use_cases(request).webhooks.deliveries(who, webhook_id, limit))

@@ -10,19 +10,19 @@ from fastapi.responses import HTMLResponse
 
 from oncallnova.incidents.schemas import IncidentFilter
 from oncallnova.notify.schemas import ALL_EVENTS
-from oncallnova.runtime.container import Runtime
-from oncallnova.transport.http.deps import runtime
+from oncallnova.runtime.services import Services
+from oncallnova.transport.http.deps import use_cases
 from oncallnova.transport.web.render import PageViewer, Viewer, render
 
 router = APIRouter(include_in_schema=False)
 DELIVERIES = 100
 
 
-def _base_url(request: Request, rt: Runtime) -> str:
+def _base_url(request: Request, svc: Services) -> str:
     """Where monitoring tools reach this server: ONCALLNOVA_BASE_URL when it is set,
     else the address this page was opened at."""
-    if "base_url" in rt.settings.model_fields_set:
-        return rt.settings.base_url.rstrip("/")
+    if "base_url" in svc.settings.model_fields_set:
+        return svc.settings.base_url.rstrip("/")
     return str(request.base_url).rstrip("/")
 
 
@@ -37,10 +37,10 @@ def _curl(base: str, key: str) -> str:
     )
 
 
-async def _names(rt: Runtime, page: Viewer) -> dict[str, dict[str, str]]:
+async def _names(svc: Services, page: Viewer) -> dict[str, dict[str, str]]:
     """Display names of the targets policies may name: users and schedules by id."""
-    users = await rt.users.list_users(page.who)
-    schedules = await rt.schedules.list(page.who)
+    users = await svc.users.list_users(page.who)
+    schedules = await svc.schedules.list(page.who)
     return {"user": {u.id: u.name for u in users}, "schedule": {s.id: s.name for s in schedules}}
 
 
@@ -55,10 +55,10 @@ def _levels_json(levels: list[Any]) -> str:
 
 @router.get("/services")
 async def services(request: Request, page: PageViewer) -> HTMLResponse:
-    rt = runtime(request)
-    items = await rt.services.list(page.who)
-    teams = {t.id: t.name for t in await rt.users.list_teams(page.who)}
-    policies = {p.id: p.name for p in await rt.policies.list(page.who)}
+    svc = use_cases(request)
+    items = await svc.catalog.list(page.who)
+    teams = {t.id: t.name for t in await svc.users.list_teams(page.who)}
+    policies = {p.id: p.name for p in await svc.policies.list(page.who)}
     return render(
         request,
         page,
@@ -67,19 +67,19 @@ async def services(request: Request, page: PageViewer) -> HTMLResponse:
         services=items,
         teams=teams,
         policies=policies,
-        open_counts=await rt.incidents.open_per_service(page.who),
+        open_counts=await svc.incidents.open_per_service(page.who),
     )
 
 
 @router.get("/services/{service_id}")
 async def service(request: Request, service_id: str, page: PageViewer) -> HTMLResponse:
-    rt = runtime(request)
-    item = await rt.services.get(page.who, service_id)
-    teams = await rt.users.list_teams(page.who)
-    policies = await rt.policies.list(page.who)
-    counts = await rt.incidents.counts(page.who, IncidentFilter(service_id=service_id))
+    svc = use_cases(request)
+    item = await svc.catalog.get(page.who, service_id)
+    teams = await svc.users.list_teams(page.who)
+    policies = await svc.policies.list(page.who)
+    counts = await svc.incidents.counts(page.who, IncidentFilter(service_id=service_id))
     active = [k for k in item.integration_keys if k.revoked_at is None]
-    base = _base_url(request, rt)
+    base = _base_url(request, svc)
     return render(
         request,
         page,
@@ -103,13 +103,13 @@ async def service(request: Request, service_id: str, page: PageViewer) -> HTMLRe
 
 @router.get("/escalation-policies")
 async def policies(request: Request, page: PageViewer) -> HTMLResponse:
-    rt = runtime(request)
-    items = await rt.policies.list(page.who)
+    svc = use_cases(request)
+    items = await svc.policies.list(page.who)
     used: dict[str, list[Any]] = {}
-    for s in await rt.services.list(page.who):
+    for s in await svc.catalog.list(page.who):
         if s.escalation_policy_id:
             used.setdefault(s.escalation_policy_id, []).append(s)
-    names = await _names(rt, page)
+    names = await _names(svc, page)
     starter = [{"targets": [{"type": "user", "id": page.who.user_id}], "delay_seconds": 300}]
     return render(
         request,
@@ -120,15 +120,15 @@ async def policies(request: Request, page: PageViewer) -> HTMLResponse:
         used=used,
         names=names,
         starter=_levels_json(starter),
-        default_delay=rt.settings.escalation_timeout_seconds,
+        default_delay=svc.settings.escalation_timeout_seconds,
     )
 
 
 @router.get("/escalation-policies/{policy_id}")
 async def policy(request: Request, policy_id: str, page: PageViewer) -> HTMLResponse:
-    rt = runtime(request)
-    item = await rt.policies.get(page.who, policy_id)
-    used = [s for s in await rt.services.list(page.who) if s.escalation_policy_id == policy_id]
+    svc = use_cases(request)
+    item = await svc.policies.get(page.who, policy_id)
+    used = [s for s in await svc.catalog.list(page.who) if s.escalation_policy_id == policy_id]
     return render(
         request,
         page,
@@ -136,9 +136,9 @@ async def policy(request: Request, policy_id: str, page: PageViewer) -> HTMLResp
         title=item.name,
         policy=item,
         used=used,
-        names=await _names(rt, page),
+        names=await _names(svc, page),
         levels_json=_levels_json([lv.model_dump(mode="json") for lv in item.levels]),
-        default_delay=rt.settings.escalation_timeout_seconds,
+        default_delay=svc.settings.escalation_timeout_seconds,
     )
 
 
@@ -147,9 +147,9 @@ async def policy(request: Request, policy_id: str, page: PageViewer) -> HTMLResp
 
 @router.get("/webhooks")
 async def webhooks(request: Request, page: PageViewer) -> HTMLResponse:
-    rt = runtime(request)
-    items = await rt.webhooks.list(page.who)
-    all_services = await rt.services.list(page.who)
+    svc = use_cases(request)
+    items = await svc.webhooks.list(page.who)
+    all_services = await svc.catalog.list(page.who)
     return render(
         request,
         page,
@@ -164,10 +164,10 @@ async def webhooks(request: Request, page: PageViewer) -> HTMLResponse:
 
 @router.get("/webhooks/{webhook_id}")
 async def webhook(request: Request, webhook_id: str, page: PageViewer) -> HTMLResponse:
-    rt = runtime(request)
-    item = await rt.webhooks.get(page.who, webhook_id)
-    deliveries = await rt.webhooks.deliveries(page.who, webhook_id, DELIVERIES)
-    all_services = await rt.services.list(page.who)
+    svc = use_cases(request)
+    item = await svc.webhooks.get(page.who, webhook_id)
+    deliveries = await svc.webhooks.deliveries(page.who, webhook_id, DELIVERIES)
+    all_services = await svc.catalog.list(page.who)
     return render(
         request,
         page,

@@ -19,8 +19,8 @@ from oncallnova.analytics.schemas import (
     TrendsOut,
 )
 from oncallnova.core.authz import Principal
-from oncallnova.runtime.container import Runtime
-from oncallnova.transport.http.deps import runtime
+from oncallnova.runtime.services import Services
+from oncallnova.transport.http.deps import use_cases
 from oncallnova.transport.web import charts
 from oncallnova.transport.web.charts import Series
 from oncallnova.transport.web.render import SEVERITIES, PageViewer, render
@@ -69,14 +69,14 @@ def _totals(stats: DurationStats) -> tuple[int, float]:
 
 
 async def _windows(
-    rt: Runtime, who: Principal, query: AnalyticsQuery, full: DistributionOut, period: str
+    svc: Services, who: Principal, query: AnalyticsQuery, full: DistributionOut, period: str
 ) -> list[Window]:
     """Mean MTTA and MTTR per step, oldest first, from cumulative windows ending now."""
     steps, hours = TREND_STEPS[period]
     cumulative = []
     for k in range(1, steps):
         part = query.model_copy(update={"period": f"{k * hours}h"})
-        cumulative.append(await rt.analytics.distribution(who, part))
+        cumulative.append(await svc.analytics.distribution(who, part))
     cumulative.append(full)
     windows = []
     before = {"mtta": (0, 0.0), "mttr": (0, 0.0)}
@@ -191,9 +191,9 @@ def _summary_charts(summary: SummaryOut) -> dict[str, Markup]:
 
 @router.get("/analytics")
 async def analytics(request: Request, page: PageViewer) -> HTMLResponse:
-    rt = runtime(request)
-    services = await rt.services.list(page.who)
-    teams = await rt.users.list_teams(page.who)
+    svc = use_cases(request)
+    services = await svc.catalog.list(page.who)
+    teams = await svc.users.list_teams(page.who)
     chosen = _filters(request, {s.id for s in services}, {t.id for t in teams})
     period = chosen["period"]
     query = AnalyticsQuery(
@@ -203,13 +203,13 @@ async def analytics(request: Request, page: PageViewer) -> HTMLResponse:
         team=chosen["team"] or None,
         tz=page.zone.key,
     )
-    summary = await rt.analytics.summary(page.who, query)
+    summary = await svc.analytics.summary(page.who, query)
     context: dict[str, Any] = {}
     if summary.incidents_in_period:
         shown = _severities(chosen["severity"])
-        trends = await rt.analytics.trends(page.who, query, "1h" if period == "24h" else "1d")
-        dist = await rt.analytics.distribution(page.who, query)
-        windows = await _windows(rt, page.who, query, dist, period)
+        trends = await svc.analytics.trends(page.who, query, "1h" if period == "24h" else "1d")
+        dist = await svc.analytics.distribution(page.who, query)
+        windows = await _windows(svc, page.who, query, dist, period)
         window_fmt = "%H:%M" if period == "24h" else "%b %d"
         context = {
             "trends": trends,

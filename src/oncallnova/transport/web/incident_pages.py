@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from oncallnova.incidents.schemas import IncidentFilter
 from oncallnova.transport.http.auth import principal
-from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.http.deps import use_cases
 from oncallnova.transport.http.security import local_path
 from oncallnova.transport.web.alert_views import alert_views
 from oncallnova.transport.web.render import SEVERITIES, STATUSES, PageViewer, render
@@ -39,7 +39,7 @@ def _chosen(request: Request, name: str, allowed: tuple[str, ...]) -> list[str]:
 
 @router.get("/incidents")
 async def incidents(request: Request, page: PageViewer) -> HTMLResponse:
-    rt = runtime(request)
+    svc = use_cases(request)
     params = request.query_params
     chosen = {
         "status": _chosen(request, "status", STATUSES),
@@ -48,8 +48,8 @@ async def incidents(request: Request, page: PageViewer) -> HTMLResponse:
         "team_id": params.get("team_id", "").strip(),
         "q": params.get("q", "").strip()[:200],
     }
-    services = await rt.services.list(page.who)
-    teams = await rt.users.list_teams(page.who)
+    services = await svc.catalog.list(page.who)
+    teams = await svc.users.list_teams(page.who)
     flt = IncidentFilter(
         status=chosen["status"] or None,  # type: ignore[arg-type]
         severity=chosen["severity"] or None,  # type: ignore[arg-type]
@@ -59,8 +59,8 @@ async def incidents(request: Request, page: PageViewer) -> HTMLResponse:
         order="triage",
         limit=100,
     )
-    listing = await rt.incidents.list(page.who, flt)
-    counts = await rt.incidents.counts(page.who, flt)
+    listing = await svc.incidents.list(page.who, flt)
+    counts = await svc.incidents.counts(page.who, flt)
     return render(
         request,
         page,
@@ -78,13 +78,13 @@ async def incidents(request: Request, page: PageViewer) -> HTMLResponse:
 
 @router.get("/incidents/{incident_id}")
 async def incident(request: Request, incident_id: str, page: PageViewer) -> HTMLResponse:
-    rt = runtime(request)
-    item = await rt.incidents.detail(page.who, incident_id)  # /incidents/482 works too
+    svc = use_cases(request)
+    item = await svc.incidents.detail(page.who, incident_id)  # /incidents/482 works too
     alerts, timeline, pages = item.alerts, item.timeline, item.pages
     user_ids = sorted({p.user_id for p in pages})
-    names = await rt.schedules.names(user_ids) if user_ids else {}
-    users = await rt.users.list_users(page.who) if page.can_respond else []
-    policies = await rt.policies.list(page.who) if page.can_respond else []
+    names = await svc.schedules.names(user_ids) if user_ids else {}
+    users = await svc.users.list_users(page.who) if page.can_respond else []
+    policies = await svc.policies.list(page.who) if page.can_respond else []
     first_seen = min((a.first_seen for a in alerts), default=None)
     last_seen = max((a.last_seen for a in alerts), default=None)
     return render(

@@ -21,7 +21,7 @@ from fastapi.responses import StreamingResponse
 from oncallnova.core.authz import Role
 from oncallnova.core.bus import Event
 from oncallnova.transport.http.auth import Actor, bearer_or_cookie, client_ip, needs
-from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.http.deps import use_cases
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["live"])
@@ -122,7 +122,7 @@ async def _events(changes: ChangeFeed, signed_in: SignedIn) -> AsyncIterator[str
 
 def session_check(request: Request) -> SignedIn:
     """Whether the credential this request came with is still good, asked again later."""
-    auth, token, ip = runtime(request).auth, bearer_or_cookie(request), client_ip(request)
+    auth, token, ip = use_cases(request).auth, bearer_or_cookie(request), client_ip(request)
 
     async def signed_in() -> bool:
         if token is None:

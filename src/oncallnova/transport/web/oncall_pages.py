@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse
 from oncallnova.core.authz import Principal
 from oncallnova.oncall import logic
 from oncallnova.oncall.schedule_schemas import LayerIn, RestrictionIn, ScheduleOut, ShiftOut
-from oncallnova.runtime.container import Runtime
-from oncallnova.transport.http.deps import runtime
+from oncallnova.runtime.services import Services
+from oncallnova.transport.http.deps import use_cases
 from oncallnova.transport.web.render import PageViewer, render, time_zones, when
 
 router = APIRouter(include_in_schema=False)
@@ -80,14 +80,14 @@ def handoff(
     return current, until, nxt
 
 
-async def rota(rt: Runtime, who: Principal, schedule: ScheduleOut) -> Rota:
-    now = rt.clock.now()
-    listing = await rt.schedules.shifts(who, schedule.id, now, now + AHEAD)
+async def rota(svc: Services, who: Principal, schedule: ScheduleOut) -> Rota:
+    now = svc.clock.now()
+    listing = await svc.schedules.shifts(who, schedule.id, now, now + AHEAD)
     current, until, nxt = handoff(listing.shifts, now, now + AHEAD)
     return Rota(schedule.id, schedule.name, schedule.time_zone, current, until, nxt)
 
 
-async def service_rows(rt: Runtime, who: Principal, rotas: dict[str, Rota]) -> list[ServiceRow]:
+async def service_rows(svc: Services, who: Principal, rotas: dict[str, Rota]) -> list[ServiceRow]:
     """Per service what `GET /api/v1/oncall` answers (whom its policy's first level pages
     now), with the handoffs of the schedules that level pages."""
     return [
@@ -99,16 +99,16 @@ async def service_rows(rt: Runtime, who: Principal, rotas: dict[str, Rota]) -> l
             now=list(s.user_names),
             rotas=[rotas[i] for i in s.schedule_ids if i in rotas],
         )
-        for s in await rt.oncall.services_on_call(who)
+        for s in await svc.oncall.services_on_call(who)
     ]
 
 
 @router.get("/oncall")
 async def oncall(request: Request, page: PageViewer) -> HTMLResponse:
-    rt = runtime(request)
-    rotas = {s.id: await rota(rt, page.who, s) for s in await rt.schedules.list(page.who)}
-    services = await service_rows(rt, page.who, rotas)
-    teams = await rt.users.list_teams(page.who)
+    svc = use_cases(request)
+    rotas = {s.id: await rota(svc, page.who, s) for s in await svc.schedules.list(page.who)}
+    services = await service_rows(svc, page.who, rotas)
+    teams = await svc.users.list_teams(page.who)
     known = {t.id for t in teams}
     return render(
         request,
@@ -125,10 +125,10 @@ async def oncall(request: Request, page: PageViewer) -> HTMLResponse:
 
 @router.get("/schedules")
 async def schedules(request: Request, page: PageViewer) -> HTMLResponse:
-    rt = runtime(request)
-    items = await rt.schedules.list(page.who)
-    rotas = {s.id: await rota(rt, page.who, s) for s in items}
-    users = await rt.users.list_users(page.who) if page.is_admin else []
+    svc = use_cases(request)
+    items = await svc.schedules.list(page.who)
+    rotas = {s.id: await rota(svc, page.who, s) for s in items}
+    users = await svc.users.list_users(page.who) if page.is_admin else []
     return render(
         request,
         page,
@@ -144,14 +144,14 @@ async def schedules(request: Request, page: PageViewer) -> HTMLResponse:
 
 @router.get("/schedules/{schedule_id}")
 async def schedule(request: Request, schedule_id: str, page: PageViewer) -> HTMLResponse:
-    rt = runtime(request)
-    item = await rt.schedules.get(page.who, schedule_id)
-    users = await rt.users.list_users(page.who)
+    svc = use_cases(request)
+    item = await svc.schedules.get(page.who, schedule_id)
+    users = await svc.users.list_users(page.who)
     names = {u.id: u.name for u in users}
-    now = rt.clock.now()
+    now = svc.clock.now()
     today = now.astimezone(page.zone).date()
     bounds = [midnight(today + timedelta(days=i), page.zone) for i in range(DAYS + 1)]
-    listing = await rt.schedules.shifts(page.who, item.id, bounds[0], bounds[-1])
+    listing = await svc.schedules.shifts(page.who, item.id, bounds[0], bounds[-1])
     order = [u for layer in item.layers for u in layer.users]
     order += [o.user_id for o in item.overrides] + [s.user_id for s in listing.shifts]
     colors = {u: n % COLORS for n, u in enumerate(dict.fromkeys(order))}
@@ -165,7 +165,7 @@ async def schedule(request: Request, schedule_id: str, page: PageViewer) -> HTML
         "schedule.html",
         title=item.name,
         schedule=item,
-        rota=await rota(rt, page.who, item),
+        rota=await rota(svc, page.who, item),
         days=days,
         legend=[(names.get(u, u), c) for u, c in colors.items()],
         layers=[layer_view(layer, names) for layer in reversed(item.layers)],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.http.deps import use_cases
 from oncallnova.transport.web.render import PageViewer, Viewer, render, time_zones
 from oncallnova.users.schemas import TeamOut
 
@@ -25,9 +25,9 @@ def teams_of(teams: list[TeamOut], user_id: str) -> list[TeamOut]:
 
 @router.get("/people")
 async def people(request: Request, page: PageViewer) -> HTMLResponse:
-    rt = runtime(request)
-    users = await rt.users.list_users(page.who)
-    teams = await rt.users.list_teams(page.who)
+    svc = use_cases(request)
+    users = await svc.users.list_users(page.who)
+    teams = await svc.users.list_teams(page.who)
     team_names = {u.id: [t.name for t in teams_of(teams, u.id)] for u in users}
     return render(
         request,
@@ -44,9 +44,9 @@ async def people(request: Request, page: PageViewer) -> HTMLResponse:
 
 @router.get("/people/{user_id}")
 async def person(request: Request, user_id: str, page: PageViewer) -> HTMLResponse:
-    rt = runtime(request)
-    user = await rt.users.get_user(page.who, user_id)
-    teams = await rt.users.list_teams(page.who)
+    svc = use_cases(request)
+    user = await svc.users.get_user(page.who, user_id)
+    teams = await svc.users.list_teams(page.who)
     return render(
         request,
         page,
@@ -63,9 +63,9 @@ async def person(request: Request, user_id: str, page: PageViewer) -> HTMLRespon
 
 @router.get("/teams/{team_id}")
 async def team(request: Request, team_id: str, page: PageViewer) -> HTMLResponse:
-    rt = runtime(request)
-    found = await rt.users.get_team(page.who, team_id)
-    users = await rt.users.list_users(page.who) if page.is_admin else []
+    svc = use_cases(request)
+    found = await svc.users.get_team(page.who, team_id)
+    users = await svc.users.list_users(page.who) if page.is_admin else []
     return render(
         request,
         page,
@@ -79,15 +79,15 @@ async def team(request: Request, team_id: str, page: PageViewer) -> HTMLResponse
 
 @router.get("/account")
 async def account(request: Request, page: PageViewer) -> HTMLResponse:
-    rt = runtime(request)
-    me = await rt.users.get_user(page.who, page.who.user_id)
-    tokens = await rt.auth.list_api_tokens(page.who)  # an admin's list holds everyone's
+    svc = use_cases(request)
+    me = await svc.users.get_user(page.who, page.who.user_id)
+    tokens = await svc.auth.list_api_tokens(page.who)  # an admin's list holds everyone's
     mine = [t for t in tokens if t.user_id == me.id]
     others = [t for t in tokens if t.user_id != me.id]
     owners: dict[str, str] = {}
     if others:
-        owners = {u.id: u.name for u in await rt.users.list_users(page.who)}
-    teams = await rt.users.list_teams(page.who)
+        owners = {u.id: u.name for u in await svc.users.list_users(page.who)}
+    teams = await svc.users.list_teams(page.who)
     return render(
         request,
         page,

@@ -18,7 +18,7 @@ from oncallnova import __version__
 from oncallnova.core.authz import Principal, Role
 from oncallnova.core.errors import NotFound, Unauthenticated
 from oncallnova.transport.http.auth import principal
-from oncallnova.transport.http.deps import runtime
+from oncallnova.transport.http.deps import use_cases
 
 HERE = Path(__file__).parent
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -59,7 +59,7 @@ async def viewer(request: Request) -> Viewer:
         raise LoginRequired(_here(request)) from None
     zone = ZoneInfo("UTC")
     try:
-        user = await runtime(request).users.get_user(who, who.user_id)
+        user = await use_cases(request).users.get_user(who, who.user_id)
         zone = ZoneInfo(user.time_zone)
     except (NotFound, ZoneInfoNotFoundError, ValueError):
         pass
@@ -140,7 +140,7 @@ def render(
 ) -> HTMLResponse:
     """A full page: `template` extends `base.html`, which draws the navigation for
     `page` (None on the login and error pages of an anonymous visitor)."""
-    now = runtime(request).clock.now()
+    now = use_cases(request).clock.now()
     html = ENV.get_template(template).render(
         request=request,
         viewer=page,

@@ -1,0 +1,45 @@
+"""The bundle of use cases the transports call: Protocols only.
+
+HTTP routes and web pages reach the domains through this and nothing else, so what they
+call is exactly what a gRPC client can implement: in the all-in-one every field is the
+in-process service; in a split role it can be a client of another process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from oncallnova.alerts.api import IngestionService
+from oncallnova.analytics.api import AnalyticsService
+from oncallnova.auth.api import AuditService, AuthService
+from oncallnova.core.clock import Clock
+from oncallnova.core.metrics import Metrics
+from oncallnova.incidents.api import EscalationService, IncidentsService
+from oncallnova.notify.api import WebhooksService
+from oncallnova.oncall.api import OncallService, PoliciesService, SchedulesService
+from oncallnova.services.api import CatalogService
+from oncallnova.settings import Settings
+from oncallnova.users.api import UsersService
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    clock: Clock
+    metrics: Metrics
+    ingestion: IngestionService
+    incidents: IncidentsService
+    escalation: EscalationService
+    oncall: OncallService
+    schedules: SchedulesService
+    policies: PoliciesService
+    catalog: CatalogService
+    users: UsersService
+    auth: AuthService
+    audit: AuditService
+    webhooks: WebhooksService
+    analytics: AnalyticsService
+    # The database as the health check and the error handler see it: reachable or not.
+    ping_database: Callable[[], Awaitable[None]]
+    database_failed: Callable[[BaseException], None]
