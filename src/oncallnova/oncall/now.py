@@ -58,9 +58,10 @@ class WhoIsOnCall:
     async def now(self, actor: Principal) -> OnCallNow:
         """Who is on call now, per schedule and per service."""
         require(actor, Role.viewer)
+        at = self._clock.now()
         services = await self.services_on_call(actor)
         return OnCallNow(
-            at=self._clock.now(),
+            at=at,
             schedules=await self._schedules.now_per_schedule(actor),
             services=[s.entry() for s in services],
         )
