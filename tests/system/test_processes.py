@@ -97,9 +97,9 @@ def test_every_acknowledged_alert_survives_a_kill(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_two_servers_racing_on_one_key_open_one_incident(tmp_path: Path, pg_database: str) -> None:
+def test_two_servers_racing_on_one_key_open_one_incident(tmp_path: Path, fresh_pg: str) -> None:
     env = {
-        "DATABASE_URL": pg_database,
+        "DATABASE_URL": fresh_pg,
         "ONCALLNOVA_DATA_DIR": str(tmp_path),
         "RATE_LIMIT_ENABLED": "false",
     }  # this test is about correctness under load

@@ -148,7 +148,7 @@ def test_two_servers_share_one_budget_per_client_ip(
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_two_servers_share_one_budget_per_integration_key(
-    tmp_path: Path, redis_url: str, prefix: str, pg_database: str
+    tmp_path: Path, redis_url: str, prefix: str, fresh_pg: str
 ) -> None:
     env = {
         "REDIS_URL": redis_url,
@@ -156,7 +156,7 @@ def test_two_servers_share_one_budget_per_integration_key(
         "RATE_LIMIT_BURST": "1000",
         "RATE_LIMIT_KEY_BURST": "10",
         "RATE_LIMIT_KEY_PER_SECOND": "1",
-        "DATABASE_URL": pg_database,
+        "DATABASE_URL": fresh_pg,
         "ONCALLNOVA_DATA_DIR": str(tmp_path),
     }
     created = cli(env, "service", "create", "--name", f"limited-{prefix}", "--json")

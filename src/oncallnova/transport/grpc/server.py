@@ -83,15 +83,17 @@ def build_server(
     listening: `await built.start(settings.incidents_grpc_addr)`, say."""
     if not settings.internal_token:
         raise ValueError("set ONCALLNOVA_INTERNAL_TOKEN to serve gRPC: the roles share it")
+    # Every servicer is checked before the server exists: a wrong one is refused at once,
+    # with or without a running event loop.
+    found = [(servicer, registration(servicer)) for servicer in servicers]
     server = grpc.aio.server(
         interceptors=[ServerAuth(settings.internal_token), *interceptors],
         options=message_options(settings),
     )
     names = []
-    for servicer in servicers:
-        found = registration(servicer)
-        found.add(servicer, server)
-        names.append(found.name)
+    for servicer, registered in found:
+        registered.add(servicer, server)
+        names.append(registered.name)
     checker = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(checker, server)
     health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
