@@ -215,7 +215,7 @@ def load_settings() -> Settings:
 
 
 def _logging(settings: Settings, role: str) -> None:
-    """JSON (or text) logs on stdout, and to Loki when LOKI_URL is set (issue 7)."""
+    """JSON (or text) logs on stdout, and to Loki when LOKI_URL is set."""
     from oncallnova.core.logs import configure
 
     configure(

@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     admin_password: str | None = Field(default=None, alias="ONCALLNOVA_ADMIN_PASSWORD")
     db_pool_size: int = Field(default=10, ge=1, alias="DB_POOL_SIZE")
     sqlite_synchronous: str = Field(default="NORMAL", alias="SQLITE_SYNCHRONOUS")
-    # Abuse limits (issue 5): token buckets per client IP and per integration key. The
+    # Abuse limits: token buckets per client IP and per integration key. The
     # key limits default to the IP limits; with REDIS_URL the buckets are shared by
     # every server process through Redis.
     redis_url: str = Field(default="", alias="REDIS_URL")
@@ -70,14 +70,14 @@ class Settings(BaseSettings):
         default="oncallnova:ratelimit", min_length=1, alias="RATE_LIMIT_REDIS_PREFIX"
     )
     trusted_proxies: str = Field(default="", alias="TRUSTED_PROXIES")
-    # Prometheus /metrics (issue 7): with a token, scrapes must send it as a bearer
+    # Prometheus /metrics: with a token, scrapes must send it as a bearer
     # token; unset (or empty), /metrics is open.
     metrics_token: str | None = Field(default=None, alias="METRICS_TOKEN")
-    # Structured logs (issue 7 item 4): JSON lines on stdout, optionally shipped to Loki.
+    # Structured logs: JSON lines on stdout, optionally shipped to Loki.
     log_format: str = Field(default="json", alias="LOG_FORMAT")
     loki_url: str | None = Field(default=None, alias="LOKI_URL")
     environment: str = Field(default="production", min_length=1, alias="ONCALLNOVA_ENVIRONMENT")
-    # OpenTelemetry traces (issue 7 item 3): with an endpoint, spans go there over OTLP/HTTP.
+    # OpenTelemetry traces: with an endpoint, spans go there over OTLP/HTTP.
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None, alias="OTEL_EXPORTER_OTLP_ENDPOINT"
     )

@@ -1,4 +1,4 @@
-"""Structured logs (issue 7): one JSON object per line on stdout, a request id per HTTP
+"""Structured logs: one JSON object per line on stdout, a request id per HTTP
 request, and an optional background shipper to Grafana Loki.
 
 Nothing here does I/O on the caller's thread: `LokiHandler.emit` only formats the record

@@ -1,4 +1,4 @@
-"""OpenTelemetry traces (issue 7), held by the Runtime rather than set globally.
+"""OpenTelemetry traces, held by the Runtime rather than set globally.
 
 With `OTEL_EXPORTER_OTLP_ENDPOINT` set, `Tracing.from_settings` builds a
 TracerProvider (resource `service.name`, `oncallnova.role`) that batches spans to the

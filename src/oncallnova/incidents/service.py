@@ -49,7 +49,7 @@ class IncidentService:
     async def correlate(
         self, session: AsyncSession, alerts: list[NewAlert], now: datetime
     ) -> list[str]:
-        # Tracing (issue 7): a span around correlation, a child of `ingest.batch`.
+        # Tracing: a span around correlation, a child of `ingest.batch`.
         with self.tracing.tracer.start_as_current_span("incidents.correlate") as span:
             span.set_attribute("alerts.count", len(alerts))
             return await self._correlate(session, alerts, now)

@@ -150,7 +150,7 @@ class Outbox:
                     )
                 )
         if rows:
-            # Tracing (issue 7): a span only when the transaction writes notifications.
+            # Tracing: a span only when the transaction writes notifications.
             with self.tracing.tracer.start_as_current_span("notify.enqueue") as span:
                 span.set_attribute("notifications.count", len(rows))
                 await store.add(session, rows)
