@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from oncallnova.core.vocab import most_severe
+
 Action = Literal["trigger", "acknowledge", "resolve"]
-SEVERITIES = ("critical", "high", "medium", "low")
-# Higher is worse; a repeat may raise an alert's severity, never lower it.
-SEVERITY_RANK = {name: len(SEVERITIES) - n for n, name in enumerate(SEVERITIES)}
 
 
 @dataclass(slots=True)
@@ -28,10 +27,6 @@ class NormalizedAlert:
     dedup_key: str | None = None
     occurred_at: datetime | None = None
     details: dict[str, Any] | None = None
-
-
-def more_severe(a: str, b: str) -> str:
-    return b if SEVERITY_RANK.get(b, 0) > SEVERITY_RANK.get(a, 0) else a
 
 
 def repeat_update(alert_id: str, severity: str, now: datetime) -> dict[str, Any]:
@@ -52,7 +47,7 @@ def merge_sighting(row: dict[str, Any], alert: NormalizedAlert, prefix: str = ""
     latest description, labels and details that were sent (a field left out keeps the
     one before)."""
     row["extra" if prefix else "count"] += 1
-    row[prefix + "severity"] = more_severe(row[prefix + "severity"], alert.severity)
+    row[prefix + "severity"] = most_severe(row[prefix + "severity"], alert.severity)
     if alert.description is not None:
         row[prefix + "description"] = alert.description
     if alert.labels:

@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from oncallnova.core.errors import InvalidInput
+from oncallnova.core.vocab import SEVERITIES
 
-SEVERITIES = ("critical", "high", "medium", "low")
 MAX_DAYS = 366
 MAX_BUCKETS = 10_000
 DEFAULT_PERIOD = "7d"

@@ -34,6 +34,7 @@ from oncallnova.core.authz import Principal, Role, require
 from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
 from oncallnova.core.errors import InvalidInput
+from oncallnova.core.vocab import SEVERITIES
 
 PERCENTILE_METHOD = (
     "nearest rank: the p-th percentile of n durations sorted ascending is the one at "
@@ -74,7 +75,7 @@ class AnalyticsService:
             edges = logic.bucket_edges(scope.start, scope.end, bucket, zone)
             slot = logic.slot_seconds(edges)
             rows = await store.trend_slots(session, self._db.dialect, scope, edges[0], slot)
-        counts = [dict.fromkeys(logic.SEVERITIES, 0) for _ in edges[:-1]]
+        counts = [dict.fromkeys(SEVERITIES, 0) for _ in edges[:-1]]
         for number, severity, n in rows:
             index = logic.bucket_of_slot(edges, slot, number)
             if 0 <= index < len(counts) and severity in counts[index]:
@@ -83,7 +84,7 @@ class AnalyticsService:
             TrendBucket(start=edge.astimezone(zone), **c, total=sum(c.values()))
             for edge, c in zip(edges, counts, strict=False)
         ]
-        totals = {s: sum(b[s] for b in counts) for s in logic.SEVERITIES}
+        totals = {s: sum(b[s] for b in counts) for s in SEVERITIES}
         return TrendsOut(
             start=scope.start.astimezone(zone),
             end=scope.end.astimezone(zone),
@@ -103,7 +104,7 @@ class AnalyticsService:
             scope = await self._scope(session, query)
             bins = await store.duration_bins(session, scope)
             ranked = await store.duration_percentiles(session, scope)
-        groups = [*logic.SEVERITIES, ""]  # "" is every severity together
+        groups = [*SEVERITIES, ""]  # "" is every severity together
         size = len(logic.HISTOGRAM_EDGES) + 1
         hist = {(m, g): [0] * size for m in ("mtta", "mttr") for g in groups}
         sums: dict[tuple[str, str], float] = defaultdict(float)
@@ -140,7 +141,7 @@ class AnalyticsService:
         def metric_out(metric: str) -> MetricOut:
             return MetricOut(
                 overall=stats(metric, ""),
-                by_severity={s: stats(metric, s) for s in logic.SEVERITIES},
+                by_severity={s: stats(metric, s) for s in SEVERITIES},
             )
 
         zone = logic.parse_zone(query.tz)

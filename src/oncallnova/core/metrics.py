@@ -28,9 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from oncallnova.core.db import Database
+from oncallnova.core.vocab import SEVERITIES
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-SEVERITIES = ("critical", "high", "medium", "low")
 # Fixed buckets for MTTA and MTTR (seconds): 30 s to a week. They are computed in SQL
 # from the stored durations, so changing them needs no migration.
 DURATION_BUCKETS = (

@@ -11,12 +11,6 @@ ACKNOWLEDGED = "acknowledged"
 RESOLVED = "resolved"
 OPEN_STATES = (TRIGGERED, ACKNOWLEDGED)
 
-SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
-
-
-def worst(a: str, b: str) -> str:
-    return a if SEVERITY_RANK.get(a, 0) >= SEVERITY_RANK.get(b, 0) else b
-
 
 def check_acknowledge(status: str) -> None:
     if status == ACKNOWLEDGED:

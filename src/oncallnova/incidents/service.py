@@ -17,6 +17,7 @@ from oncallnova.core.errors import NotFound
 from oncallnova.core.ids import new_id
 from oncallnova.core.retry import retry_conflicts
 from oncallnova.core.tracing import Tracing
+from oncallnova.core.vocab import most_severe
 from oncallnova.incidents import events, logic, severity, store, titles
 from oncallnova.incidents.api import NewAlert, SeverityRaise
 from oncallnova.incidents.models import Incident, TimelineEntry
@@ -100,7 +101,7 @@ class IncidentService:
             else:
                 row = changed.get(incident_id) or created[incident_id]
                 row["alert_count"] += 1
-                row["severity"] = logic.worst(row["severity"], alert.severity)
+                row["severity"] = most_severe(row["severity"], alert.severity)
                 joined.setdefault(incident_id, []).append(alert)
             chosen[key] = incident_id
             result.append(incident_id)

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from oncallnova.core.vocab import most_severe
 from oncallnova.incidents import events, logic, store
 from oncallnova.incidents.api import NewAlert, SeverityRaise
 from oncallnova.incidents.models import Incident
@@ -28,14 +29,14 @@ async def raise_for_repeats(
     wanted: dict[str, SeverityRaise] = {}
     for item in raises:
         current = wanted.get(item.incident_id)
-        if current is None or logic.worst(current.severity, item.severity) != current.severity:
+        if current is None or most_severe(current.severity, item.severity) != current.severity:
             wanted[item.incident_id] = item
     rows: list[dict[str, Any]] = []
     timeline: list[dict[str, Any]] = []
     for incident in await store.by_ids(session, list(wanted), lock=True):
         item = wanted[incident.id]
         before = incident.severity
-        if incident.status == logic.RESOLVED or logic.worst(before, item.severity) == before:
+        if incident.status == logic.RESOLVED or most_severe(before, item.severity) == before:
             continue
         row = {"id": incident.id, "severity": item.severity}
         rows.append(row)

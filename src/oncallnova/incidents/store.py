@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncallnova.incidents.logic import ACKNOWLEDGED, OPEN_STATES, SEVERITY_RANK, TRIGGERED
+from oncallnova.core.vocab import SEVERITY_RANK
+from oncallnova.incidents.logic import ACKNOWLEDGED, OPEN_STATES, TRIGGERED
 from oncallnova.incidents.models import Incident, TimelineEntry
 from oncallnova.incidents.schemas import IncidentFilter
 from oncallnova.services.models import Service

@@ -17,11 +17,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from oncallnova import __version__
 from oncallnova.core.authz import Principal, Role
 from oncallnova.core.errors import NotFound, Unauthenticated
+from oncallnova.core.vocab import SEVERITIES
 from oncallnova.transport.http.auth import principal
 from oncallnova.transport.http.deps import use_cases
 
 HERE = Path(__file__).parent
-SEVERITIES = ("critical", "high", "medium", "low")
 STATUSES = ("triggered", "acknowledged", "resolved")
 
 
