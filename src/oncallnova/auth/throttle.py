@@ -25,7 +25,7 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
-from oncallnova.core.ratelimit import REDIS_ERRORS, RedisBreaker
+from oncallnova.core.ratelimit import SKIPPED, RedisBreaker
 
 WINDOW_SECONDS = 300.0
 ACCOUNT_LIMIT = 5
@@ -162,49 +162,23 @@ class RedisFailures:
         return [f"{self.prefix}:{k}" for k in keys]
 
     async def counts(self, keys: Sequence[str]) -> list[Tally]:
-        if self.breaker.allows():
-            try:
-                flat = await self._count(keys=self._keys(keys), args=[self.window_ms])
-            except REDIS_ERRORS as exc:
-                self.breaker.failed(exc)
-            except BaseException:
-                self.breaker.abandoned()
-                raise
-            else:
-                self.breaker.succeeded()
-                return [
-                    Tally(int(flat[i]), int(flat[i + 1]) / 1000) for i in range(0, len(flat), 2)
-                ]
-        return await self.fallback.counts(keys)
+        flat = await self.breaker.call(
+            lambda: self._count(keys=self._keys(keys), args=[self.window_ms])
+        )
+        if flat is SKIPPED:
+            return await self.fallback.counts(keys)
+        return [Tally(int(flat[i]), int(flat[i + 1]) / 1000) for i in range(0, len(flat), 2)]
 
     async def add(self, keys: Sequence[str]) -> None:
         await self.fallback.add(keys)  # also here, in case Redis stops answering
-        if not self.breaker.allows():
-            return
-        try:
-            entry = f"{self._nonce}:{next(self._sequence)}"
-            await self._add(keys=self._keys(keys), args=[self.window_ms, entry, MAX_PER_KEY])
-        except REDIS_ERRORS as exc:
-            self.breaker.failed(exc)
-        except BaseException:
-            self.breaker.abandoned()
-            raise
-        else:
-            self.breaker.succeeded()
+        entry = f"{self._nonce}:{next(self._sequence)}"
+        await self.breaker.call(
+            lambda: self._add(keys=self._keys(keys), args=[self.window_ms, entry, MAX_PER_KEY])
+        )
 
     async def clear(self, keys: Sequence[str]) -> None:
         await self.fallback.clear(keys)
-        if not self.breaker.allows():
-            return
-        try:
-            await self._client.delete(*self._keys(keys))
-        except REDIS_ERRORS as exc:
-            self.breaker.failed(exc)
-        except BaseException:
-            self.breaker.abandoned()
-            raise
-        else:
-            self.breaker.succeeded()
+        await self.breaker.call(lambda: self._client.delete(*self._keys(keys)))
 
     async def aclose(self) -> None:
         await self._client.aclose()

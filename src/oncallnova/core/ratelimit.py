@@ -12,8 +12,9 @@ import logging
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from enum import Enum
+from typing import Protocol, TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -123,6 +124,18 @@ return tostring(wait)
 """
 
 
+T = TypeVar("T")
+
+
+class Skipped(Enum):
+    """What `RedisBreaker.call` answers instead of Redis's answer."""
+
+    SKIPPED = "skipped"
+
+
+SKIPPED = Skipped.SKIPPED
+
+
 class RedisBreaker:
     """Notices once that Redis does not answer, then stops asking it for a while.
 
@@ -149,8 +162,24 @@ class RedisBreaker:
         self._skip_until = -math.inf
         self._probing = False
 
-    def allows(self) -> bool:
-        """Whether to call Redis now; every allowed call ends in `succeeded` or `failed`."""
+    async def call(self, request: Callable[[], Awaitable[T]]) -> T | Skipped:
+        """`request()` through the breaker: Redis's answer, or `SKIPPED` when Redis is
+        being skipped or this call failed (the caller then fails open or falls back)."""
+        if not self._allows():
+            return SKIPPED
+        try:
+            answer = await request()
+        except REDIS_ERRORS as exc:
+            self._failed(exc)
+            return SKIPPED
+        except BaseException:
+            self._abandoned()
+            raise
+        self._succeeded()
+        return answer
+
+    def _allows(self) -> bool:
+        """Whether to call Redis now; every allowed call ends in one verdict."""
         if self.down and (self._probing or self.clock() < self._skip_until):
             if self.count is not None:
                 self.count("skipped")
@@ -159,17 +188,17 @@ class RedisBreaker:
             self._probing = True
         return True
 
-    def succeeded(self) -> None:
+    def _succeeded(self) -> None:
         if self.down:
             log.warning("Redis answers again; using it again")
         self.down = False
         self._probing = False
 
-    def abandoned(self) -> None:
+    def _abandoned(self) -> None:
         """An allowed call was cancelled before Redis answered: neither verdict."""
         self._probing = False
 
-    def failed(self, exc: BaseException) -> None:
+    def _failed(self, exc: BaseException) -> None:
         if not self.down:
             log.warning(
                 "Redis unavailable (%s: %s); skipping it for %.0f s at a time until it "
@@ -231,20 +260,10 @@ class RedisRateLimiter:
         self._script = self._client.register_script(_BUCKET_LUA)
 
     async def hit(self, key: str) -> float:
-        if not self.breaker.allows():
-            return 0.0
-        try:
-            wait = await self._script(
-                keys=[f"{self.prefix}:{key}"], args=[repr(self.rate), self.burst]
-            )
-        except REDIS_ERRORS as exc:
-            self.breaker.failed(exc)
-            return 0.0
-        except BaseException:
-            self.breaker.abandoned()
-            raise
-        self.breaker.succeeded()
-        return float(wait)
+        wait = await self.breaker.call(
+            lambda: self._script(keys=[f"{self.prefix}:{key}"], args=[repr(self.rate), self.burst])
+        )
+        return 0.0 if wait is SKIPPED else float(wait)
 
     async def aclose(self) -> None:
         await self._client.aclose()
