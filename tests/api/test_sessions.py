@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from oncallnova.runtime.container import Runtime
+from oncallnova.transport.changes import ChangeFeed
 from oncallnova.transport.http.app import create_app
-from oncallnova.transport.web.live import ChangeFeed, _events
+from oncallnova.transport.web.live import _events
 from tests.conftest import ADMIN_PASSWORD, RuntimeFactory, sign_in
 
 NEW_PASSWORD = "a-brand-new-password"

@@ -35,9 +35,15 @@ class IngestionService(Protocol):
         ...
 
     def ingest(
-        self, route: ServiceRoute, alerts: list[NormalizedAlert], source: IngestSource
+        self,
+        route: ServiceRoute,
+        alerts: list[NormalizedAlert],
+        source: IngestSource,
+        batch_id: str | None = None,
     ) -> Awaitable[list[AlertResult]]:
-        """Store and count the alerts; completes once they are committed."""
+        """Store and count the alerts; completes once they are committed. With a
+        `batch_id` (an idempotency key), the same batch sent again stores and counts
+        nothing more and completes with the first delivery's results."""
         ...
 
 

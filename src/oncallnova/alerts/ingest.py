@@ -11,7 +11,9 @@ building a backlog that a crash would lose.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -22,7 +24,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncallnova.alerts import logic, store
+from oncallnova.alerts import batches, logic, store
 from oncallnova.alerts.logic import NormalizedAlert
 from oncallnova.alerts.schemas import AlertResult
 from oncallnova.core.analyze import TableStats
@@ -58,6 +60,10 @@ class Submission:
     results: list[AlertResult] = field(default_factory=list)
     # The submitting request's trace context, so the batch span can join its trace.
     trace_context: otel_context.Context | None = None
+    # The caller's idempotency key, if it sent one (see `batches.py`); `replay` is set
+    # when the batch had been stored before and `results` are that first delivery's.
+    batch_id: str | None = None
+    replay: bool = False
 
 
 class Ingestor:
@@ -90,6 +96,7 @@ class Ingestor:
         self._writers: list[asyncio.Task[None]] = []
         # Counts each request's stored alerts (service, deduplicated flags) once committed.
         self._count = count or _no_count
+        self._next_forget = 0.0  # when batch ids older than a day are next deleted
 
     def start(self) -> None:
         if not self._writers:
@@ -115,7 +122,11 @@ class Ingestor:
             raise Overloaded("ingestion queue is full; retry shortly", retry_after=1)
 
     async def submit(
-        self, route: ServiceRoute, alerts: list[NormalizedAlert], actor: str
+        self,
+        route: ServiceRoute,
+        alerts: list[NormalizedAlert],
+        actor: str,
+        batch_id: str | None = None,
     ) -> list[AlertResult]:
         if self._pending + len(alerts) > self._queue_limit:
             self._full = True
@@ -130,6 +141,7 @@ class Ingestor:
             items,
             asyncio.get_running_loop().create_future(),
             trace_context=otel_context.get_current() if self.tracing.enabled else None,
+            batch_id=batch_id,
         )
         self._pending += len(items)
         self._queue.put_nowait(submission)
@@ -171,7 +183,7 @@ class Ingestor:
             return
         for submission in batch:
             results = submission.results
-            if results:
+            if results and not submission.replay:
                 self._count(
                     submission.items[0].route.service_name, (r.deduplicated for r in results)
                 )
@@ -179,20 +191,70 @@ class Ingestor:
                 submission.done.set_result(results)
 
     async def _write(self, batch: list[Submission]) -> None:
-        items = [item for submission in batch for item in submission.items]
-        with self._batch_span(batch, len(items)):
+        keyed = any(submission.batch_id for submission in batch)
+        with self._batch_span(batch, sum(len(s.items) for s in batch)):
             added = 0
+            now = self._clock.now()
             async with self._db.write() as session:
+                fresh = await self._claim(session, batch, now) if keyed else batch
                 results = []
-                for chunk in _chunks(items):
-                    chunk_results, new = await self._write_chunk(session, chunk, self._clock.now())
+                for chunk in _chunks([item for s in fresh for item in s.items]):
+                    chunk_results, new = await self._write_chunk(session, chunk, now)
                     results.extend(chunk_results)
                     added += new
+                position = 0
+                for submission in fresh:
+                    submission.results = results[position : position + len(submission.items)]
+                    position += len(submission.items)
+                if keyed:
+                    await self._remember(session, batch, fresh, now)
         self.stats.added(added)
-        position = 0
+
+    async def _claim(
+        self, session: AsyncSession, batch: list[Submission], now: datetime
+    ) -> list[Submission]:
+        """The submissions to store: those without a batch id, and the first of each batch
+        id not stored before. The others are replays."""
+        claimed = await batches.claim(
+            session, sorted({s.batch_id for s in batch if s.batch_id}), now
+        )
+        fresh = []
         for submission in batch:
-            submission.results = results[position : position + len(submission.items)]
-            position += len(submission.items)
+            submission.replay = False
+            if submission.batch_id is None:
+                fresh.append(submission)
+            elif submission.batch_id in claimed:
+                claimed.discard(submission.batch_id)
+                fresh.append(submission)
+            else:
+                submission.replay = True
+        return fresh
+
+    async def _remember(
+        self,
+        session: AsyncSession,
+        batch: list[Submission],
+        fresh: list[Submission],
+        now: datetime,
+    ) -> None:
+        """Save the new batches' results, and give the replays theirs."""
+        stored = {
+            s.batch_id: [dataclasses.asdict(r) for r in s.results]
+            for s in fresh
+            if s.batch_id is not None
+        }
+        await batches.save_results(session, stored)
+        replays = [s for s in batch if s.replay]
+        if replays:
+            earlier = await batches.results_of(
+                session, [s.batch_id for s in replays if s.batch_id not in stored]
+            )
+            for submission in replays:
+                rows = stored.get(submission.batch_id) or earlier.get(submission.batch_id) or []
+                submission.results = [AlertResult(**row) for row in rows]
+        if time.monotonic() >= self._next_forget:
+            self._next_forget = time.monotonic() + 3600
+            await batches.forget_before(session, now - batches.KEEP)
 
     def _batch_span(
         self, batch: list[Submission], alerts: int

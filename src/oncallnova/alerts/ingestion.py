@@ -52,9 +52,14 @@ class Ingestion:
         return route
 
     def ingest(
-        self, route: ServiceRoute, alerts: list[NormalizedAlert], source: IngestSource
+        self,
+        route: ServiceRoute,
+        alerts: list[NormalizedAlert],
+        source: IngestSource,
+        batch_id: str | None = None,
     ) -> Awaitable[list[AlertResult]]:
         """Store the alerts; the awaitable completes once they are committed, and the
         writer counts them then. The writer's own awaitable is handed back, so this use
         case adds no step to the hot path."""
-        return self._ingestor.submit(route, alerts, _ACTORS[source].format(route.service_name))
+        actor = _ACTORS[source].format(route.service_name)
+        return self._ingestor.submit(route, alerts, actor, batch_id)

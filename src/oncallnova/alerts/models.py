@@ -48,3 +48,15 @@ class Alert(Base):
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
+
+
+class IngestBatch(Base):
+    """A batch of alerts handed over with an idempotency key (a gRPC `Ingest` call), and
+    what became of its alerts: a retry of the same batch after a lost reply gets these
+    results back and stores nothing again. Kept for a day."""
+
+    __tablename__ = "ingest_batches"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    results: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType)
+    created_at: Mapped[datetime] = mapped_column(index=True)

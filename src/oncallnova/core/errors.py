@@ -32,9 +32,18 @@ class Forbidden(DomainError):
     """Authenticated, but the role does not allow this."""
 
 
-class Overloaded(DomainError):
-    """Too much work is queued; the caller should retry later."""
+class RetryLater(DomainError):
+    """Nothing was done, and the same request may succeed after `retry_after` seconds."""
 
     def __init__(self, message: str, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Overloaded(RetryLater):
+    """Too much work is queued; the caller should retry later (HTTP 429)."""
+
+
+class Unavailable(RetryLater):
+    """A part this request needs (the database, another role) cannot be reached now
+    (HTTP 503)."""

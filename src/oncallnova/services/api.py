@@ -8,7 +8,7 @@ cases: a `Principal` and typed values in, typed values out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from oncallnova.core.authz import Principal
@@ -30,6 +30,9 @@ class ServiceRoute:
     correlation_key: tuple[str, ...]
     correlation_window_seconds: int
     escalation_policy_id: str | None = None
+    # The key the route was found by: a front end that hands the alerts to another
+    # process sends it along, and that process checks it again. Never shown.
+    integration_key: str = field(default="", repr=False, compare=False)
 
 
 class ServicesApi(Protocol):

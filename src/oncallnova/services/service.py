@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 
@@ -11,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncallnova.core.audit import note
 from oncallnova.core.authz import Principal, Role, require
+from oncallnova.core.cache import Lookups
 from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
 from oncallnova.core.errors import Conflict, InvalidInput, NotFound
@@ -53,8 +53,7 @@ class ServiceCatalog:
         self._policies = policies
         self._default_window = default_window_seconds
         self._cache_seconds = key_cache_seconds
-        self._routes: dict[str, tuple[float, ServiceRoute | None]] = {}
-        self._lookups: dict[str, asyncio.Future[ServiceRoute | None]] = {}
+        self._routes: Lookups[str, ServiceRoute | None] = Lookups(self._look_up, key_cache_seconds)
         self._names: dict[str, tuple[float, str]] = {}
 
     async def create(
@@ -161,7 +160,7 @@ class ServiceCatalog:
                 )
         except IntegrityError as exc:
             raise Conflict("a service with that name already exists", field="name") from exc
-        self._routes.clear()
+        self._routes.forget()
         self._names.clear()
         return _out(service, keys)
 
@@ -174,7 +173,7 @@ class ServiceCatalog:
                 raise Conflict(f"the service has {open_count} open incident(s); resolve them first")
             await store.remove(session, service_id)
             note(session, actor, "service.delete", "service", service_id)
-        self._routes.clear()
+        self._routes.forget()
 
     async def policy_uses(self, session: AsyncSession, policy_id: str) -> list[str]:
         """The services that page with `policy_id`, in words (to refuse deleting it)."""
@@ -212,27 +211,11 @@ class ServiceCatalog:
             note(
                 session, actor, "integration_key.revoke", "service", service_id, {"key_id": key_id}
             )
-        self._routes.pop(key.key, None)
+        self._routes.forget(key.key)
         return IntegrationKeyOut.model_validate(key)
 
     async def route_for_key(self, key: str) -> ServiceRoute | None:
-        cached = self._routes.get(key)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        # One lookup per key at a time: when the cached route expires under load, the
-        # requests that find it expired wait for the same query instead of each taking a
-        # pooled connection (which the ingestion writer then has to wait for).
-        lookup = self._lookups.get(key)
-        if lookup is None:
-            lookup = asyncio.ensure_future(self._look_up(key))
-            self._lookups[key] = lookup
-            lookup.add_done_callback(lambda done: self._lookup_done(key, done))
-        return await asyncio.shield(lookup)
-
-    def _lookup_done(self, key: str, done: asyncio.Future[ServiceRoute | None]) -> None:
-        self._lookups.pop(key, None)
-        if not done.cancelled():
-            done.exception()  # retrieved here too, in case every waiter was cancelled
+        return await self._routes.get(key)
 
     async def _look_up(self, key: str) -> ServiceRoute | None:
         async with self._db.read() as session:
@@ -246,11 +229,8 @@ class ServiceCatalog:
                 correlation_key=tuple(service.correlation_key),
                 correlation_window_seconds=service.correlation_window_seconds,
                 escalation_policy_id=service.escalation_policy_id,
+                integration_key=key,
             )
-        if self._cache_seconds > 0:
-            if len(self._routes) > 10_000:
-                self._routes.clear()
-            self._routes[key] = (time.monotonic() + self._cache_seconds, route)
         return route
 
     async def _check_links(

@@ -26,7 +26,9 @@ from oncallnova.core.errors import (
     InvalidInput,
     NotFound,
     Overloaded,
+    RetryLater,
     Unauthenticated,
+    Unavailable,
 )
 from oncallnova.transport.grpc.gen.oncallnova.v1 import common_pb2
 
@@ -40,6 +42,7 @@ _TABLE: list[tuple[type[DomainError], common_pb2.ErrorKind.ValueType, grpc.Statu
     (Unauthenticated, common_pb2.ERROR_KIND_UNAUTHENTICATED, grpc.StatusCode.UNAUTHENTICATED),
     (Forbidden, common_pb2.ERROR_KIND_FORBIDDEN, grpc.StatusCode.PERMISSION_DENIED),
     (Overloaded, common_pb2.ERROR_KIND_OVERLOADED, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (Unavailable, common_pb2.ERROR_KIND_UNAVAILABLE, grpc.StatusCode.UNAVAILABLE),
 ]
 # A plain DomainError (HTTP 400): the request cannot be carried out as it stands.
 _PLAIN = (common_pb2.ERROR_KIND_UNSPECIFIED, grpc.StatusCode.FAILED_PRECONDITION)
@@ -54,7 +57,7 @@ def status_of(exc: DomainError) -> tuple[grpc.StatusCode, common_pb2.ErrorDetail
     detail = common_pb2.ErrorDetail(kind=kind, message=exc.message)
     if exc.field:
         detail.field_violations.add(field=exc.field, description=exc.message)
-    if isinstance(exc, Overloaded):
+    if isinstance(exc, RetryLater):
         detail.retry_after_seconds = exc.retry_after
     return code, detail
 
@@ -87,12 +90,20 @@ def domain_error(
     if detail is not None:
         field = detail.field_violations[0].field if detail.field_violations else None
         cls = _BY_KIND.get(detail.kind, DomainError)
-        if cls is Overloaded:
-            return Overloaded(detail.message, retry_after=detail.retry_after_seconds or 1)
+        if issubclass(cls, RetryLater):
+            return cls(detail.message, retry_after=detail.retry_after_seconds or 1)
         return cls(detail.message, field=field)
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return Unavailable(
+            "another OnCallNova service did not answer in time; the request may not have "
+            "been applied",
+            retry_after=1,
+        )
     by_code = _BY_CODE.get(code)
     if by_code is None:
         return None
+    if by_code is Unavailable:
+        return Unavailable(f"another OnCallNova service is unavailable: {message}")
     return Overloaded(message) if by_code is Overloaded else by_code(message)
 
 

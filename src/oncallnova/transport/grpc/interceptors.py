@@ -33,7 +33,7 @@ from grpc.aio import ClientCallDetails, Metadata
 
 from oncallnova.core.authz import Principal, Role
 from oncallnova.core.db import unavailable
-from oncallnova.core.errors import DomainError, Unauthenticated
+from oncallnova.core.errors import DomainError, Unauthenticated, Unavailable
 from oncallnova.transport.grpc import errors
 
 log = logging.getLogger(__name__)
@@ -151,8 +151,9 @@ async def _fail(context: grpc.aio.ServicerContext[Any, Any], exc: Exception) -> 
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, "this method is not implemented yet")
     if unavailable(exc):
         log.warning("gRPC call failed: the database is unavailable: %s", exc)
-        await context.abort(
-            grpc.StatusCode.UNAVAILABLE, "the database is unavailable; the request was not applied"
+        await errors.abort(
+            context,
+            Unavailable("the database is unavailable; the request was not applied", retry_after=5),
         )
     log.exception("unhandled error in a gRPC call", exc_info=exc)
     await context.abort(grpc.StatusCode.INTERNAL, "internal error; the request was not applied")

@@ -20,6 +20,7 @@ from oncallnova.core.logs import RequestIdMiddleware
 from oncallnova.core.ratelimit import RedisBreaker
 from oncallnova.core.tracing import Tracing
 from oncallnova.runtime.services import Services
+from oncallnova.transport.changes import ChangeFeed
 from oncallnova.transport.http import (
     analytics_routes,
     auth_routes,
@@ -42,7 +43,6 @@ from oncallnova.transport.http.ratelimit import install_rate_limits
 from oncallnova.transport.http.security import install_security_headers
 from oncallnova.transport.http.text_guard import TextGuard
 from oncallnova.transport.web import site
-from oncallnova.transport.web.live import ChangeFeed
 
 log = logging.getLogger("oncallnova")
 ROUTE_MODULES = (

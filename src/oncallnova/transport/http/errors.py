@@ -26,7 +26,9 @@ from oncallnova.core.errors import (
     InvalidInput,
     NotFound,
     Overloaded,
+    RetryLater,
     Unauthenticated,
+    Unavailable,
 )
 from oncallnova.transport.http.deps import use_cases
 
@@ -39,6 +41,7 @@ STATUS = {
     Unauthenticated: 401,
     Forbidden: 403,
     Overloaded: 429,
+    Unavailable: 503,
 }
 
 
@@ -87,7 +90,7 @@ def install(app: FastAPI) -> None:
     async def _domain(request: Request, exc: DomainError) -> Response:
         status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
         body = error_body(exc.message, [f"{exc.field}: {exc.message}"] if exc.field else None)
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Overloaded) else None
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RetryLater) else None
         if isinstance(exc, Unauthenticated):
             headers = {"WWW-Authenticate": "Bearer"}
         return await answer(request, status, body, headers)

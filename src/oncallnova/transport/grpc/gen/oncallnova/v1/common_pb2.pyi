@@ -94,6 +94,10 @@ class _ErrorKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorKind.V
     """The acting user's role does not allow this (PERMISSION_DENIED, HTTP 403)."""
     ERROR_KIND_OVERLOADED: _ErrorKind.ValueType  # 6
     """Too much work is queued; retry after `retry_after_seconds` (RESOURCE_EXHAUSTED, HTTP 429)."""
+    ERROR_KIND_UNAVAILABLE: _ErrorKind.ValueType  # 7
+    """A part the call needs (the database, another role) cannot be reached now; nothing
+    was done; retry after `retry_after_seconds` (UNAVAILABLE, HTTP 503).
+    """
 
 class ErrorKind(_ErrorKind, metaclass=_ErrorKindEnumTypeWrapper):
     """Which kind of domain error a call failed with. The gRPC status code says the same
@@ -114,6 +118,10 @@ ERROR_KIND_FORBIDDEN: ErrorKind.ValueType  # 5
 """The acting user's role does not allow this (PERMISSION_DENIED, HTTP 403)."""
 ERROR_KIND_OVERLOADED: ErrorKind.ValueType  # 6
 """Too much work is queued; retry after `retry_after_seconds` (RESOURCE_EXHAUSTED, HTTP 429)."""
+ERROR_KIND_UNAVAILABLE: ErrorKind.ValueType  # 7
+"""A part the call needs (the database, another role) cannot be reached now; nothing
+was done; retry after `retry_after_seconds` (UNAVAILABLE, HTTP 503).
+"""
 Global___ErrorKind: _TypeAlias = ErrorKind  # noqa: Y015
 
 @_typing.final
@@ -158,7 +166,9 @@ class ErrorDetail(_message.Message):
     message: _builtins.str
     """The sentence shown to the user; the same as the status message."""
     retry_after_seconds: _builtins.int
-    """For ERROR_KIND_OVERLOADED: how long to wait before retrying."""
+    """For ERROR_KIND_OVERLOADED and ERROR_KIND_UNAVAILABLE: how long to wait before
+    retrying.
+    """
     @_builtins.property
     def field_violations(self) -> _containers.RepeatedCompositeFieldContainer[Global___FieldViolation]:
         """The fields at fault, when the error is about input."""

@@ -462,28 +462,33 @@ Global___IncidentDetail: _TypeAlias = IncidentDetail  # noqa: Y015
 
 @_typing.final
 class IncidentFilter(_message.Message):
-    """The list filters of GET /api/v1/incidents; unset means "any"."""
+    """The list filters of GET /api/v1/incidents, and the page wanted; unset means "any"."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    STATUSES_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
     SERVICE_ID_FIELD_NUMBER: _builtins.int
     TEAM_ID_FIELD_NUMBER: _builtins.int
-    SEVERITIES_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
     TEXT_FIELD_NUMBER: _builtins.int
     SINCE_FIELD_NUMBER: _builtins.int
     UNTIL_FIELD_NUMBER: _builtins.int
     ORDER_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    OFFSET_FIELD_NUMBER: _builtins.int
     service_id: _builtins.str
     team_id: _builtins.str
     """Only the services of this team; the server resolves the team."""
     text: _builtins.str
     """Text in the title, any case; at most 200 characters."""
     order: Global___IncidentOrder.ValueType
+    limit: _builtins.int
+    """1 to 500; unset means 50."""
+    offset: _builtins.int
     @_builtins.property
-    def statuses(self) -> _containers.RepeatedScalarFieldContainer[_common_pb2.IncidentStatus.ValueType]: ...
+    def status(self) -> _containers.RepeatedScalarFieldContainer[_common_pb2.IncidentStatus.ValueType]: ...
     @_builtins.property
-    def severities(self) -> _containers.RepeatedScalarFieldContainer[_common_pb2.Severity.ValueType]: ...
+    def severity(self) -> _containers.RepeatedScalarFieldContainer[_common_pb2.Severity.ValueType]: ...
     @_builtins.property
     def since(self) -> _timestamp_pb2.Timestamp:
         """Created at or after."""
@@ -495,25 +500,35 @@ class IncidentFilter(_message.Message):
     def __init__(
         self,
         *,
-        statuses: _abc.Iterable[_common_pb2.IncidentStatus.ValueType] | None = ...,
+        status: _abc.Iterable[_common_pb2.IncidentStatus.ValueType] | None = ...,
         service_id: _builtins.str | None = ...,
         team_id: _builtins.str | None = ...,
-        severities: _abc.Iterable[_common_pb2.Severity.ValueType] | None = ...,
+        severity: _abc.Iterable[_common_pb2.Severity.ValueType] | None = ...,
         text: _builtins.str | None = ...,
         since: _timestamp_pb2.Timestamp | None = ...,
         until: _timestamp_pb2.Timestamp | None = ...,
         order: Global___IncidentOrder.ValueType = ...,
+        limit: _builtins.int | None = ...,
+        offset: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_service_id", b"_service_id", "_team_id", b"_team_id", "_text", b"_text", "service_id", b"service_id", "since", b"since", "team_id", b"team_id", "text", b"text", "until", b"until"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_limit", b"_limit", "_offset", b"_offset", "_service_id", b"_service_id", "_team_id", b"_team_id", "_text", b"_text", "limit", b"limit", "offset", b"offset", "service_id", b"service_id", "since", b"since", "team_id", b"team_id", "text", b"text", "until", b"until"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_service_id", b"_service_id", "_team_id", b"_team_id", "_text", b"_text", "order", b"order", "service_id", b"service_id", "severities", b"severities", "since", b"since", "statuses", b"statuses", "team_id", b"team_id", "text", b"text", "until", b"until"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_limit", b"_limit", "_offset", b"_offset", "_service_id", b"_service_id", "_team_id", b"_team_id", "_text", b"_text", "limit", b"limit", "offset", b"offset", "order", b"order", "service_id", b"service_id", "severity", b"severity", "since", b"since", "status", b"status", "team_id", b"team_id", "text", b"text", "until", b"until"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__limit: _TypeAlias = _typing.Literal["limit"]  # noqa: Y015
+    _WhichOneofArgType__limit: _TypeAlias = _typing.Literal["_limit", b"_limit"]  # noqa: Y015
+    _WhichOneofReturnType__offset: _TypeAlias = _typing.Literal["offset"]  # noqa: Y015
+    _WhichOneofArgType__offset: _TypeAlias = _typing.Literal["_offset", b"_offset"]  # noqa: Y015
     _WhichOneofReturnType__service_id: _TypeAlias = _typing.Literal["service_id"]  # noqa: Y015
     _WhichOneofArgType__service_id: _TypeAlias = _typing.Literal["_service_id", b"_service_id"]  # noqa: Y015
     _WhichOneofReturnType__team_id: _TypeAlias = _typing.Literal["team_id"]  # noqa: Y015
     _WhichOneofArgType__team_id: _TypeAlias = _typing.Literal["_team_id", b"_team_id"]  # noqa: Y015
     _WhichOneofReturnType__text: _TypeAlias = _typing.Literal["text"]  # noqa: Y015
     _WhichOneofArgType__text: _TypeAlias = _typing.Literal["_text", b"_text"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__limit) -> _WhichOneofReturnType__limit | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__offset) -> _WhichOneofReturnType__offset | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__service_id) -> _WhichOneofReturnType__service_id | None: ...
     @_typing.overload
@@ -528,23 +543,16 @@ class ListIncidentsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     FILTER_FIELD_NUMBER: _builtins.int
-    LIMIT_FIELD_NUMBER: _builtins.int
-    OFFSET_FIELD_NUMBER: _builtins.int
-    limit: _builtins.int
-    """1 to 500; 0 means the default, 50."""
-    offset: _builtins.int
     @_builtins.property
     def filter(self) -> Global___IncidentFilter: ...
     def __init__(
         self,
         *,
         filter: Global___IncidentFilter | None = ...,
-        limit: _builtins.int = ...,
-        offset: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "limit", b"limit", "offset", b"offset"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -27,7 +27,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from oncallnova.transport.grpc.gen.oncallnova.v1 import common_pb2 as oncallnova_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1doncallnova/v1/ingestion.proto\x12\roncallnova.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1aoncallnova/v1/common.proto\"\x99\x03\n\x05\x41lert\x12\r\n\x05title\x18\x01 \x01(\t\x12)\n\x08severity\x18\x02 \x01(\x0e\x32\x17.oncallnova.v1.Severity\x12*\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32\x1a.oncallnova.v1.AlertAction\x12\x13\n\x06source\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x05 \x01(\tH\x01\x88\x01\x01\x12\x30\n\x06labels\x18\x06 \x03(\x0b\x32 .oncallnova.v1.Alert.LabelsEntry\x12\x16\n\tdedup_key\x18\x07 \x01(\tH\x02\x88\x01\x01\x12/\n\x0boccurred_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x07\x64\x65tails\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\t\n\x07_sourceB\x0e\n\x0c_descriptionB\x0c\n\n_dedup_key\"j\n\rIngestRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x12\n\nservice_id\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12$\n\x06\x61lerts\x18\x04 \x03(\x0b\x32\x14.oncallnova.v1.Alert\"\xb4\x01\n\x0b\x41lertResult\x12\x15\n\x08\x61lert_id\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0bincident_id\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x14\n\x0c\x64\x65\x64uplicated\x18\x03 \x01(\x08\x12\x13\n\x0b\x66ingerprint\x18\x04 \x01(\t\x12,\n\x07outcome\x18\x05 \x01(\x0e\x32\x1b.oncallnova.v1.AlertOutcomeB\x0b\n\t_alert_idB\x0e\n\x0c_incident_id\"O\n\x0eIngestResponse\x12+\n\x07results\x18\x01 \x03(\x0b\x32\x1a.oncallnova.v1.AlertResult\x12\x10\n\x08replayed\x18\x02 \x01(\x08*}\n\x0b\x41lertAction\x12\x1c\n\x18\x41LERT_ACTION_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41LERT_ACTION_TRIGGER\x10\x01\x12\x1c\n\x18\x41LERT_ACTION_ACKNOWLEDGE\x10\x02\x12\x18\n\x14\x41LERT_ACTION_RESOLVE\x10\x03*~\n\x0c\x41lertOutcome\x12\x1d\n\x19\x41LERT_OUTCOME_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41LERT_OUTCOME_FIRING\x10\x01\x12\x1a\n\x16\x41LERT_OUTCOME_RESOLVED\x10\x02\x12\x19\n\x15\x41LERT_OUTCOME_IGNORED\x10\x03\x32V\n\rIngestService\x12\x45\n\x06Ingest\x12\x1c.oncallnova.v1.IngestRequest\x1a\x1d.oncallnova.v1.IngestResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1doncallnova/v1/ingestion.proto\x12\roncallnova.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1aoncallnova/v1/common.proto\"7\n\x1cResolveIntegrationKeyRequest\x12\x17\n\x0fintegration_key\x18\x01 \x01(\t\"\xb1\x01\n\x0cServiceRoute\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12\x14\n\x0cservice_name\x18\x02 \x01(\t\x12\x17\n\x0f\x63orrelation_key\x18\x03 \x03(\t\x12\"\n\x1a\x63orrelation_window_seconds\x18\x04 \x01(\x05\x12!\n\x14\x65scalation_policy_id\x18\x05 \x01(\tH\x00\x88\x01\x01\x42\x17\n\x15_escalation_policy_id\"\x99\x03\n\x05\x41lert\x12\r\n\x05title\x18\x01 \x01(\t\x12)\n\x08severity\x18\x02 \x01(\x0e\x32\x17.oncallnova.v1.Severity\x12*\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32\x1a.oncallnova.v1.AlertAction\x12\x13\n\x06source\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x05 \x01(\tH\x01\x88\x01\x01\x12\x30\n\x06labels\x18\x06 \x03(\x0b\x32 .oncallnova.v1.Alert.LabelsEntry\x12\x16\n\tdedup_key\x18\x07 \x01(\tH\x02\x88\x01\x01\x12/\n\x0boccurred_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x07\x64\x65tails\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\t\n\x07_sourceB\x0e\n\x0c_descriptionB\x0c\n\n_dedup_key\"p\n\rIngestRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x17\n\x0fintegration_key\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12$\n\x06\x61lerts\x18\x04 \x03(\x0b\x32\x14.oncallnova.v1.Alert\"\xb3\x01\n\x0b\x41lertResult\x12\x15\n\x08\x61lert_id\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0bincident_id\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x14\n\x0c\x64\x65\x64uplicated\x18\x03 \x01(\x08\x12\x13\n\x0b\x66ingerprint\x18\x04 \x01(\t\x12+\n\x06status\x18\x05 \x01(\x0e\x32\x1b.oncallnova.v1.AlertOutcomeB\x0b\n\t_alert_idB\x0e\n\x0c_incident_id\"=\n\x0eIngestResponse\x12+\n\x07results\x18\x01 \x03(\x0b\x32\x1a.oncallnova.v1.AlertResult*}\n\x0b\x41lertAction\x12\x1c\n\x18\x41LERT_ACTION_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41LERT_ACTION_TRIGGER\x10\x01\x12\x1c\n\x18\x41LERT_ACTION_ACKNOWLEDGE\x10\x02\x12\x18\n\x14\x41LERT_ACTION_RESOLVE\x10\x03*~\n\x0c\x41lertOutcome\x12\x1d\n\x19\x41LERT_OUTCOME_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41LERT_OUTCOME_FIRING\x10\x01\x12\x1a\n\x16\x41LERT_OUTCOME_RESOLVED\x10\x02\x12\x19\n\x15\x41LERT_OUTCOME_IGNORED\x10\x03\x32\xb9\x01\n\rIngestService\x12\x45\n\x06Ingest\x12\x1c.oncallnova.v1.IngestRequest\x1a\x1d.oncallnova.v1.IngestResponse\x12\x61\n\x15ResolveIntegrationKey\x12+.oncallnova.v1.ResolveIntegrationKeyRequest\x1a\x1b.oncallnova.v1.ServiceRouteb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,20 +36,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ALERT_LABELSENTRY']._loaded_options = None
   _globals['_ALERT_LABELSENTRY']._serialized_options = b'8\001'
-  _globals['_ALERTACTION']._serialized_start=923
-  _globals['_ALERTACTION']._serialized_end=1048
-  _globals['_ALERTOUTCOME']._serialized_start=1050
-  _globals['_ALERTOUTCOME']._serialized_end=1176
-  _globals['_ALERT']._serialized_start=140
-  _globals['_ALERT']._serialized_end=549
-  _globals['_ALERT_LABELSENTRY']._serialized_start=463
-  _globals['_ALERT_LABELSENTRY']._serialized_end=508
-  _globals['_INGESTREQUEST']._serialized_start=551
-  _globals['_INGESTREQUEST']._serialized_end=657
-  _globals['_ALERTRESULT']._serialized_start=660
-  _globals['_ALERTRESULT']._serialized_end=840
-  _globals['_INGESTRESPONSE']._serialized_start=842
-  _globals['_INGESTRESPONSE']._serialized_end=921
-  _globals['_INGESTSERVICE']._serialized_start=1178
-  _globals['_INGESTSERVICE']._serialized_end=1264
+  _globals['_ALERTACTION']._serialized_start=1147
+  _globals['_ALERTACTION']._serialized_end=1272
+  _globals['_ALERTOUTCOME']._serialized_start=1274
+  _globals['_ALERTOUTCOME']._serialized_end=1400
+  _globals['_RESOLVEINTEGRATIONKEYREQUEST']._serialized_start=139
+  _globals['_RESOLVEINTEGRATIONKEYREQUEST']._serialized_end=194
+  _globals['_SERVICEROUTE']._serialized_start=197
+  _globals['_SERVICEROUTE']._serialized_end=374
+  _globals['_ALERT']._serialized_start=377
+  _globals['_ALERT']._serialized_end=786
+  _globals['_ALERT_LABELSENTRY']._serialized_start=700
+  _globals['_ALERT_LABELSENTRY']._serialized_end=745
+  _globals['_INGESTREQUEST']._serialized_start=788
+  _globals['_INGESTREQUEST']._serialized_end=900
+  _globals['_ALERTRESULT']._serialized_start=903
+  _globals['_ALERTRESULT']._serialized_end=1082
+  _globals['_INGESTRESPONSE']._serialized_start=1084
+  _globals['_INGESTRESPONSE']._serialized_end=1145
+  _globals['_INGESTSERVICE']._serialized_start=1403
+  _globals['_INGESTSERVICE']._serialized_end=1588
 # @@protoc_insertion_point(module_scope)

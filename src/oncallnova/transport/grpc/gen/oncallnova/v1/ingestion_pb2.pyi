@@ -79,6 +79,67 @@ ALERT_OUTCOME_IGNORED: AlertOutcome.ValueType  # 3
 Global___AlertOutcome: _TypeAlias = AlertOutcome  # noqa: Y015
 
 @_typing.final
+class ResolveIntegrationKeyRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INTEGRATION_KEY_FIELD_NUMBER: _builtins.int
+    integration_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        integration_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["integration_key", b"integration_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResolveIntegrationKeyRequest: _TypeAlias = ResolveIntegrationKeyRequest  # noqa: Y015
+
+@_typing.final
+class ServiceRoute(_message.Message):
+    """Where an integration key sends alerts."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERVICE_ID_FIELD_NUMBER: _builtins.int
+    SERVICE_NAME_FIELD_NUMBER: _builtins.int
+    CORRELATION_KEY_FIELD_NUMBER: _builtins.int
+    CORRELATION_WINDOW_SECONDS_FIELD_NUMBER: _builtins.int
+    ESCALATION_POLICY_ID_FIELD_NUMBER: _builtins.int
+    service_id: _builtins.str
+    service_name: _builtins.str
+    correlation_window_seconds: _builtins.int
+    """An alert joins an open incident whose last alert came at most this long ago."""
+    escalation_policy_id: _builtins.str
+    """Unset when the service pages nobody."""
+    @_builtins.property
+    def correlation_key(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The alert fields whose values group alerts into one incident, e.g. ["service",
+        "severity"].
+        """
+
+    def __init__(
+        self,
+        *,
+        service_id: _builtins.str = ...,
+        service_name: _builtins.str = ...,
+        correlation_key: _abc.Iterable[_builtins.str] | None = ...,
+        correlation_window_seconds: _builtins.int = ...,
+        escalation_policy_id: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_escalation_policy_id", b"_escalation_policy_id", "escalation_policy_id", b"escalation_policy_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_escalation_policy_id", b"_escalation_policy_id", "correlation_key", b"correlation_key", "correlation_window_seconds", b"correlation_window_seconds", "escalation_policy_id", b"escalation_policy_id", "service_id", b"service_id", "service_name", b"service_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__escalation_policy_id: _TypeAlias = _typing.Literal["escalation_policy_id"]  # noqa: Y015
+    _WhichOneofArgType__escalation_policy_id: _TypeAlias = _typing.Literal["_escalation_policy_id", b"_escalation_policy_id"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__escalation_policy_id) -> _WhichOneofReturnType__escalation_policy_id | None: ...
+
+Global___ServiceRoute: _TypeAlias = ServiceRoute  # noqa: Y015
+
+@_typing.final
 class Alert(_message.Message):
     """One alert in OnCallNova's own terms, whatever format it arrived in."""
 
@@ -172,16 +233,18 @@ class IngestRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     BATCH_ID_FIELD_NUMBER: _builtins.int
-    SERVICE_ID_FIELD_NUMBER: _builtins.int
-    ACTOR_FIELD_NUMBER: _builtins.int
+    INTEGRATION_KEY_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
     ALERTS_FIELD_NUMBER: _builtins.int
     batch_id: _builtins.str
     """Chosen by the caller, unique per batch (a UUID): the idempotency key."""
-    service_id: _builtins.str
-    """The service the integration key belongs to."""
-    actor: _builtins.str
-    """Who sent the batch, as timelines show it, e.g. "integration:payments-api" or
-    "alertmanager".
+    integration_key: _builtins.str
+    """The integration key the alerts were sent with; the server checks it again, so a
+    key revoked since the caller resolved it stores nothing (UNAUTHENTICATED).
+    """
+    source: _builtins.str
+    """The format they arrived in: "native", "alertmanager" or "pagerduty". It names the
+    actor of the timeline entries the batch causes.
     """
     @_builtins.property
     def alerts(self) -> _containers.RepeatedCompositeFieldContainer[Global___Alert]:
@@ -191,13 +254,13 @@ class IngestRequest(_message.Message):
         self,
         *,
         batch_id: _builtins.str = ...,
-        service_id: _builtins.str = ...,
-        actor: _builtins.str = ...,
+        integration_key: _builtins.str = ...,
+        source: _builtins.str = ...,
         alerts: _abc.Iterable[Global___Alert] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "alerts", b"alerts", "batch_id", b"batch_id", "service_id", b"service_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alerts", b"alerts", "batch_id", b"batch_id", "integration_key", b"integration_key", "source", b"source"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -211,7 +274,7 @@ class AlertResult(_message.Message):
     INCIDENT_ID_FIELD_NUMBER: _builtins.int
     DEDUPLICATED_FIELD_NUMBER: _builtins.int
     FINGERPRINT_FIELD_NUMBER: _builtins.int
-    OUTCOME_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
     alert_id: _builtins.str
     """Unset when the outcome is IGNORED."""
     incident_id: _builtins.str
@@ -220,7 +283,7 @@ class AlertResult(_message.Message):
     """True when the alert repeated an open alert and was counted on it."""
     fingerprint: _builtins.str
     """What dedup compares: the dedup key, or a hash of the title, source and labels."""
-    outcome: Global___AlertOutcome.ValueType
+    status: Global___AlertOutcome.ValueType
     def __init__(
         self,
         *,
@@ -228,11 +291,11 @@ class AlertResult(_message.Message):
         incident_id: _builtins.str | None = ...,
         deduplicated: _builtins.bool = ...,
         fingerprint: _builtins.str = ...,
-        outcome: Global___AlertOutcome.ValueType = ...,
+        status: Global___AlertOutcome.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_alert_id", b"_alert_id", "_incident_id", b"_incident_id", "alert_id", b"alert_id", "incident_id", b"incident_id"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_alert_id", b"_alert_id", "_incident_id", b"_incident_id", "alert_id", b"alert_id", "deduplicated", b"deduplicated", "fingerprint", b"fingerprint", "incident_id", b"incident_id", "outcome", b"outcome"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_alert_id", b"_alert_id", "_incident_id", b"_incident_id", "alert_id", b"alert_id", "deduplicated", b"deduplicated", "fingerprint", b"fingerprint", "incident_id", b"incident_id", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__alert_id: _TypeAlias = _typing.Literal["alert_id"]  # noqa: Y015
     _WhichOneofArgType__alert_id: _TypeAlias = _typing.Literal["_alert_id", b"_alert_id"]  # noqa: Y015
@@ -250,22 +313,20 @@ class IngestResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     RESULTS_FIELD_NUMBER: _builtins.int
-    REPLAYED_FIELD_NUMBER: _builtins.int
-    replayed: _builtins.bool
-    """True when this batch_id had been stored before and these are its first results."""
     @_builtins.property
     def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___AlertResult]:
-        """One per alert of the request, in the same order."""
+        """One per alert of the request, in the same order (for a batch sent again, the
+        first delivery's).
+        """
 
     def __init__(
         self,
         *,
         results: _abc.Iterable[Global___AlertResult] | None = ...,
-        replayed: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["replayed", b"replayed", "results", b"results"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["results", b"results"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

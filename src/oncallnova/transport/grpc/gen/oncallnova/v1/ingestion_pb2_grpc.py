@@ -39,6 +39,11 @@ class IngestServiceStub:
                 request_serializer=oncallnova_dot_v1_dot_ingestion__pb2.IngestRequest.SerializeToString,
                 response_deserializer=oncallnova_dot_v1_dot_ingestion__pb2.IngestResponse.FromString,
                 _registered_method=True)
+        self.ResolveIntegrationKey = channel.unary_unary(
+                '/oncallnova.v1.IngestService/ResolveIntegrationKey',
+                request_serializer=oncallnova_dot_v1_dot_ingestion__pb2.ResolveIntegrationKeyRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_ingestion__pb2.ServiceRoute.FromString,
+                _registered_method=True)
 
 
 class IngestServiceServicer:
@@ -56,6 +61,16 @@ class IngestServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ResolveIntegrationKey(self, request, context):
+        """The service an active integration key sends to, and how its alerts are grouped;
+        UNAUTHENTICATED for a key that is unknown or revoked. The `ingestion` role asks
+        this before it reads a request's body, and keeps the answer for a moment
+        (INTEGRATION_KEY_CACHE_SECONDS). Safe to retry.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IngestServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -63,6 +78,11 @@ def add_IngestServiceServicer_to_server(servicer, server):
                     servicer.Ingest,
                     request_deserializer=oncallnova_dot_v1_dot_ingestion__pb2.IngestRequest.FromString,
                     response_serializer=oncallnova_dot_v1_dot_ingestion__pb2.IngestResponse.SerializeToString,
+            ),
+            'ResolveIntegrationKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveIntegrationKey,
+                    request_deserializer=oncallnova_dot_v1_dot_ingestion__pb2.ResolveIntegrationKeyRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_ingestion__pb2.ServiceRoute.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -92,6 +112,33 @@ class IngestService:
             '/oncallnova.v1.IngestService/Ingest',
             oncallnova_dot_v1_dot_ingestion__pb2.IngestRequest.SerializeToString,
             oncallnova_dot_v1_dot_ingestion__pb2.IngestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveIntegrationKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.IngestService/ResolveIntegrationKey',
+            oncallnova_dot_v1_dot_ingestion__pb2.ResolveIntegrationKeyRequest.SerializeToString,
+            oncallnova_dot_v1_dot_ingestion__pb2.ServiceRoute.FromString,
             options,
             channel_credentials,
             insecure,

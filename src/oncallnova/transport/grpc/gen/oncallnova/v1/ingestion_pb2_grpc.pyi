@@ -26,6 +26,12 @@ class IngestServiceStub:
     after a lost reply) stores nothing twice and counts nothing twice; it returns the
     results of the first delivery. This makes the call safe to retry.
     """
+    ResolveIntegrationKey: _aio.UnaryUnaryMultiCallable[_ingestion_pb2.ResolveIntegrationKeyRequest, _ingestion_pb2.ServiceRoute]
+    """The service an active integration key sends to, and how its alerts are grouped;
+    UNAUTHENTICATED for a key that is unknown or revoked. The `ingestion` role asks
+    this before it reads a request's body, and keeps the answer for a moment
+    (INTEGRATION_KEY_CACHE_SECONDS). Safe to retry.
+    """
 
 class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -40,6 +46,18 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
         `batch_id` is an idempotency key: a batch sent again with the same id (a retry
         after a lost reply) stores nothing twice and counts nothing twice; it returns the
         results of the first delivery. This makes the call safe to retry.
+        """
+
+    @_abc_1.abstractmethod
+    def ResolveIntegrationKey(
+        self,
+        request: _ingestion_pb2.ResolveIntegrationKeyRequest,
+        context: _aio.ServicerContext[_ingestion_pb2.ResolveIntegrationKeyRequest, _abc.Awaitable[_ingestion_pb2.ServiceRoute]],
+    ) -> _abc.Awaitable[_ingestion_pb2.ServiceRoute]:
+        """The service an active integration key sends to, and how its alerts are grouped;
+        UNAUTHENTICATED for a key that is unknown or revoked. The `ingestion` role asks
+        this before it reads a request's body, and keeps the answer for a moment
+        (INTEGRATION_KEY_CACHE_SECONDS). Safe to retry.
         """
 
 def add_IngestServiceServicer_to_server(servicer: IngestServiceServicer, server: _aio.Server) -> None: ...
