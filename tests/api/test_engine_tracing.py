@@ -36,6 +36,7 @@ async def test_idle_polls_record_no_span_and_work_is_one_trace_per_pass(
             assert [s.name for s in exporter.get_finished_spans()] == []
 
             await alert(client, svc["key"])
+            request_trace = {s.context.trace_id for s in exporter.get_finished_spans()}
             exporter.clear()  # the request's own trace is not the engine's
             done = await rt.engine.run_once()
             assert done["escalation"] == 1 and done["dispatch"] >= 1
@@ -45,12 +46,25 @@ async def test_idle_polls_record_no_span_and_work_is_one_trace_per_pass(
             by_name = {s.name: s for s in spans if s.parent is None}
             dispatch = by_name["engine.dispatch"]
             sends = [s for s in spans if s.name == "notify.send"]
-            assert sends and all(
-                s.parent is not None and s.parent.span_id == dispatch.context.span_id for s in sends
+            # Each send continues the trace of the change that queued it (the webhook event:
+            # the alert's request; the page: the escalation pass), linked to the dispatch
+            # pass that made it.
+            queued_by = {
+                "webhook": request_trace,
+                "email": {by_name["engine.escalation"].context.trace_id},
+            }
+            assert sorted(s.attributes["notify.channel"] for s in sends) == ["email", "webhook"]
+            assert all(
+                s.context.trace_id in queued_by[str(s.attributes["notify.channel"])] for s in sends
+            )
+            assert all(
+                [link.context.span_id for link in s.links] == [dispatch.context.span_id]
+                for s in sends
             )
             statements = [s for s in spans if s.name.startswith("db ")]
-            assert statements  # the work's statements, each inside one of the two traces
-            traces = {s.context.trace_id for s in by_name.values()}
+            # the work's statements, each inside one of the passes' or the request's traces
+            assert statements
+            traces = {s.context.trace_id for s in by_name.values()} | request_trace
             assert {s.context.trace_id for s in statements} <= traces
 
             exporter.clear()

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry import trace
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -109,3 +110,17 @@ def _traces_url(endpoint: str) -> str:
     (as the OTLP specification says for the signal-agnostic variable)."""
     base = endpoint.rstrip("/")
     return base if base.endswith("/v1/traces") else f"{base}/v1/traces"
+
+
+def current_traceparent() -> str | None:
+    """The W3C `traceparent` of the span being recorded now, to store with work that
+    another process carries on later (an outbox row), or None when nothing is traced."""
+    carrier: dict[str, str] = {}
+    if trace.get_current_span().get_span_context().is_valid:
+        propagate.inject(carrier)
+    return carrier.get("traceparent")
+
+
+def context_of(traceparent: str | None) -> Context | None:
+    """The context a stored `traceparent` names, for a span that continues its trace."""
+    return propagate.extract({"traceparent": traceparent}) if traceparent else None

@@ -30,7 +30,7 @@ from opentelemetry import trace
 from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
 from oncallnova.core.metrics import Metrics
-from oncallnova.core.tracing import Tracing
+from oncallnova.core.tracing import Tracing, context_of
 from oncallnova.notify import store
 from oncallnova.notify.channels import Channel, Delivery, Outcome
 from oncallnova.notify.models import Notification
@@ -161,8 +161,14 @@ class Dispatcher:
     async def _send(self, delivery: Delivery) -> Result:
         started = self._clock.now()
         begin = time.perf_counter()
+        # The send continues the trace of the change that queued it (an alert's request,
+        # say), linked to this dispatch pass; a row without one stays in the pass's trace.
+        queued_by = context_of(delivery.trace_parent)
+        pass_span = trace.get_current_span().get_span_context()
         with self._tracing.tracer.start_as_current_span(
             "notify.send",
+            context=queued_by,
+            links=[trace.Link(pass_span)] if queued_by and pass_span.is_valid else None,
             kind=trace.SpanKind.CLIENT,
             attributes={"notify.channel": delivery.channel, "notify.attempt": delivery.attempt},
         ) as span:
@@ -227,4 +233,5 @@ def _delivery(row: Notification) -> Delivery:
         incident_id=row.incident_id,
         payload=dict(row.payload),
         attempt=row.attempts,
+        trace_parent=row.trace_parent,
     )

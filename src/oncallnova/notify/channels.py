@@ -21,6 +21,7 @@ class Delivery:
     incident_id: str | None
     payload: dict[str, Any]
     attempt: int  # 1 for the first try
+    trace_parent: str | None = None  # the trace of the change that queued it
 
 
 @dataclass(frozen=True)

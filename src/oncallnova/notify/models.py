@@ -46,6 +46,8 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # The W3C traceparent of the change that queued it: its delivery joins that trace.
+    trace_parent: Mapped[str | None] = mapped_column(String(64))
 
 
 class DeliveryAttempt(Base):

@@ -19,7 +19,7 @@ from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
 from oncallnova.core.errors import Conflict, NotFound
 from oncallnova.core.ids import new_id
-from oncallnova.core.tracing import Tracing
+from oncallnova.core.tracing import Tracing, current_traceparent
 from oncallnova.notify import store
 from oncallnova.notify.api import Page
 from oncallnova.notify.models import Webhook
@@ -80,7 +80,7 @@ class Outbox:
                     dedup_key=f"page:{page.incident_id}:{page.step}:{page.user_id}",
                 )
             )
-        added = await store.add(session, rows)
+        added = await store.add(session, traced(rows))
         session.info["outbox"] = True
         return added
 
@@ -153,6 +153,7 @@ class Outbox:
             # Tracing: a span only when the transaction writes notifications.
             with self.tracing.tracer.start_as_current_span("notify.enqueue") as span:
                 span.set_attribute("notifications.count", len(rows))
+                traced(rows)
                 await store.add(session, rows)
             session.info["outbox"] = True
 
@@ -249,6 +250,15 @@ def _iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
+def traced(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows, each with the trace being recorded now (if any), so their delivery by
+    an engine (later, maybe in another process) joins it."""
+    parent = current_traceparent()
+    for row in rows:
+        row["trace_parent"] = parent
+    return rows
+
+
 def _row(now: datetime, **fields: Any) -> dict[str, Any]:
     row = {
         "id": new_id(),
@@ -265,6 +275,7 @@ def _row(now: datetime, **fields: Any) -> dict[str, Any]:
         "reason": "",
         "dedup_key": None,
         "event_type": None,
+        "trace_parent": None,
     }
     row.update(fields)
     return row

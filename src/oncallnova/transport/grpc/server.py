@@ -87,7 +87,8 @@ def build_server(
     # with or without a running event loop.
     found = [(servicer, registration(servicer)) for servicer in servicers]
     server = grpc.aio.server(
-        interceptors=[ServerAuth(settings.internal_token), *interceptors],
+        # The given interceptors (tracing) outermost, so their span covers the token check.
+        interceptors=[*interceptors, ServerAuth(settings.internal_token)],
         options=message_options(settings),
     )
     names = []
