@@ -30,7 +30,6 @@ from oncallnova.transport.grpc.servicers.notify import WebhooksServicer
 from oncallnova.transport.grpc.servicers.oncall import OnCallServicer
 from oncallnova.transport.grpc.servicers.people import PeopleServicer
 from oncallnova.users.schemas import UserIn
-from tests.conftest import ADMIN_PASSWORD
 
 TOKEN = "internal-token-for-tests-0123456789"
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -61,11 +60,12 @@ async def serving(rt: Runtime) -> AsyncIterator[grpc.aio.Channel]:
 
 
 async def person(rt: Runtime, role: Role) -> Principal:
-    """A user with `role` (password ADMIN_PASSWORD), as the principal acting for them."""
+    """A user with `role` (no password: hashing one is slow), as the principal acting
+    for them."""
     email = f"{role.name}@example.com"
     data = UserIn(name=role.name.title(), email=email, role=role.name)  # type: ignore[arg-type]
-    user_id = await rt.auth.create_user(SYSTEM, data, ADMIN_PASSWORD)
-    return Principal(user_id=user_id, name=data.name, email=email, role=role, via="jwt")
+    user = await rt.use_cases.users.create_user(SYSTEM, data)
+    return Principal(user_id=user.id, name=data.name, email=email, role=role, via="jwt")
 
 
 @dataclass
