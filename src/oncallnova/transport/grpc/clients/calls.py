@@ -26,8 +26,10 @@ T = TypeVar("T")
 R = TypeVar("R", bound=Message)
 Method = Callable[[Any], Awaitable[R]]
 
-ATTEMPTS = 3
-PAUSE_SECONDS = 0.1
+# Tries of a read, and the first pause between them (doubling): 1.75 s in all, enough
+# for a channel to reconnect (its first backoff is about a second) to a restarted role.
+ATTEMPTS = 4
+PAUSE_SECONDS = 0.25
 # A failure quicker than this was a connection refused or reset, not a deadline.
 QUICK_SECONDS = 1.0
 
