@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from google.protobuf import field_mask_pb2, struct_pb2, timestamp_pb2
 from google.protobuf.descriptor import (
@@ -271,13 +271,21 @@ def integral(value: Any) -> Any:
     return value
 
 
-def from_message(message: Message, kind: type[T] | Any) -> T:
+@overload
+def from_message(message: Message, kind: type[T]) -> T: ...
+@overload
+def from_message(message: Message, kind: Any) -> Any: ...
+def from_message(message: Message, kind: Any) -> Any:
     """The message as a `kind` (a pydantic model, a dataclass, or any type pydantic
     validates, e.g. `list[ScheduleOut]` from a message's repeated field)."""
     return validate(to_dict(message), kind)
 
 
-def validate(data: Any, kind: type[T] | Any) -> T:
+@overload
+def validate(data: Any, kind: type[T]) -> T: ...
+@overload
+def validate(data: Any, kind: Any) -> Any: ...
+def validate(data: Any, kind: Any) -> Any:
     """`data` as a `kind`; for a model, a field left unset (None) takes the model's
     default, as a field left out of an HTTP body does, and a patch's `update_mask`
     names the fields it sets (null included)."""
@@ -286,8 +294,7 @@ def validate(data: Any, kind: type[T] | Any) -> T:
     adapter = _adapters.get(kind)
     if adapter is None:
         adapter = _adapters[kind] = TypeAdapter(kind)
-    result: T = adapter.validate_python(data)
-    return result
+    return adapter.validate_python(data)
 
 
 def _model_input(data: dict[str, Any], kind: type[BaseModel]) -> dict[str, Any]:
@@ -314,7 +321,11 @@ def descriptor_fields(message: type[Message] | Descriptor) -> list[str]:
     return [f.name for f in descriptor.fields]
 
 
-def request_value(message: Message, kind: type[T] | Any) -> T:
+@overload
+def request_value(message: Message, kind: type[T]) -> T: ...
+@overload
+def request_value(message: Message, kind: Any) -> Any: ...
+def request_value(message: Message, kind: Any) -> Any:
     """A request's message as a domain value, refused as the HTTP API refuses it: a
     value that does not validate is `InvalidInput` naming the field."""
     try:

@@ -49,16 +49,18 @@ class AnalyticsClient:
 
     async def distribution(self, actor: Principal, query: AnalyticsQuery) -> DistributionOut:
         request = pb.GetDistributionRequest(query=to_message(query, pb.AnalyticsQuery))
-        found = await read(actor, self._stub.GetDistribution, request, DistributionOut)
+        found: DistributionOut = await read(
+            actor, self._stub.GetDistribution, request, DistributionOut
+        )
         return in_zone(found, ZoneInfo(found.tz))
 
     async def summary(self, actor: Principal, query: AnalyticsQuery) -> SummaryOut:
         request = pb.GetSummaryRequest(query=to_message(query, pb.AnalyticsQuery))
-        found = await read(actor, self._stub.GetSummary, request, SummaryOut)
+        found: SummaryOut = await read(actor, self._stub.GetSummary, request, SummaryOut)
         return in_zone(found, ZoneInfo(found.tz))
 
     async def trends(self, actor: Principal, query: AnalyticsQuery, bucket: str) -> TrendsOut:
         asked = to_message(query, pb.AnalyticsQuery)
         request = pb.GetTrendsRequest(query=asked, bucket=bucket)
-        found = await read(actor, self._stub.GetTrends, request, TrendsOut)
+        found: TrendsOut = await read(actor, self._stub.GetTrends, request, TrendsOut)
         return in_zone(found, ZoneInfo(found.tz))

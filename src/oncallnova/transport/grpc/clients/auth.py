@@ -33,7 +33,7 @@ class AuthClient:
 
     async def authenticate(self, token: str, ip: str | None) -> tuple[Principal, str | None]:
         request = pb.AuthenticateRequest(token=token, ip=ip)
-        found = await read(None, self._stub.Authenticate, request, _Authenticated)
+        found: _Authenticated = await read(None, self._stub.Authenticate, request, _Authenticated)
         who = found.principal
         return Principal(**{**who, "role": Role[who["role"]]}), found.csrf_token
 

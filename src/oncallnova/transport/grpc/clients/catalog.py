@@ -32,10 +32,6 @@ class CatalogClient:
     def __init__(self, channel: grpc.aio.Channel) -> None:
         self._stub = pb_grpc.CatalogServiceStub(channel)
 
-    async def list(self, actor: Principal) -> list[ServiceOut]:
-        request = pb.ListServicesRequest()
-        return await read(actor, self._stub.ListServices, request, list[ServiceOut], "items")
-
     async def get(self, actor: Principal, service_id: str) -> ServiceOut:
         request = pb.GetServiceRequest(service_id=service_id)
         return await read(actor, self._stub.GetService, request, ServiceOut)
@@ -44,7 +40,7 @@ class CatalogClient:
         self, actor: Principal, data: ServiceIn
     ) -> tuple[ServiceOut, IntegrationKeyOut]:
         request = pb.CreateServiceRequest(service=to_message(data, pb.ServiceIn))
-        created = await write(actor, self._stub.CreateService, request, _Created)
+        created: _Created = await write(actor, self._stub.CreateService, request, _Created)
         return created.service, created.key
 
     async def update(self, actor: Principal, service_id: str, data: ServicePatch) -> ServiceOut:
@@ -65,3 +61,7 @@ class CatalogClient:
     async def revoke_key(self, actor: Principal, service_id: str, key_id: str) -> IntegrationKeyOut:
         request = pb.RevokeIntegrationKeyRequest(service_id=service_id, key_id=key_id)
         return await write(actor, self._stub.RevokeIntegrationKey, request, IntegrationKeyOut)
+
+    async def list(self, actor: Principal) -> list[ServiceOut]:
+        request = pb.ListServicesRequest()
+        return await read(actor, self._stub.ListServices, request, list[ServiceOut], "items")

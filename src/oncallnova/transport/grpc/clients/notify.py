@@ -29,10 +29,6 @@ class WebhooksClient:
         request = pb.CreateWebhookRequest(webhook=to_message(data, pb.WebhookIn))
         return await write(actor, self._stub.CreateWebhook, request, WebhookWithSecret)
 
-    async def list(self, actor: Principal) -> list[WebhookOut]:
-        request = pb.ListWebhooksRequest()
-        return await read(actor, self._stub.ListWebhooks, request, list[WebhookOut], "items")
-
     async def get(self, actor: Principal, webhook_id: str) -> WebhookOut:
         request = pb.GetWebhookRequest(webhook_id=webhook_id)
         return await read(actor, self._stub.GetWebhook, request, WebhookOut)
@@ -61,3 +57,7 @@ class WebhooksClient:
     ) -> list[DeliveryOut]:
         request = pb.ListDeliveriesRequest(webhook_id=webhook_id, limit=limit)
         return await read(actor, self._stub.ListDeliveries, request, list[DeliveryOut], "items")
+
+    async def list(self, actor: Principal) -> list[WebhookOut]:
+        request = pb.ListWebhooksRequest()
+        return await read(actor, self._stub.ListWebhooks, request, list[WebhookOut], "items")

@@ -52,10 +52,6 @@ class SchedulesClient:
         request = pb.CreateScheduleRequest(schedule=to_message(numbered_days(data), pb.ScheduleIn))
         return await write(actor, self._stub.CreateSchedule, request, ScheduleOut)
 
-    async def list(self, actor: Principal) -> list[ScheduleOut]:
-        request = pb.ListSchedulesRequest()
-        return await read(actor, self._stub.ListSchedules, request, list[ScheduleOut], "items")
-
     async def get(self, actor: Principal, schedule_id: str) -> ScheduleOut:
         request = pb.GetScheduleRequest(schedule_id=schedule_id)
         return await read(actor, self._stub.GetSchedule, request, ScheduleOut)
@@ -111,6 +107,10 @@ class SchedulesClient:
         request = pb.GetUserFeedRequest(user_id=user_id, user_name=user_name)
         return await read(None, self._stub.GetUserFeed, request, bytes, "ical")
 
+    async def list(self, actor: Principal) -> list[ScheduleOut]:
+        request = pb.ListSchedulesRequest()
+        return await read(actor, self._stub.ListSchedules, request, list[ScheduleOut], "items")
+
 
 class PoliciesClient:
     """Implements `oncall.api.PoliciesService`."""
@@ -121,11 +121,6 @@ class PoliciesClient:
     async def create(self, actor: Principal, data: PolicyIn) -> PolicyOut:
         request = pb.CreateEscalationPolicyRequest(policy=to_message(data, pb.EscalationPolicyIn))
         return await write(actor, self._stub.CreateEscalationPolicy, request, PolicyOut)
-
-    async def list(self, actor: Principal) -> list[PolicyOut]:
-        request = pb.ListEscalationPoliciesRequest()
-        stub = self._stub.ListEscalationPolicies
-        return await read(actor, stub, request, list[PolicyOut], "items")
 
     async def get(self, actor: Principal, policy_id: str) -> PolicyOut:
         request = pb.GetEscalationPolicyRequest(policy_id=policy_id)
@@ -139,3 +134,8 @@ class PoliciesClient:
     async def delete(self, actor: Principal, policy_id: str) -> None:
         request = pb.DeleteEscalationPolicyRequest(policy_id=policy_id)
         await send(actor, self._stub.DeleteEscalationPolicy, request)
+
+    async def list(self, actor: Principal) -> list[PolicyOut]:
+        request = pb.ListEscalationPoliciesRequest()
+        stub = self._stub.ListEscalationPolicies
+        return await read(actor, stub, request, list[PolicyOut], "items")
