@@ -50,6 +50,11 @@ async def test_every_method_answers_as_in_process(stack: Stack, webhooks: Webhoo
     same(attempts, await local.deliveries(admin, created.id, 10))
     assert [(a.delivery_id, a.outcome) for a in attempts] == [(delivery_id, "retry")]
     same(await webhooks.deliveries(admin, created.id), await local.deliveries(admin, created.id))
+    # Another client's request without a limit gets the default one.
+    with acting_as(admin):
+        stub = pb_grpc.WebhookServiceStub(stack.channel)
+        raw = await stub.ListDeliveries(pb.ListDeliveriesRequest(webhook_id=created.id))
+    assert [d.delivery_id for d in raw.items] == [delivery_id]
     await webhooks.delete(admin, every.id)
     with pytest.raises(NotFound):
         await local.get(admin, every.id)

@@ -74,6 +74,6 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def ListAuditEntries(
         self, request: pb.ListAuditEntriesRequest, context: Context
     ) -> pb.ListAuditEntriesResponse:
-        asked = to_dict(request)
-        items = await self._audit.list(current_principal(), asked["limit"], asked["before_id"])
+        asked = {k: v for k, v in to_dict(request).items() if v is not None}
+        items = await self._audit.list(current_principal(), **asked)
         return to_message({"items": items}, pb.ListAuditEntriesResponse)

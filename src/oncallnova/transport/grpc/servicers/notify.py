@@ -61,7 +61,6 @@ class WebhooksServicer(pb_grpc.WebhookServiceServicer):
     async def ListDeliveries(
         self, request: pb.ListDeliveriesRequest, context: Context
     ) -> pb.ListDeliveriesResponse:
-        items = await self._webhooks.deliveries(
-            current_principal(), request.webhook_id, request.limit
-        )
+        limit = {"limit": request.limit} if request.HasField("limit") else {}
+        items = await self._webhooks.deliveries(current_principal(), request.webhook_id, **limit)
         return to_message({"items": items}, pb.ListDeliveriesResponse)
