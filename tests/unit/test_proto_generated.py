@@ -34,7 +34,17 @@ def test_committed_code_matches_a_fresh_generation(tmp_path: Path) -> None:
     assert not stale, f"run `make proto`; these differ from a fresh generation: {stale}"
     # Every .proto has its four generated modules.
     protos = sorted(p.stem for p in (ROOT / "proto" / "oncallnova" / "v1").glob("*.proto"))
-    assert protos == ["common", "incidents", "ingestion", "oncall"]
+    assert protos == [
+        "analytics",
+        "auth",
+        "catalog",
+        "common",
+        "incidents",
+        "ingestion",
+        "notify",
+        "oncall",
+        "people",
+    ]
     for stem in protos:
         for suffix in ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py", "_pb2_grpc.pyi"):
             assert f"oncallnova/v1/{stem}{suffix}" in fresh
@@ -42,11 +52,16 @@ def test_committed_code_matches_a_fresh_generation(tmp_path: Path) -> None:
 
 def test_generated_modules_import_under_the_transport_package() -> None:
     from oncallnova.transport.grpc.gen.oncallnova.v1 import (
+        analytics_pb2_grpc,
+        auth_pb2_grpc,
+        catalog_pb2_grpc,
         common_pb2,
         incidents_pb2,
         incidents_pb2_grpc,
         ingestion_pb2_grpc,
+        notify_pb2_grpc,
         oncall_pb2_grpc,
+        people_pb2_grpc,
     )
 
     # The wire names stay those of the public contract, whatever the Python module path.
@@ -58,3 +73,8 @@ def test_generated_modules_import_under_the_transport_package() -> None:
     assert incidents_pb2_grpc.add_IncidentServiceServicer_to_server
     assert ingestion_pb2_grpc.add_IngestServiceServicer_to_server
     assert oncall_pb2_grpc.add_OnCallServiceServicer_to_server
+    assert catalog_pb2_grpc.add_CatalogServiceServicer_to_server
+    assert people_pb2_grpc.add_PeopleServiceServicer_to_server
+    assert auth_pb2_grpc.add_AuthServiceServicer_to_server
+    assert notify_pb2_grpc.add_WebhookServiceServicer_to_server
+    assert analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server

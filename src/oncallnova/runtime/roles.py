@@ -70,7 +70,13 @@ ROLES: dict[RoleName, Role] = {
                 "/api/v1/webhooks",
                 "/api/v1/analytics",
             ),
-            grpc_services=("IngestService", "IncidentService"),
+            grpc_services=(
+                "IngestService",
+                "IncidentService",
+                "CatalogService",
+                "WebhookService",
+                "AnalyticsService",
+            ),
         ),
         Role(
             RoleName.oncall,
@@ -87,7 +93,7 @@ ROLES: dict[RoleName, Role] = {
                 "/api/v1/audit",
                 "/api/v1/calendars",
             ),
-            grpc_services=("OnCallService",),
+            grpc_services=("OnCallService", "PeopleService", "AuthService"),
         ),
         Role(
             RoleName.web,

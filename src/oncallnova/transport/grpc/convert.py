@@ -11,7 +11,20 @@ takes the value of the same name. The conventions that make this work, and that 
 - `google.protobuf.Timestamp` is an aware `datetime` (UTC), `google.protobuf.Struct` a
   JSON object. A Struct holds every number as a double, so integral numbers come back
   as `int` (as the JSON they were sent in had them).
-- A message field unset, or an `optional` scalar not present, is None.
+- A message field unset, or an `optional` scalar not present, is None. proto3 cannot
+  tell an empty list or map from an absent one, so where a model field has a
+  default, an empty one is unset too: the field takes its default.
+- A `string` field given a `datetime` carries it as ISO 8601: for times that may lack
+  an offset (a wall-clock time a schedule reads in its own zone) or must keep theirs.
+  The model's `datetime` field parses it back.
+- A `oneof` is one value of the model, named as the oneof: it travels in the first
+  member whose type takes it (`turn`: "daily" in `named_turn`, 36.0 in `turn_hours`).
+- A patch message has a `google.protobuf.FieldMask update_mask`: the fields the model
+  was given (`model_fields_set`), so a field named there and absent is set to null,
+  as `{"description": null}` in an HTTP PATCH clears it. A list cannot be null on the
+  wire, so a list given as None is left out of the mask (not changed). Without a mask
+  (a client in another language), the fields present are the ones set.
+- An `Enum` member travels by its name (`Role.admin` is `ROLE_ADMIN`).
 
 Where a message nests what a model keeps flat (or the reverse), the call site reshapes
 the dict before or after; nothing else is special.
@@ -22,10 +35,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from enum import Enum
+from typing import Any, TypeVar, overload
 
-from google.protobuf import struct_pb2, timestamp_pb2
-from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
+from google.protobuf import field_mask_pb2, struct_pb2, timestamp_pb2
+from google.protobuf.descriptor import (
+    Descriptor,
+    EnumDescriptor,
+    FieldDescriptor,
+    OneofDescriptor,
+)
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -37,6 +56,8 @@ T = TypeVar("T")
 
 _TIMESTAMP = timestamp_pb2.Timestamp.DESCRIPTOR.full_name
 _STRUCT = struct_pb2.Struct.DESCRIPTOR.full_name
+_MASK = field_mask_pb2.FieldMask.DESCRIPTOR.full_name
+UPDATE_MASK = "update_mask"
 _MAX_EXACT = 2**53
 _adapters: dict[Any, TypeAdapter[Any]] = {}
 
@@ -58,28 +79,85 @@ def as_dict(value: object) -> dict[str, Any]:
 def to_message(value: object, cls: type[M]) -> M:
     """`value` (a model, a dataclass or a dict) as a `cls` message."""
     message = cls()
-    fill(message, as_dict(value))
+    fill(message, _fields(value, message.DESCRIPTOR))
     return message
 
 
+def _fields(value: object, descriptor: Descriptor) -> dict[str, Any]:
+    """`as_dict(value)`, with the patch's mask when the message has one."""
+    data = as_dict(value)
+    mask = descriptor.fields_by_name.get(UPDATE_MASK)
+    if mask is None or mask.message_type is None or mask.message_type.full_name != _MASK:
+        return data
+    if isinstance(value, BaseModel) and UPDATE_MASK not in data:
+        fields = descriptor.fields_by_name
+        data[UPDATE_MASK] = sorted(
+            name
+            for name in value.model_fields_set
+            if name in fields and not (data[name] is None and fields[name].is_repeated)
+        )
+    return data
+
+
 def fill(message: Message, data: Mapping[str, Any]) -> None:
-    for field in message.DESCRIPTOR.fields:
+    descriptor = message.DESCRIPTOR
+    for field in descriptor.fields:
         value = data.get(field.name)
-        if value is None:
+        if value is not None:
+            _set_field(message, field, value)
+    for oneof in _oneofs(descriptor):
+        value = data.get(oneof.name)
+        if value is None or any(data.get(f.name) is not None for f in oneof.fields):
             continue
-        if _is_map(field):
-            _fill_map(getattr(message, field.name), field, value)
-        elif field.label == FieldDescriptor.LABEL_REPEATED:
-            target = getattr(message, field.name)
-            for item in value:
-                if field.type == FieldDescriptor.TYPE_MESSAGE:
-                    _set_message(target.add(), item)
-                else:
-                    target.append(_scalar_in(field, item))
-        elif field.type == FieldDescriptor.TYPE_MESSAGE:
-            _set_message(getattr(message, field.name), value)
-        else:
-            setattr(message, field.name, _scalar_in(field, value))
+        member = next((f for f in oneof.fields if _takes(f, value)), None)
+        if member is None:
+            raise ValueError(f"{oneof.name}: {value!r} fits none of its forms")
+        _set_field(message, member, value)
+
+
+def _set_field(message: Message, field: FieldDescriptor, value: Any) -> None:
+    if _is_map(field):
+        _fill_map(getattr(message, field.name), field, value)
+    elif field.is_repeated:
+        target = getattr(message, field.name)
+        for item in value:
+            if field.type == FieldDescriptor.TYPE_MESSAGE:
+                _set_message(target.add(), item)
+            else:
+                target.append(_scalar_in(field, item))
+    elif field.type == FieldDescriptor.TYPE_MESSAGE:
+        _set_message(getattr(message, field.name), value)
+    else:
+        setattr(message, field.name, _scalar_in(field, value))
+
+
+def _oneofs(descriptor: Descriptor) -> list[OneofDescriptor]:
+    # proto3 `optional` fields each sit in a synthetic oneof named "_<field>": those
+    # are plain fields, not choices.
+    return [o for o in descriptor.oneofs if not o.name.startswith("_")]
+
+
+_F = FieldDescriptor
+_INTEGERS = {_F.TYPE_INT32, _F.TYPE_INT64, _F.TYPE_UINT32, _F.TYPE_UINT64}
+_INTEGERS |= {_F.TYPE_SINT32, _F.TYPE_SINT64, _F.TYPE_FIXED32, _F.TYPE_FIXED64}
+_FLOATS = {_F.TYPE_DOUBLE, _F.TYPE_FLOAT}
+
+
+def _takes(field: FieldDescriptor, value: Any) -> bool:
+    """Whether a oneof member of this type can carry `value`."""
+    if isinstance(value, bool):
+        return field.type == _F.TYPE_BOOL
+    if isinstance(value, int):
+        return field.type in _INTEGERS or field.type in _FLOATS
+    if isinstance(value, float):
+        return field.type in _FLOATS
+    if isinstance(value, str):
+        return field.type in (_F.TYPE_STRING, _F.TYPE_ENUM)
+    if isinstance(value, bytes):
+        return field.type == _F.TYPE_BYTES
+    if isinstance(value, datetime):
+        return field.message_type is not None and field.message_type.full_name == _TIMESTAMP
+    return field.type == _F.TYPE_MESSAGE
 
 
 def _is_map(field: FieldDescriptor) -> bool:
@@ -103,8 +181,10 @@ def _set_message(target: Message, value: Any) -> None:
         target.FromDatetime(_utc(value))  # type: ignore[attr-defined]
     elif name == _STRUCT:
         target.update(value)  # type: ignore[attr-defined]
+    elif name == _MASK:
+        target.paths.extend(value)  # type: ignore[attr-defined]
     else:
-        fill(target, as_dict(value))
+        fill(target, _fields(value, target.DESCRIPTOR))
 
 
 def _utc(value: datetime) -> datetime:
@@ -118,7 +198,11 @@ def _enum_prefix(enum: EnumDescriptor) -> str:
 
 
 def _scalar_in(field: FieldDescriptor, value: Any) -> Any:
+    if field.type == FieldDescriptor.TYPE_STRING and isinstance(value, datetime):
+        return value.isoformat()
     if field.type == FieldDescriptor.TYPE_ENUM:
+        if isinstance(value, Enum) and not isinstance(value, str):
+            value = value.name
         if isinstance(value, int):
             return value
         enum = field.enum_type
@@ -133,8 +217,15 @@ def _scalar_in(field: FieldDescriptor, value: Any) -> Any:
 def to_dict(message: Message) -> dict[str, Any]:
     """The message's fields by name, as the domain's types have them."""
     out: dict[str, Any] = {}
+    choices = _oneofs(message.DESCRIPTOR)
     for field in message.DESCRIPTOR.fields:
-        out[field.name] = _field_out(message, field)
+        if field.containing_oneof not in choices:
+            out[field.name] = _field_out(message, field)
+    for oneof in choices:
+        chosen = message.WhichOneof(oneof.name)
+        out[oneof.name] = (
+            _field_out(message, message.DESCRIPTOR.fields_by_name[chosen]) if chosen else None
+        )
     return out
 
 
@@ -143,7 +234,7 @@ def _field_out(message: Message, field: FieldDescriptor) -> Any:
     if _is_map(field):
         value_field = field.message_type.fields_by_name["value"]  # type: ignore[union-attr]
         return {k: _one_out(value_field, v) for k, v in value.items()}
-    if field.label == FieldDescriptor.LABEL_REPEATED:
+    if field.is_repeated:
         return [_one_out(field, item) for item in value]
     if field.has_presence and not message.HasField(field.name):
         return None
@@ -157,6 +248,8 @@ def _one_out(field: FieldDescriptor, value: Any) -> Any:
             return value.ToDatetime(tzinfo=UTC)
         if name == _STRUCT:
             return integral(MessageToDict(value))
+        if name == _MASK:
+            return list(value.paths)
         return to_dict(value)
     if field.type == FieldDescriptor.TYPE_ENUM:
         enum = field.enum_type
@@ -178,27 +271,48 @@ def integral(value: Any) -> Any:
     return value
 
 
-def from_message(message: Message, kind: type[T] | Any) -> T:
+@overload
+def from_message(message: Message, kind: type[T]) -> T: ...
+@overload
+def from_message(message: Message, kind: Any) -> Any: ...
+def from_message(message: Message, kind: Any) -> Any:
     """The message as a `kind` (a pydantic model, a dataclass, or any type pydantic
     validates, e.g. `list[ScheduleOut]` from a message's repeated field)."""
     return validate(to_dict(message), kind)
 
 
-def validate(data: Any, kind: type[T] | Any) -> T:
+@overload
+def validate(data: Any, kind: type[T]) -> T: ...
+@overload
+def validate(data: Any, kind: Any) -> Any: ...
+def validate(data: Any, kind: Any) -> Any:
     """`data` as a `kind`; for a model, a field left unset (None) takes the model's
-    default, as a field left out of an HTTP body does."""
+    default, as a field left out of an HTTP body does, and a patch's `update_mask`
+    names the fields it sets (null included)."""
     if isinstance(kind, type) and issubclass(kind, BaseModel) and isinstance(data, dict):
-        fields = kind.model_fields
-        data = {
-            k: v
-            for k, v in data.items()
-            if v is not None or k not in fields or fields[k].is_required()
-        }
+        data = _model_input(data, kind)
     adapter = _adapters.get(kind)
     if adapter is None:
         adapter = _adapters[kind] = TypeAdapter(kind)
-    result: T = adapter.validate_python(data)
-    return result
+    return adapter.validate_python(data)
+
+
+def _model_input(data: dict[str, Any], kind: type[BaseModel]) -> dict[str, Any]:
+    fields = kind.model_fields
+    mask = data.get(UPDATE_MASK) if UPDATE_MASK not in fields else None
+    if mask:
+        # A path naming no field reaches the model, which refuses it by name.
+        return {path: data.get(path) for path in mask}
+
+    def unset(name: str, value: Any) -> bool:
+        if name not in fields:
+            return value is None or name == UPDATE_MASK
+        field = fields[name]
+        if field.is_required():
+            return False
+        return value is None or value in ([], {})
+
+    return {k: v for k, v in data.items() if not unset(k, v)}
 
 
 def descriptor_fields(message: type[Message] | Descriptor) -> list[str]:
@@ -207,7 +321,11 @@ def descriptor_fields(message: type[Message] | Descriptor) -> list[str]:
     return [f.name for f in descriptor.fields]
 
 
-def request_value(message: Message, kind: type[T] | Any) -> T:
+@overload
+def request_value(message: Message, kind: type[T]) -> T: ...
+@overload
+def request_value(message: Message, kind: Any) -> Any: ...
+def request_value(message: Message, kind: Any) -> Any:
     """A request's message as a domain value, refused as the HTTP API refuses it: a
     value that does not validate is `InvalidInput` naming the field."""
     try:

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aoncallnova/v1/common.proto\x12\roncallnova.v1\"4\n\x0e\x46ieldViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"\x9c\x01\n\x0b\x45rrorDetail\x12&\n\x04kind\x18\x01 \x01(\x0e\x32\x18.oncallnova.v1.ErrorKind\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x37\n\x10\x66ield_violations\x18\x03 \x03(\x0b\x32\x1d.oncallnova.v1.FieldViolation\x12\x1b\n\x13retry_after_seconds\x18\x04 \x01(\x05*u\n\x08Severity\x12\x18\n\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x15\n\x11SEVERITY_CRITICAL\x10\x01\x12\x11\n\rSEVERITY_HIGH\x10\x02\x12\x13\n\x0fSEVERITY_MEDIUM\x10\x03\x12\x10\n\x0cSEVERITY_LOW\x10\x04*\x90\x01\n\x0eIncidentStatus\x12\x1f\n\x1bINCIDENT_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19INCIDENT_STATUS_TRIGGERED\x10\x01\x12 \n\x1cINCIDENT_STATUS_ACKNOWLEDGED\x10\x02\x12\x1c\n\x18INCIDENT_STATUS_RESOLVED\x10\x03*\xe9\x01\n\tErrorKind\x12\x1a\n\x16\x45RROR_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14\x45RROR_KIND_NOT_FOUND\x10\x01\x12\x17\n\x13\x45RROR_KIND_CONFLICT\x10\x02\x12\x1c\n\x18\x45RROR_KIND_INVALID_INPUT\x10\x03\x12\x1e\n\x1a\x45RROR_KIND_UNAUTHENTICATED\x10\x04\x12\x18\n\x14\x45RROR_KIND_FORBIDDEN\x10\x05\x12\x19\n\x15\x45RROR_KIND_OVERLOADED\x10\x06\x12\x1a\n\x16\x45RROR_KIND_UNAVAILABLE\x10\x07\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aoncallnova/v1/common.proto\x12\roncallnova.v1\"4\n\x0e\x46ieldViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"\x9c\x01\n\x0b\x45rrorDetail\x12&\n\x04kind\x18\x01 \x01(\x0e\x32\x18.oncallnova.v1.ErrorKind\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x37\n\x10\x66ield_violations\x18\x03 \x03(\x0b\x32\x1d.oncallnova.v1.FieldViolation\x12\x1b\n\x13retry_after_seconds\x18\x04 \x01(\x05*u\n\x08Severity\x12\x18\n\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x15\n\x11SEVERITY_CRITICAL\x10\x01\x12\x11\n\rSEVERITY_HIGH\x10\x02\x12\x13\n\x0fSEVERITY_MEDIUM\x10\x03\x12\x10\n\x0cSEVERITY_LOW\x10\x04*\x90\x01\n\x0eIncidentStatus\x12\x1f\n\x1bINCIDENT_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19INCIDENT_STATUS_TRIGGERED\x10\x01\x12 \n\x1cINCIDENT_STATUS_ACKNOWLEDGED\x10\x02\x12\x1c\n\x18INCIDENT_STATUS_RESOLVED\x10\x03*Q\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_VIEWER\x10\x01\x12\x12\n\x0eROLE_RESPONDER\x10\x02\x12\x0e\n\nROLE_ADMIN\x10\x03*\xe9\x01\n\tErrorKind\x12\x1a\n\x16\x45RROR_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14\x45RROR_KIND_NOT_FOUND\x10\x01\x12\x17\n\x13\x45RROR_KIND_CONFLICT\x10\x02\x12\x1c\n\x18\x45RROR_KIND_INVALID_INPUT\x10\x03\x12\x1e\n\x1a\x45RROR_KIND_UNAUTHENTICATED\x10\x04\x12\x18\n\x14\x45RROR_KIND_FORBIDDEN\x10\x05\x12\x19\n\x15\x45RROR_KIND_OVERLOADED\x10\x06\x12\x1a\n\x16\x45RROR_KIND_UNAVAILABLE\x10\x07\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,8 +35,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SEVERITY']._serialized_end=375
   _globals['_INCIDENTSTATUS']._serialized_start=378
   _globals['_INCIDENTSTATUS']._serialized_end=522
-  _globals['_ERRORKIND']._serialized_start=525
-  _globals['_ERRORKIND']._serialized_end=758
+  _globals['_ROLE']._serialized_start=524
+  _globals['_ROLE']._serialized_end=605
+  _globals['_ERRORKIND']._serialized_start=608
+  _globals['_ERRORKIND']._serialized_end=841
   _globals['_FIELDVIOLATION']._serialized_start=45
   _globals['_FIELDVIOLATION']._serialized_end=97
   _globals['_ERRORDETAIL']._serialized_start=100

@@ -74,6 +74,36 @@ INCIDENT_STATUS_RESOLVED: IncidentStatus.ValueType  # 3
 """Closed, by a person or because all its alerts cleared."""
 Global___IncidentStatus: _TypeAlias = IncidentStatus  # noqa: Y015
 
+class _Role:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Role.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ROLE_UNSPECIFIED: _Role.ValueType  # 0
+    ROLE_VIEWER: _Role.ValueType  # 1
+    """Reads everything but secrets (integration keys, calendar feed URLs)."""
+    ROLE_RESPONDER: _Role.ValueType  # 2
+    """Also acknowledges, resolves and reassigns incidents, takes overrides, and keeps
+    API tokens of their own.
+    """
+    ROLE_ADMIN: _Role.ValueType  # 3
+    """Also manages services, people, schedules, policies and webhooks."""
+
+class Role(_Role, metaclass=_RoleEnumTypeWrapper):
+    """What a user may do; each role may do all that the ones before it may."""
+
+ROLE_UNSPECIFIED: Role.ValueType  # 0
+ROLE_VIEWER: Role.ValueType  # 1
+"""Reads everything but secrets (integration keys, calendar feed URLs)."""
+ROLE_RESPONDER: Role.ValueType  # 2
+"""Also acknowledges, resolves and reassigns incidents, takes overrides, and keeps
+API tokens of their own.
+"""
+ROLE_ADMIN: Role.ValueType  # 3
+"""Also manages services, people, schedules, policies and webhooks."""
+Global___Role: _TypeAlias = Role  # noqa: Y015
+
 class _ErrorKind:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015

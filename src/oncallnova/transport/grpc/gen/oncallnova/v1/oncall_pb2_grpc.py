@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from oncallnova.transport.grpc.gen.oncallnova.v1 import oncall_pb2 as oncallnova_dot_v1_dot_oncall__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -34,6 +35,16 @@ class OnCallServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.OnCallNow = channel.unary_unary(
+                '/oncallnova.v1.OnCallService/OnCallNow',
+                request_serializer=oncallnova_dot_v1_dot_oncall__pb2.OnCallNowRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_oncall__pb2.OnCallNowResponse.FromString,
+                _registered_method=True)
+        self.ServicesOnCall = channel.unary_unary(
+                '/oncallnova.v1.OnCallService/ServicesOnCall',
+                request_serializer=oncallnova_dot_v1_dot_oncall__pb2.ServicesOnCallRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_oncall__pb2.ServicesOnCallResponse.FromString,
+                _registered_method=True)
         self.ListSchedules = channel.unary_unary(
                 '/oncallnova.v1.OnCallService/ListSchedules',
                 request_serializer=oncallnova_dot_v1_dot_oncall__pb2.ListSchedulesRequest.SerializeToString,
@@ -43,6 +54,66 @@ class OnCallServiceStub:
                 '/oncallnova.v1.OnCallService/GetSchedule',
                 request_serializer=oncallnova_dot_v1_dot_oncall__pb2.GetScheduleRequest.SerializeToString,
                 response_deserializer=oncallnova_dot_v1_dot_oncall__pb2.Schedule.FromString,
+                _registered_method=True)
+        self.CreateSchedule = channel.unary_unary(
+                '/oncallnova.v1.OnCallService/CreateSchedule',
+                request_serializer=oncallnova_dot_v1_dot_oncall__pb2.CreateScheduleRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_oncall__pb2.Schedule.FromString,
+                _registered_method=True)
+        self.UpdateSchedule = channel.unary_unary(
+                '/oncallnova.v1.OnCallService/UpdateSchedule',
+                request_serializer=oncallnova_dot_v1_dot_oncall__pb2.UpdateScheduleRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_oncall__pb2.Schedule.FromString,
+                _registered_method=True)
+        self.DeleteSchedule = channel.unary_unary(
+                '/oncallnova.v1.OnCallService/DeleteSchedule',
+                request_serializer=oncallnova_dot_v1_dot_oncall__pb2.DeleteScheduleRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.AddOverride = channel.unary_unary(
+                '/oncallnova.v1.OnCallService/AddOverride',
+                request_serializer=oncallnova_dot_v1_dot_oncall__pb2.AddOverrideRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_oncall__pb2.Override.FromString,
+                _registered_method=True)
+        self.DeleteOverride = channel.unary_unary(
+                '/oncallnova.v1.OnCallService/DeleteOverride',
+                request_serializer=oncallnova_dot_v1_dot_oncall__pb2.DeleteOverrideRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.WhoIsOnCallAt = channel.unary_unary(
+                '/oncallnova.v1.OnCallService/WhoIsOnCallAt',
+                request_serializer=oncallnova_dot_v1_dot_oncall__pb2.WhoIsOnCallAtRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_oncall__pb2.OnCallAt.FromString,
+                _registered_method=True)
+        self.ListShifts = channel.unary_unary(
+                '/oncallnova.v1.OnCallService/ListShifts',
+                request_serializer=oncallnova_dot_v1_dot_oncall__pb2.ListShiftsRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_oncall__pb2.ShiftList.FromString,
+                _registered_method=True)
+        self.OnCallPerSchedule = channel.unary_unary(
+                '/oncallnova.v1.OnCallService/OnCallPerSchedule',
+                request_serializer=oncallnova_dot_v1_dot_oncall__pb2.OnCallPerScheduleRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_oncall__pb2.OnCallPerScheduleResponse.FromString,
+                _registered_method=True)
+        self.GetUserNames = channel.unary_unary(
+                '/oncallnova.v1.OnCallService/GetUserNames',
+                request_serializer=oncallnova_dot_v1_dot_oncall__pb2.GetUserNamesRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_oncall__pb2.GetUserNamesResponse.FromString,
+                _registered_method=True)
+        self.RotateScheduleFeedToken = channel.unary_unary(
+                '/oncallnova.v1.OnCallService/RotateScheduleFeedToken',
+                request_serializer=oncallnova_dot_v1_dot_oncall__pb2.RotateScheduleFeedTokenRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_oncall__pb2.Schedule.FromString,
+                _registered_method=True)
+        self.GetScheduleFeed = channel.unary_unary(
+                '/oncallnova.v1.OnCallService/GetScheduleFeed',
+                request_serializer=oncallnova_dot_v1_dot_oncall__pb2.GetScheduleFeedRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_oncall__pb2.GetScheduleFeedResponse.FromString,
+                _registered_method=True)
+        self.GetUserFeed = channel.unary_unary(
+                '/oncallnova.v1.OnCallService/GetUserFeed',
+                request_serializer=oncallnova_dot_v1_dot_oncall__pb2.GetUserFeedRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_oncall__pb2.GetUserFeedResponse.FromString,
                 _registered_method=True)
         self.ListEscalationPolicies = channel.unary_unary(
                 '/oncallnova.v1.OnCallService/ListEscalationPolicies',
@@ -54,28 +125,45 @@ class OnCallServiceStub:
                 request_serializer=oncallnova_dot_v1_dot_oncall__pb2.GetEscalationPolicyRequest.SerializeToString,
                 response_deserializer=oncallnova_dot_v1_dot_oncall__pb2.EscalationPolicy.FromString,
                 _registered_method=True)
-        self.OnCallNow = channel.unary_unary(
-                '/oncallnova.v1.OnCallService/OnCallNow',
-                request_serializer=oncallnova_dot_v1_dot_oncall__pb2.OnCallNowRequest.SerializeToString,
-                response_deserializer=oncallnova_dot_v1_dot_oncall__pb2.OnCallNowResponse.FromString,
+        self.CreateEscalationPolicy = channel.unary_unary(
+                '/oncallnova.v1.OnCallService/CreateEscalationPolicy',
+                request_serializer=oncallnova_dot_v1_dot_oncall__pb2.CreateEscalationPolicyRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_oncall__pb2.EscalationPolicy.FromString,
                 _registered_method=True)
-        self.ServicesOnCall = channel.unary_unary(
-                '/oncallnova.v1.OnCallService/ServicesOnCall',
-                request_serializer=oncallnova_dot_v1_dot_oncall__pb2.ServicesOnCallRequest.SerializeToString,
-                response_deserializer=oncallnova_dot_v1_dot_oncall__pb2.ServicesOnCallResponse.FromString,
+        self.UpdateEscalationPolicy = channel.unary_unary(
+                '/oncallnova.v1.OnCallService/UpdateEscalationPolicy',
+                request_serializer=oncallnova_dot_v1_dot_oncall__pb2.UpdateEscalationPolicyRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_oncall__pb2.EscalationPolicy.FromString,
                 _registered_method=True)
-        self.WhoIsOnCallAt = channel.unary_unary(
-                '/oncallnova.v1.OnCallService/WhoIsOnCallAt',
-                request_serializer=oncallnova_dot_v1_dot_oncall__pb2.WhoIsOnCallAtRequest.SerializeToString,
-                response_deserializer=oncallnova_dot_v1_dot_oncall__pb2.WhoIsOnCallAtResponse.FromString,
+        self.DeleteEscalationPolicy = channel.unary_unary(
+                '/oncallnova.v1.OnCallService/DeleteEscalationPolicy',
+                request_serializer=oncallnova_dot_v1_dot_oncall__pb2.DeleteEscalationPolicyRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
 
 
 class OnCallServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
+    def OnCallNow(self, request, context):
+        """Who is on call now: per schedule, and per service (its policy's first level)
+        (viewer).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ServicesOnCall(self, request, context):
+        """Per service, in the catalogue's order, whom the first level of its escalation
+        policy pages now (viewer).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListSchedules(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Every schedule, by name (viewer).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -86,8 +174,97 @@ class OnCallServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def ListEscalationPolicies(self, request, context):
+    def CreateSchedule(self, request, context):
+        """A new schedule (admin); a name already used is a conflict. Not idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateSchedule(self, request, context):
+        """Change a schedule (admin). Changing only the time zone moves no stored time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSchedule(self, request, context):
+        """Refused (FAILED_PRECONDITION) while an escalation policy pages the schedule
+        (admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddOverride(self, request, context):
+        """Someone covers the schedule for a while (responder). Not idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteOverride(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WhoIsOnCallAt(self, request, context):
+        """Who is on call in one schedule at an instant, each with the shift that covers it
+        (viewer).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListShifts(self, request, context):
+        """The final shifts (layers and overrides combined) in a range of at most 366 days
+        (viewer).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OnCallPerSchedule(self, request, context):
+        """Who is on call now in each schedule (viewer).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetUserNames(self, request, context):
+        """Display names of users, for calendars and pages. Acts as no user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RotateScheduleFeedToken(self, request, context):
+        """A new secret for the schedule's calendar feed; the old URL stops working (admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetScheduleFeed(self, request, context):
+        """The iCalendar feed a secret schedule token names. Acts as no user: the token is
+        the credential.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetUserFeed(self, request, context):
+        """One user's shifts in every schedule, as iCalendar. Acts as no user: the caller
+        has checked the user's own feed token.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEscalationPolicies(self, request, context):
+        """Every escalation policy, by name (viewer).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -98,22 +275,23 @@ class OnCallServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def OnCallNow(self, request, context):
-        """Who is on call now: per schedule, and per service (its policy's first level).
+    def CreateEscalationPolicy(self, request, context):
+        """A new policy (admin). Not idempotent.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def ServicesOnCall(self, request, context):
-        """Per service, whom the first level of its escalation policy pages now.
+    def UpdateEscalationPolicy(self, request, context):
+        """Changes apply to incidents opened from now on; running ones keep their copy
+        (admin).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def WhoIsOnCallAt(self, request, context):
-        """Who is on call in one schedule at an instant, with the shift that covers it.
+    def DeleteEscalationPolicy(self, request, context):
+        """Refused (FAILED_PRECONDITION) while a service uses the policy (admin).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -122,6 +300,16 @@ class OnCallServiceServicer:
 
 def add_OnCallServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'OnCallNow': grpc.unary_unary_rpc_method_handler(
+                    servicer.OnCallNow,
+                    request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.OnCallNowRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_oncall__pb2.OnCallNowResponse.SerializeToString,
+            ),
+            'ServicesOnCall': grpc.unary_unary_rpc_method_handler(
+                    servicer.ServicesOnCall,
+                    request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.ServicesOnCallRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_oncall__pb2.ServicesOnCallResponse.SerializeToString,
+            ),
             'ListSchedules': grpc.unary_unary_rpc_method_handler(
                     servicer.ListSchedules,
                     request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.ListSchedulesRequest.FromString,
@@ -131,6 +319,66 @@ def add_OnCallServiceServicer_to_server(servicer, server):
                     servicer.GetSchedule,
                     request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.GetScheduleRequest.FromString,
                     response_serializer=oncallnova_dot_v1_dot_oncall__pb2.Schedule.SerializeToString,
+            ),
+            'CreateSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSchedule,
+                    request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.CreateScheduleRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_oncall__pb2.Schedule.SerializeToString,
+            ),
+            'UpdateSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateSchedule,
+                    request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.UpdateScheduleRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_oncall__pb2.Schedule.SerializeToString,
+            ),
+            'DeleteSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSchedule,
+                    request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.DeleteScheduleRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'AddOverride': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddOverride,
+                    request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.AddOverrideRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_oncall__pb2.Override.SerializeToString,
+            ),
+            'DeleteOverride': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteOverride,
+                    request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.DeleteOverrideRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'WhoIsOnCallAt': grpc.unary_unary_rpc_method_handler(
+                    servicer.WhoIsOnCallAt,
+                    request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.WhoIsOnCallAtRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_oncall__pb2.OnCallAt.SerializeToString,
+            ),
+            'ListShifts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListShifts,
+                    request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.ListShiftsRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_oncall__pb2.ShiftList.SerializeToString,
+            ),
+            'OnCallPerSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.OnCallPerSchedule,
+                    request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.OnCallPerScheduleRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_oncall__pb2.OnCallPerScheduleResponse.SerializeToString,
+            ),
+            'GetUserNames': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUserNames,
+                    request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.GetUserNamesRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_oncall__pb2.GetUserNamesResponse.SerializeToString,
+            ),
+            'RotateScheduleFeedToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateScheduleFeedToken,
+                    request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.RotateScheduleFeedTokenRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_oncall__pb2.Schedule.SerializeToString,
+            ),
+            'GetScheduleFeed': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetScheduleFeed,
+                    request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.GetScheduleFeedRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_oncall__pb2.GetScheduleFeedResponse.SerializeToString,
+            ),
+            'GetUserFeed': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUserFeed,
+                    request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.GetUserFeedRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_oncall__pb2.GetUserFeedResponse.SerializeToString,
             ),
             'ListEscalationPolicies': grpc.unary_unary_rpc_method_handler(
                     servicer.ListEscalationPolicies,
@@ -142,20 +390,20 @@ def add_OnCallServiceServicer_to_server(servicer, server):
                     request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.GetEscalationPolicyRequest.FromString,
                     response_serializer=oncallnova_dot_v1_dot_oncall__pb2.EscalationPolicy.SerializeToString,
             ),
-            'OnCallNow': grpc.unary_unary_rpc_method_handler(
-                    servicer.OnCallNow,
-                    request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.OnCallNowRequest.FromString,
-                    response_serializer=oncallnova_dot_v1_dot_oncall__pb2.OnCallNowResponse.SerializeToString,
+            'CreateEscalationPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateEscalationPolicy,
+                    request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.CreateEscalationPolicyRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_oncall__pb2.EscalationPolicy.SerializeToString,
             ),
-            'ServicesOnCall': grpc.unary_unary_rpc_method_handler(
-                    servicer.ServicesOnCall,
-                    request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.ServicesOnCallRequest.FromString,
-                    response_serializer=oncallnova_dot_v1_dot_oncall__pb2.ServicesOnCallResponse.SerializeToString,
+            'UpdateEscalationPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateEscalationPolicy,
+                    request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.UpdateEscalationPolicyRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_oncall__pb2.EscalationPolicy.SerializeToString,
             ),
-            'WhoIsOnCallAt': grpc.unary_unary_rpc_method_handler(
-                    servicer.WhoIsOnCallAt,
-                    request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.WhoIsOnCallAtRequest.FromString,
-                    response_serializer=oncallnova_dot_v1_dot_oncall__pb2.WhoIsOnCallAtResponse.SerializeToString,
+            'DeleteEscalationPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteEscalationPolicy,
+                    request_deserializer=oncallnova_dot_v1_dot_oncall__pb2.DeleteEscalationPolicyRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -167,6 +415,60 @@ def add_OnCallServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class OnCallService:
     """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def OnCallNow(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.OnCallService/OnCallNow',
+            oncallnova_dot_v1_dot_oncall__pb2.OnCallNowRequest.SerializeToString,
+            oncallnova_dot_v1_dot_oncall__pb2.OnCallNowResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ServicesOnCall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.OnCallService/ServicesOnCall',
+            oncallnova_dot_v1_dot_oncall__pb2.ServicesOnCallRequest.SerializeToString,
+            oncallnova_dot_v1_dot_oncall__pb2.ServicesOnCallResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
 
     @staticmethod
     def ListSchedules(request,
@@ -212,6 +514,330 @@ class OnCallService:
             '/oncallnova.v1.OnCallService/GetSchedule',
             oncallnova_dot_v1_dot_oncall__pb2.GetScheduleRequest.SerializeToString,
             oncallnova_dot_v1_dot_oncall__pb2.Schedule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.OnCallService/CreateSchedule',
+            oncallnova_dot_v1_dot_oncall__pb2.CreateScheduleRequest.SerializeToString,
+            oncallnova_dot_v1_dot_oncall__pb2.Schedule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.OnCallService/UpdateSchedule',
+            oncallnova_dot_v1_dot_oncall__pb2.UpdateScheduleRequest.SerializeToString,
+            oncallnova_dot_v1_dot_oncall__pb2.Schedule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.OnCallService/DeleteSchedule',
+            oncallnova_dot_v1_dot_oncall__pb2.DeleteScheduleRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddOverride(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.OnCallService/AddOverride',
+            oncallnova_dot_v1_dot_oncall__pb2.AddOverrideRequest.SerializeToString,
+            oncallnova_dot_v1_dot_oncall__pb2.Override.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteOverride(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.OnCallService/DeleteOverride',
+            oncallnova_dot_v1_dot_oncall__pb2.DeleteOverrideRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WhoIsOnCallAt(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.OnCallService/WhoIsOnCallAt',
+            oncallnova_dot_v1_dot_oncall__pb2.WhoIsOnCallAtRequest.SerializeToString,
+            oncallnova_dot_v1_dot_oncall__pb2.OnCallAt.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListShifts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.OnCallService/ListShifts',
+            oncallnova_dot_v1_dot_oncall__pb2.ListShiftsRequest.SerializeToString,
+            oncallnova_dot_v1_dot_oncall__pb2.ShiftList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OnCallPerSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.OnCallService/OnCallPerSchedule',
+            oncallnova_dot_v1_dot_oncall__pb2.OnCallPerScheduleRequest.SerializeToString,
+            oncallnova_dot_v1_dot_oncall__pb2.OnCallPerScheduleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUserNames(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.OnCallService/GetUserNames',
+            oncallnova_dot_v1_dot_oncall__pb2.GetUserNamesRequest.SerializeToString,
+            oncallnova_dot_v1_dot_oncall__pb2.GetUserNamesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateScheduleFeedToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.OnCallService/RotateScheduleFeedToken',
+            oncallnova_dot_v1_dot_oncall__pb2.RotateScheduleFeedTokenRequest.SerializeToString,
+            oncallnova_dot_v1_dot_oncall__pb2.Schedule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetScheduleFeed(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.OnCallService/GetScheduleFeed',
+            oncallnova_dot_v1_dot_oncall__pb2.GetScheduleFeedRequest.SerializeToString,
+            oncallnova_dot_v1_dot_oncall__pb2.GetScheduleFeedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUserFeed(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.OnCallService/GetUserFeed',
+            oncallnova_dot_v1_dot_oncall__pb2.GetUserFeedRequest.SerializeToString,
+            oncallnova_dot_v1_dot_oncall__pb2.GetUserFeedResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -277,7 +903,7 @@ class OnCallService:
             _registered_method=True)
 
     @staticmethod
-    def OnCallNow(request,
+    def CreateEscalationPolicy(request,
             target,
             options=(),
             channel_credentials=None,
@@ -290,9 +916,9 @@ class OnCallService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/oncallnova.v1.OnCallService/OnCallNow',
-            oncallnova_dot_v1_dot_oncall__pb2.OnCallNowRequest.SerializeToString,
-            oncallnova_dot_v1_dot_oncall__pb2.OnCallNowResponse.FromString,
+            '/oncallnova.v1.OnCallService/CreateEscalationPolicy',
+            oncallnova_dot_v1_dot_oncall__pb2.CreateEscalationPolicyRequest.SerializeToString,
+            oncallnova_dot_v1_dot_oncall__pb2.EscalationPolicy.FromString,
             options,
             channel_credentials,
             insecure,
@@ -304,7 +930,7 @@ class OnCallService:
             _registered_method=True)
 
     @staticmethod
-    def ServicesOnCall(request,
+    def UpdateEscalationPolicy(request,
             target,
             options=(),
             channel_credentials=None,
@@ -317,9 +943,9 @@ class OnCallService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/oncallnova.v1.OnCallService/ServicesOnCall',
-            oncallnova_dot_v1_dot_oncall__pb2.ServicesOnCallRequest.SerializeToString,
-            oncallnova_dot_v1_dot_oncall__pb2.ServicesOnCallResponse.FromString,
+            '/oncallnova.v1.OnCallService/UpdateEscalationPolicy',
+            oncallnova_dot_v1_dot_oncall__pb2.UpdateEscalationPolicyRequest.SerializeToString,
+            oncallnova_dot_v1_dot_oncall__pb2.EscalationPolicy.FromString,
             options,
             channel_credentials,
             insecure,
@@ -331,7 +957,7 @@ class OnCallService:
             _registered_method=True)
 
     @staticmethod
-    def WhoIsOnCallAt(request,
+    def DeleteEscalationPolicy(request,
             target,
             options=(),
             channel_credentials=None,
@@ -344,9 +970,9 @@ class OnCallService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/oncallnova.v1.OnCallService/WhoIsOnCallAt',
-            oncallnova_dot_v1_dot_oncall__pb2.WhoIsOnCallAtRequest.SerializeToString,
-            oncallnova_dot_v1_dot_oncall__pb2.WhoIsOnCallAtResponse.FromString,
+            '/oncallnova.v1.OnCallService/DeleteEscalationPolicy',
+            oncallnova_dot_v1_dot_oncall__pb2.DeleteEscalationPolicyRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,
