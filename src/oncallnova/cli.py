@@ -26,46 +26,61 @@ console = Console()
 
 class Role(StrEnum):
     all = "all"
-    api = "api"
+    ingestion = "ingestion"
+    incidents = "incidents"
+    oncall = "oncall"
     web = "web"
-    engine = "engine"
     metrics = "metrics"
+    engine = "engine"
+    api = "api"
+
+
+ROLE_HELP = (
+    "all: everything in one process (the default). The split roles, which talk gRPC and "
+    "share ONCALLNOVA_INTERNAL_TOKEN: ingestion (alerts in, HTTP 8001, gRPC 50051), "
+    "incidents (alerts, incidents, services, webhooks, analytics; HTTP 8002, gRPC 50052), "
+    "oncall (people, schedules, policies, sign-in; HTTP 8003, gRPC 50053), web (the web UI "
+    "and every API route, through the others; HTTP 8080), metrics (GET /metrics; 9090), "
+    "engine (escalation and notification delivery; no port). api: every API route on the "
+    "database in one process, without the web UI and the engine."
+)
 
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="HTTP port.")] = 8080,
-    role: Annotated[
-        Role,
-        typer.Option(
-            help="all: everything in one process; api: the HTTP API only (no web UI, no "
-            "engine); web: the web UI and the HTTP API it calls (no engine); "
-            "engine: the background engine only (escalations, notification delivery), no HTTP; "
-            "metrics: only GET /metrics (and /health) for Prometheus."
-        ),
-    ] = Role.all,
+    host: Annotated[str, typer.Option(help="Address to listen on (HTTP and gRPC).")] = "127.0.0.1",
+    port: Annotated[
+        int | None, typer.Option(help="HTTP port; default: the role's (8080 for all).")
+    ] = None,
+    grpc_port: Annotated[
+        int | None,
+        typer.Option(help="gRPC port of ingestion, incidents and oncall; default: the role's."),
+    ] = None,
+    role: Annotated[Role, typer.Option(help=ROLE_HELP)] = Role.all,
 ) -> None:
-    """Run OnCallNova; migrations are applied on start.
+    """Run OnCallNova; migrations are applied on start by the roles that own the database.
 
     Stops gracefully on SIGTERM or SIGINT: requests in flight finish and queued alerts
-    are stored before exit. Any number of engines may run against one database.
+    are stored before exit. Any number of processes of any role may run against one
+    PostgreSQL database; the other roles' gRPC addresses come from INCIDENTS_GRPC_ADDR and
+    ONCALL_GRPC_ADDR.
     """
+    from oncallnova.runtime.roles import ROLES, RoleName
     from oncallnova.runtime.server import run, run_engine
 
     settings = load_settings()
     _logging(settings, role.value)
     if role is Role.engine:
         run_engine(settings)
-    else:
-        run(
-            settings,
-            host=host,
-            port=port,
-            engine=role is Role.all,
-            web=role in (Role.all, Role.web),
-            metrics_only=role is Role.metrics,
-        )
+        return
+    default_port = 8080 if role is Role.api else ROLES[RoleName(role.value)].http_port
+    run(
+        settings,
+        host=host,
+        port=port if port is not None else int(default_port or 8080),
+        role=role.value,
+        grpc_port=grpc_port,
+    )
 
 
 @db_app.command("upgrade")

@@ -1,7 +1,6 @@
-"""The split deployment: `--role web` beside `--role api` on one PostgreSQL database.
-
-The web process learns of incidents opened and changed by the other process from the
-database (its bus only sees its own changes) and still shows them within 2 seconds.
+"""The split installation in a browser: `--role web` shows what the other roles (each its
+own process, talking gRPC) change, live, within 2 seconds: an alert that reached
+`ingestion`, an acknowledgement made through `incidents`' own HTTP API.
 """
 
 from __future__ import annotations
@@ -15,38 +14,39 @@ from playwright.async_api import Browser, expect
 
 from tests.e2e.conftest import open_session
 from tests.e2e.test_incidents import LIVE_SECONDS
-from tests.system.servers import Server, cli
+from tests.system.split import Split
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def split(fresh_pg: str, tmp_path: Path) -> Iterator[tuple[Server, Server]]:
-    env = {"DATABASE_URL": fresh_pg, "ONCALLNOVA_DATA_DIR": str(tmp_path)}
-    env["RATE_LIMIT_ENABLED"] = "false"
-    assert cli(env, "db", "upgrade").returncode == 0
-    api_server = Server(env, tmp_path / "api.log", "--role", "api").start()
-    web_server = Server(env, tmp_path / "web.log", "--role", "web").start()
-    yield api_server, web_server
-    web_server.stop()
-    api_server.stop()
+def split(fresh_pg: str, tmp_path: Path) -> Iterator[Split]:
+    running = Split(fresh_pg, tmp_path).start()
+    try:
+        yield running
+    finally:
+        running.stop()
 
 
-async def test_web_role_shows_changes_made_by_another_process(
-    browser: Browser, split: tuple[Server, Server]
+async def test_web_role_shows_changes_made_by_other_processes(
+    browser: Browser, split: Split
 ) -> None:
-    api_server, web_server = split
-    # the API role has no pages; the web role has them and the API they call
+    incidents = split.servers["incidents"]
+    # the incidents role has no pages; the web role has them and the API they call
     async with httpx.AsyncClient() as anonymous:
-        assert (await anonymous.get(f"{api_server.url}/login")).status_code == 404
-    session = await open_session(browser, web_server)
+        assert (await anonymous.get(f"{incidents.url}/login")).status_code == 404
+    session = await open_session(browser, split.servers["web"])
     page = session.page
     await expect(page.locator("#live-status")).to_have_text("Live")
 
-    async with httpx.AsyncClient(base_url=api_server.url, headers=api_server.headers) as http:
+    headers = split.servers["web"].headers  # one token, accepted by every role
+    async with (
+        httpx.AsyncClient(base_url=incidents.url, headers=headers) as http,
+        httpx.AsyncClient(base_url=split.url("ingestion")) as ingest,
+    ):
         service = (await http.post("/api/v1/services", json={"name": "search"})).json()
         key = service["integration_keys"][0]["key"]
-        sent = await http.post(
+        sent = await ingest.post(
             "/api/v1/alerts",
             headers={"X-Routing-Key": key},
             json={"title": "Search index stale", "severity": "high"},

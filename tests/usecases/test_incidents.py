@@ -10,6 +10,7 @@ from oncallnova.core.authz import SYSTEM, Principal, Role
 from oncallnova.core.errors import Forbidden, NotFound
 from oncallnova.incidents.schemas import IncidentDetail, IncidentFilter, IncidentOut
 from oncallnova.runtime.container import Runtime
+from oncallnova.runtime.services import Services
 from oncallnova.services.schemas import ServiceIn
 from oncallnova.users.schemas import TeamIn
 from tests.api.oncall_helpers import level, policy, user
@@ -32,55 +33,55 @@ async def _incident(
 
 
 async def test_detail_is_typed_with_alerts_timeline_and_pages(
-    rt: Runtime, client: httpx.AsyncClient
+    uc: Services, rt: Runtime, client: httpx.AsyncClient
 ) -> None:
     ann = await user(client, "Ann")
     policy_id = await policy(client, "p", [level(60, ("user", ann))])
     incident_id = await _incident(rt, "checkout", escalation_policy_id=policy_id)
     await rt.escalation.run_due(rt.clock.now())
 
-    detail = await rt.incidents.detail(VIEWER, incident_id)
+    detail = await uc.incidents.detail(VIEWER, incident_id)
 
     assert isinstance(detail, IncidentDetail)
     assert (detail.id, detail.service_name, detail.escalation_level) == (incident_id, "checkout", 1)
     assert [a.title for a in detail.alerts] == ["disk full"]
     assert detail.timeline[0].kind == "triggered"
     assert [(p.user_id, p.level, p.kind) for p in detail.pages] == [(ann, 1, "page")]
-    by_number = await rt.incidents.detail(VIEWER, str(detail.number))
+    by_number = await uc.incidents.detail(VIEWER, str(detail.number))
     assert by_number.id == incident_id
 
 
-async def test_detail_of_an_unknown_incident_is_not_found(rt: Runtime) -> None:
+async def test_detail_of_an_unknown_incident_is_not_found(uc: Services, rt: Runtime) -> None:
     with pytest.raises(NotFound, match="incident nope not found"):
-        await rt.incidents.detail(VIEWER, "nope")
+        await uc.incidents.detail(VIEWER, "nope")
 
 
 async def test_escalate_and_reassign_answer_the_incident_as_callers_see_it(
-    rt: Runtime, client: httpx.AsyncClient
+    uc: Services, rt: Runtime, client: httpx.AsyncClient
 ) -> None:
     ann, ben = await user(client, "Ann"), await user(client, "Ben")
     policy_id = await policy(client, "p", [level(60, ("user", ann)), level(60, ("user", ben))])
     incident_id = await _incident(rt, "checkout", escalation_policy_id=policy_id)
 
-    escalated = await rt.escalation.escalate(RESPONDER, incident_id)
+    escalated = await uc.escalation.escalate(RESPONDER, incident_id)
     assert isinstance(escalated, IncidentOut)
     assert (escalated.service_name, escalated.escalation_level) == ("checkout", 1)
 
-    reassigned = await rt.escalation.reassign(RESPONDER, incident_id, user_id=ben, policy_id=None)
+    reassigned = await uc.escalation.reassign(RESPONDER, incident_id, user_id=ben, policy_id=None)
     assert isinstance(reassigned, IncidentOut)
     assert (reassigned.id, reassigned.service_name) == (incident_id, "checkout")
     with pytest.raises(Forbidden):
-        await rt.escalation.escalate(VIEWER, incident_id)
+        await uc.escalation.escalate(VIEWER, incident_id)
 
 
-async def test_the_team_filter_is_applied_by_the_use_case(rt: Runtime) -> None:
+async def test_the_team_filter_is_applied_by_the_use_case(uc: Services, rt: Runtime) -> None:
     team = await rt.users.create_team(SYSTEM, TeamIn(name="Payments"))
     ours = await _incident(rt, "checkout", team_id=team.id)
     await _incident(rt, "search", title="slow")
 
-    listing = await rt.incidents.list(VIEWER, IncidentFilter(team_id=team.id))
-    counts = await rt.incidents.counts(VIEWER, IncidentFilter(team_id=team.id))
-    nobody = await rt.incidents.list(VIEWER, IncidentFilter(team_id="no-such-team"))
+    listing = await uc.incidents.list(VIEWER, IncidentFilter(team_id=team.id))
+    counts = await uc.incidents.counts(VIEWER, IncidentFilter(team_id=team.id))
+    nobody = await uc.incidents.list(VIEWER, IncidentFilter(team_id="no-such-team"))
 
     assert [i.id for i in listing.items] == [ours]
     assert (listing.total, counts.triggered) == (1, 1)

@@ -11,6 +11,7 @@ from sqlalchemy import event
 
 from oncallnova.core.authz import SYSTEM, Principal, Role
 from oncallnova.runtime.container import Runtime
+from oncallnova.runtime.services import Services
 from tests.api.oncall_helpers import level, policy, schedule, user
 from tests.conftest import new_service
 
@@ -47,14 +48,14 @@ async def _setup(client: httpx.AsyncClient) -> tuple[str, str, str]:
 
 
 async def test_services_on_call_are_typed_and_in_catalogue_order(
-    rt: Runtime, client: httpx.AsyncClient
+    uc: Services, rt: Runtime, client: httpx.AsyncClient
 ) -> None:
     policy_id, schedule_id, _ = await _setup(client)
     team = (await client.post("/api/v1/teams", json={"name": "Payments"})).json()
     await new_service(client, "shop", escalation_policy_id=policy_id, team_id=team["id"])
     await new_service(client, "lonely")
 
-    rows = await rt.oncall.services_on_call(VIEWER)
+    rows = await uc.oncall.services_on_call(VIEWER)
 
     by_name = {r.name: r for r in rows}
     assert [r.name for r in rows] == sorted(by_name)
@@ -64,7 +65,7 @@ async def test_services_on_call_are_typed_and_in_catalogue_order(
     assert shop.user_names == ("Ann", "Ben")
     lonely = by_name["lonely"]
     assert (lonely.policy_id, lonely.user_ids, lonely.schedule_ids) == (None, (), ())
-    now = await rt.oncall.now(VIEWER)
+    now = await uc.oncall.now(VIEWER)
     assert {s.name: s.user_names for s in now.services} == {
         "shop": ["Ann", "Ben"],
         "lonely": [],

@@ -36,10 +36,13 @@ from oncallnova.oncall.now import WhoIsOnCall
 from oncallnova.oncall.policies import PolicyService
 from oncallnova.oncall.schedules import ScheduleService
 from oncallnova.oncall.usage import user_uses
+from oncallnova.runtime.grpc_serving import GrpcEndpoint
 from oncallnova.runtime.migrate import upgrade
+from oncallnova.runtime.roles import RoleName
 from oncallnova.runtime.services import Services
 from oncallnova.services.service import ServiceCatalog
 from oncallnova.settings import Settings
+from oncallnova.transport.changes import ChangeFeed
 from oncallnova.transport.email.channel import EmailChannel, SmtpConfig
 from oncallnova.transport.webhooks.channel import WebhookChannel
 from oncallnova.users.service import UserService
@@ -55,13 +58,26 @@ def sign_in_throttle(settings: Settings, breaker: RedisBreaker) -> SignInThrottl
 
 
 class Runtime:
+    """The parts of a role that owns the data (`all`, `incidents`, `oncall`, `engine`,
+    `metrics`): every domain's use cases on the database, and the background parts
+    (ingestion writers, engine, gRPC server) that its role runs."""
+
     def __init__(
-        self, settings: Settings, clock: Clock | None = None, tracing: Tracing | None = None
+        self,
+        settings: Settings,
+        clock: Clock | None = None,
+        tracing: Tracing | None = None,
+        *,
+        role: RoleName = RoleName.all,
+        grpc: GrpcEndpoint | None = None,
     ) -> None:
         self.settings = settings
+        self.role = role
+        self.grpc = grpc or GrpcEndpoint(role, None)
         self.clock: Clock = clock or SystemClock()
         # Traces: this Runtime's tracer; a no-op one without an OTLP endpoint.
-        self.tracing = tracing or Tracing.from_settings(settings, role=role_var.get() or "all")
+        self.tracing = tracing or Tracing.from_settings(settings, role=role_var.get() or role)
+        self._changes: ChangeFeed | None = None
         self.db = Database(
             settings.resolved_database_url(),
             pool_size=settings.db_pool_size,
@@ -214,15 +230,24 @@ class Runtime:
             self.engine.wake("escalation")  # its first page is due now
 
     async def start(self, *, migrate: bool = True, engine: bool = True, api: bool = True) -> None:
-        """Start the parts of the chosen role: the API's ingestion writers, the engine."""
+        """Start the parts of the chosen role: the API's ingestion writers, the engine,
+        the gRPC server."""
         if migrate:
             await upgrade(self.db)
-        if api:
+        if api and self.role in (RoleName.all, RoleName.incidents):
             self.ingestor.start()
         if engine:
             self.engine.start()
+        if self.grpc.address is not None:
+            # For the WatchChanges streams of web replicas.
+            self._changes = ChangeFeed(self.incidents.change_marker)
+            self.bus.subscribe(self._changes.on_event)
+            await self.grpc.start(self.use_cases, self._changes, self.clock, self.tracing)
 
     async def stop(self) -> None:
+        await self.grpc.stop()
+        if self._changes is not None:
+            self._changes.close()
         await self.ingestor.stop()
         await self.engine.stop()
         await self.webhook_channel.close()

@@ -10,11 +10,15 @@ import signal
 from types import FrameType
 
 import uvicorn
+from fastapi import FastAPI
 
 from oncallnova.runtime.container import Runtime
+from oncallnova.runtime.grpc_serving import GrpcEndpoint, needs_token
 from oncallnova.runtime.http_guard import ShedLog, guarded_protocol
+from oncallnova.runtime.remote import RemoteRuntime
+from oncallnova.runtime.roles import ROLES, RoleName
 from oncallnova.settings import Settings
-from oncallnova.transport.http.app import create_app, create_metrics_app
+from oncallnova.transport.http.app import Host, create_app, create_metrics_app
 
 log = logging.getLogger("oncallnova")
 
@@ -47,22 +51,61 @@ def connection_limit(settings: Settings) -> int:
     return settings.http_max_connections
 
 
+def build_app(
+    settings: Settings, role: RoleName | str, host: str, grpc_port: int | None
+) -> FastAPI:
+    """The HTTP app of a role, over the runtime the role needs: its own use cases on the
+    database for the roles that own data, gRPC clients for the front ends (`ingestion`,
+    `web`). `api` is every API route on the database in one process, without the web UI
+    and the engine."""
+    if role == "api":
+        return create_app(Runtime(settings, role=RoleName.incidents), engine=False, web=False)
+    name = RoleName(role)
+    needs_token(settings, name)
+    grpc = GrpcEndpoint.default(name, host, grpc_port)
+    if name in (RoleName.ingestion, RoleName.web):
+        host_rt: Host = RemoteRuntime(settings, name, grpc=grpc)
+    else:
+        host_rt = Runtime(settings, role=name, grpc=grpc)
+    if name is RoleName.metrics:
+        return create_metrics_app(host_rt)
+    if name is RoleName.all:
+        return create_app(host_rt)
+    if name is RoleName.web:
+        return create_app(host_rt, engine=False, bootstrap=False)
+    return create_app(
+        host_rt,
+        engine=False,
+        web=False,
+        prefixes=ROLES[name].http_prefixes,
+        # The first admin is made where the people are.
+        bootstrap=name is RoleName.oncall,
+    )
+
+
 def run(
     settings: Settings,
     *,
     host: str,
     port: int,
-    engine: bool = True,
-    web: bool = True,
-    metrics_only: bool = False,
+    role: RoleName | str = RoleName.all,
+    grpc_port: int | None = None,
 ) -> None:
-    """Serve HTTP; `metrics_only` serves just /metrics and /health (`--role metrics`);
-    `web` adds the web UI."""
-    rt = Runtime(settings)
-    app = create_metrics_app(rt) if metrics_only else create_app(rt, engine=engine, web=web)
-    tune_gc()
+    """Serve a role's HTTP app (and its gRPC server, for the roles that have one) until
+    SIGTERM or SIGINT."""
+    built: list[FastAPI] = []
+
+    def factory() -> FastAPI:
+        # Built by uvicorn inside its event loop: gRPC channels and servers belong to the
+        # loop they are made in.
+        app = build_app(settings, role, host, grpc_port)
+        built.append(app)
+        tune_gc()
+        return app
+
     config = uvicorn.Config(
-        app,
+        factory,
+        factory=True,
         host=host,
         port=port,
         http=guarded_protocol(
@@ -85,8 +128,9 @@ def run(
     handle_exit = server.handle_exit
 
     def on_exit(sig: int, frame: FrameType | None) -> None:
-        for hook in getattr(app.state, "on_exit_signal", []):
-            hook()
+        for app in built:
+            for hook in getattr(app.state, "on_exit_signal", []):
+                hook()
         handle_exit(sig, frame)
 
     server.handle_exit = on_exit  # type: ignore[method-assign]
@@ -101,7 +145,7 @@ def run_engine(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        rt = Runtime(settings)
+        rt = Runtime(settings, role=RoleName.engine)
         await rt.start(api=False, engine=True)
         log.info("engine running")
         try:

@@ -11,7 +11,9 @@ from typing import Any, Protocol
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from opentelemetry import propagate, trace
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oncallnova import __version__
@@ -86,16 +88,25 @@ class Host(Protocol):
 
 
 def create_app(
-    rt: Host, *, manage_runtime: bool = True, engine: bool = True, web: bool = True
+    rt: Host,
+    *,
+    manage_runtime: bool = True,
+    engine: bool = True,
+    web: bool = True,
+    prefixes: tuple[str, ...] | None = None,
+    bootstrap: bool = True,
 ) -> FastAPI:
     """The HTTP app; with `manage_runtime` its lifespan starts and stops the runtime.
-    `web` adds the web UI's pages and its live stream."""
+    `web` adds the web UI's pages and its live stream. With `prefixes`, only the API
+    routes under them are served (a split role's share, see `runtime/roles.py`), beside
+    /health and /metrics. `bootstrap` creates the first admin when there are no users."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if manage_runtime:
             await rt.start(engine=engine)
-            await _first_admin(rt)
+            if bootstrap:
+                await _first_admin(rt)
         try:
             yield
         finally:
@@ -130,6 +141,8 @@ def create_app(
 
     for module in ROUTE_MODULES:
         app.include_router(module.router)
+    if prefixes is not None:
+        app.router.routes[:] = [r for r in app.router.routes if _claimed(r, prefixes)]
     app.include_router(metrics_routes.router)  # GET /metrics, not in the OpenAPI document
     docs_routes.install(app)  # /docs and /redoc with their assets, not in the document
     if web:
@@ -140,6 +153,17 @@ def create_app(
         site.install(app)
     _document_raw_bodies(app)
     return app
+
+
+def _claimed(route: BaseRoute, prefixes: tuple[str, ...]) -> bool:
+    """Whether a split role serves `route`: every route that is not an API route
+    (the OpenAPI document), /health, and the API routes under its prefixes."""
+    path = getattr(route, "path", "")
+    return (
+        not isinstance(route, APIRoute)
+        or path == "/health"
+        or any(path == prefix or path.startswith(prefix.rstrip("/") + "/") for prefix in prefixes)
+    )
 
 
 def create_metrics_app(rt: Host, *, manage_runtime: bool = True) -> FastAPI:
