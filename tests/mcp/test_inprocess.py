@@ -12,7 +12,6 @@ from mcp.client.client import Client
 
 from oncallnova.core.clock import FakeClock
 from oncallnova.runtime.container import Runtime
-from oncallnova.transport.http.app import create_app
 from oncallnova.transport.mcp.registry import FixedConnection
 from oncallnova.transport.mcp.server import build_server
 from tests.conftest import RuntimeFactory, api_client
@@ -38,12 +37,7 @@ async def seeded(rt: Runtime, clock: FakeClock) -> Seeded:
 
 @asynccontextmanager
 async def mcp_client(rt: Runtime, token: str, *, write_tools: bool) -> AsyncIterator[Client]:
-    app = create_app(rt, manage_runtime=False, web=False)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://test",
-        headers={"Authorization": f"Bearer {token}"},
-    ) as http:
+    async with api_client(rt, token) as http:
         server = build_server(FixedConnection(http), write_tools=write_tools)
         async with Client(server) as client:
             yield client

@@ -81,11 +81,17 @@ def over_stdio(server: Server, token: str, tmp: Path, *args: str, **env: str) ->
     return Client(params, read_timeout_seconds=60)
 
 
+# The HTTP client connects from this loopback address, so the API calls the tools make in
+# process can be seen to carry the caller's address rather than a default one.
+CALLER = "127.0.0.3"
+
+
 @asynccontextmanager
 async def over_http(server: Server, token: str) -> AsyncIterator[Client]:
     headers = {"Authorization": f"Bearer {token}"}
+    transport = httpx2.AsyncHTTPTransport(local_address=CALLER)
     async with (
-        httpx2.AsyncClient(headers=headers, timeout=60) as http,
+        httpx2.AsyncClient(transport=transport, headers=headers, timeout=60) as http,
         Client(streamable_http_client(f"{server.url}/mcp", http_client=http)) as client,
     ):
         yield client
@@ -132,6 +138,10 @@ def test_stdio_without_a_token_says_what_to_set(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "set ONCALLNOVA_TOKEN to an OnCallNova API token" in done.stderr
     assert done.stdout == ""  # stdout is the protocol's
+    env = {"ONCALLNOVA_TOKEN": "ocn_x", "JWT_SECRET": "short", "ONCALLNOVA_DATA_DIR": str(tmp_path)}
+    misconfigured = cli(env, "mcp")
+    assert misconfigured.returncode == 2 and misconfigured.stdout == ""
+    assert "configuration error: JWT_SECRET" in misconfigured.stderr
 
 
 async def test_stdio_write_tools_are_refused_to_a_viewer(
@@ -166,4 +176,4 @@ async def test_http_write_tools_act_as_the_tokens_user_and_are_audited(
     entries = audit(writer)
     checks.check_audit(entries, seeded_writer)
     # Done in process through the API, but seen from the MCP caller's address.
-    assert {e["ip"] for e in entries if e["actor_id"] == seeded_writer.ann} == {"127.0.0.1"}
+    assert {e["ip"] for e in entries[: len(checks.AUDITED)]} == {CALLER}

@@ -27,10 +27,18 @@ def mcp_command(
 ) -> None:
     """Serve OnCallNova's MCP tools on stdin/stdout, for an AI assistant: they call the
     OnCallNova at ONCALLNOVA_URL with the API token ONCALLNOVA_TOKEN."""
-    from oncallnova.cli import load_settings
-    from oncallnova.core.logs import configure
+    from pydantic import ValidationError
 
-    settings = load_settings()
+    from oncallnova.core.logs import configure
+    from oncallnova.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:  # said on stderr: stdout is the protocol's
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else "settings"
+            typer.echo(f"configuration error: {name}: {error['msg']}", err=True)
+        raise typer.Exit(2) from exc
     configure(level=settings.log_level, fmt=settings.log_format, role="mcp", stream=sys.stderr)
     logging.getLogger("mcp").setLevel(logging.WARNING)  # the SDK logs each request at INFO
     if not settings.api_token:

@@ -32,7 +32,9 @@ IncidentRef = Annotated[
         description="The incident's id, or its short number (incident #482 is '482').",
     ),
 ]
-Message = Annotated[str | None, Field(max_length=10_000, description="Optional; on its timeline.")]
+Message = Annotated[
+    str | None, Field(max_length=10_000, description="Optional; written on its timeline.")
+]
 
 
 @dataclass(frozen=True)
