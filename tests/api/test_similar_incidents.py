@@ -27,6 +27,7 @@ async def test_similar_lists_earlier_incidents_of_the_same_key_with_their_resolu
     shop = await new_service(client, "shop")
     other = await new_service(client, "other")
     first = await alert(client, shop["key"], "disk full")
+    assert await alert(client, shop["key"], "disk at 99%") == first  # joins it
     clock.advance(60)
     await client.post(f"/api/v1/incidents/{first}/acknowledge")
     for n in range(12):
@@ -61,6 +62,7 @@ async def test_similar_lists_earlier_incidents_of_the_same_key_with_their_resolu
     assert items[0]["notes"] == []
     assert [n["message"] for n in items[1]["notes"]] == [f"note {n}" for n in range(2, 12)]
     assert items[1]["acknowledged_by"] == "Admin"
+    assert (items[1]["alert_count"], items[1]["other_titles"]) == (2, ["disk at 99%"])
 
     limited = (await client.get(f"/api/v1/incidents/{current}/similar?limit=1")).json()
     assert [i["id"] for i in limited["items"]] == [second]

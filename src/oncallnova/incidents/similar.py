@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from oncallnova.alerts.api import AlertsApi
 from oncallnova.core.authz import Principal, Role, require
 from oncallnova.core.db import Database
 from oncallnova.core.errors import InvalidInput, NotFound
-from oncallnova.incidents import store
+from oncallnova.incidents import store, titles
 from oncallnova.incidents.logic import RESOLVED
 from oncallnova.incidents.models import Incident
 from oncallnova.incidents.schemas import (
@@ -27,8 +28,9 @@ NOTES_SHOWN = 10
 class SimilarIncidentsFinder:
     """Implements `incidents.api.SimilarIncidentsService`."""
 
-    def __init__(self, db: Database, present: Present) -> None:
+    def __init__(self, db: Database, alerts: AlertsApi, present: Present) -> None:
         self._db = db
+        self._alerts = alerts
         self._present = present
 
     async def similar(self, who: Principal, incident_id: str, limit: int = 10) -> SimilarIncidents:
@@ -44,7 +46,9 @@ class SimilarIncidentsFinder:
             entries = await store.entries_of_kinds(
                 session, [p.id for p in past], (RESOLVED, "note")
             )
+            other_titles = await titles.lookup(self._alerts, session, [incident, *past])
         this, *shown = await self._present([incident, *past])
+        titles.show([this, *shown], other_titles)
         resolutions: dict[str, str] = {}
         notes: dict[str, list[TimelineOut]] = {}
         for entry in entries:

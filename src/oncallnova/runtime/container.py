@@ -113,7 +113,7 @@ class Runtime:
             notify=self.outbox,
             present=self.incidents.outs,
         )
-        self.similar_incidents = SimilarIncidentsFinder(self.db, self.incidents.outs)
+        self.similar_incidents = SimilarIncidentsFinder(self.db, self.alerts, self.incidents.outs)
         self.services = ServiceCatalog(
             self.db,
             self.clock,
