@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from oncallnova.settings import Settings
+from oncallnova.transport.mcp.command import mcp_command
 
 app = typer.Typer(
     help="OnCallNova: self-hosted incident management and on-call.", no_args_is_help=True
@@ -21,6 +22,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(service_app, name="service")
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+app.command("mcp")(mcp_command)  # the MCP tools over stdio, for desktop assistants
 console = Console()
 
 

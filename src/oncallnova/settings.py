@@ -88,6 +88,13 @@ class Settings(BaseSettings):
     internal_token: str | None = Field(default=None, alias="ONCALLNOVA_INTERNAL_TOKEN")
     incidents_grpc_addr: str = Field(default="127.0.0.1:50052", alias="INCIDENTS_GRPC_ADDR")
     oncall_grpc_addr: str = Field(default="127.0.0.1:50053", alias="ONCALL_GRPC_ADDR")
+    # MCP, for AI assistants: `serve` answers at /mcp with MCP_ENABLED, and offers the
+    # write tools (acknowledge, resolve, ...) only with MCP_WRITE_TOOLS. `oncallnova mcp`
+    # (stdio) calls the OnCallNova at ONCALLNOVA_URL with the API token ONCALLNOVA_TOKEN.
+    mcp_enabled: bool = Field(default=False, alias="MCP_ENABLED")
+    mcp_write_tools: bool = Field(default=False, alias="MCP_WRITE_TOOLS")
+    api_url: str = Field(default="http://127.0.0.1:8080", min_length=1, alias="ONCALLNOVA_URL")
+    api_token: str | None = Field(default=None, alias="ONCALLNOVA_TOKEN")
 
     @field_validator("sqlite_synchronous")
     @classmethod

@@ -171,6 +171,27 @@ async def test_oncall_now_per_schedule_and_service(
     assert services == {"shop": ["Ann", "Ben"], "lonely": []}
 
 
+async def test_oncall_at_an_instant_per_schedule_and_service(client: httpx.AsyncClient) -> None:
+    ann, ben = await user(client, "Ann"), await user(client, "Ben")
+    layer = {"name": "l", "users": [ann, ben], "turn": "weekly", "handoff": "2026-01-05T00:00:00Z"}
+    rota = await schedule(client, "Primary", [layer])
+    policy_id = await policy(client, "p", [level(60, ("schedule", rota["id"]))])
+    await new_service(client, "shop", escalation_policy_id=policy_id)
+    for at, name in (
+        ("2026-01-05T00:00:00Z", "Ann"),
+        ("2026-01-11T23:59:59Z", "Ann"),
+        ("2026-01-12T00:00:00Z", "Ben"),
+        ("2026-01-12T02:00:00+03:00", "Ann"),  # 2026-01-11T23:00Z
+    ):
+        answer = (await client.get("/api/v1/oncall", params={"at": at})).json()
+        assert [(s["name"], s["user_names"]) for s in answer["schedules"]] == [("Primary", [name])]
+        assert [(s["name"], s["user_names"]) for s in answer["services"]] == [("shop", [name])]
+    answer = (await client.get("/api/v1/oncall", params={"at": "2026-01-12T02:00:00+03:00"})).json()
+    assert answer["at"] == "2026-01-11T23:00:00Z"
+    bad = await client.get("/api/v1/oncall", params={"at": "yesterday"})
+    assert bad.status_code == 422 and "at" in bad.text
+
+
 async def test_ical_feed_matches_shifts_and_token_rotates(
     client: httpx.AsyncClient, clock: FakeClock
 ) -> None:

@@ -1,4 +1,4 @@
-"""Domains never import a transport or its frameworks (HTTP, gRPC, templates), so each
+"""Domains never import a transport or its frameworks (HTTP, gRPC, MCP, templates), so each
 can run behind any of them, in process or split across services."""
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ FORBIDDEN = (
     "grpc_reflection",
     "google.protobuf",
     "google.rpc",
+    "mcp",
     "oncallnova.transport",
 )
 

@@ -21,6 +21,7 @@ from oncallnova.incidents.schemas import (
     IncidentFilter,
     IncidentOut,
     IncidentPage,
+    SimilarIncidents,
     StatusCounts,
     TimelineOut,
 )
@@ -119,3 +120,12 @@ class EscalationService(Protocol):
     async def reassign(
         self, who: Principal, incident_id: str, *, user_id: str | None, policy_id: str | None
     ) -> IncidentOut: ...
+
+
+class SimilarIncidentsService(Protocol):
+    async def similar(self, who: Principal, incident_id: str, limit: int = 10) -> SimilarIncidents:
+        """The incidents of the same service and correlation key opened before this one (by
+        its id or short number), newest first (at most `limit`, 1 to 50), each with its
+        resolution message, its last notes, MTTA and MTTR; and over all of them, how many
+        there are, how many are resolved and their mean MTTA and MTTR."""
+        ...

@@ -127,3 +127,35 @@ class IncidentDetail(IncidentOut):
     alerts: list[AlertOut]
     timeline: list[TimelineOut]
     pages: list[PageOut]
+
+
+class PastIncident(IncidentOut):
+    """An earlier incident like another one, and how it ended."""
+
+    resolution: str | None = Field(
+        description="What was written when it was resolved (the resolver's message, or that "
+        "every alert resolved on its own); null while it is open."
+    )
+    notes: list[TimelineOut] = Field(description="Notes left on it, oldest first (the last 10).")
+
+
+class SimilarIncidents(BaseModel):
+    """Earlier incidents of the same service and correlation key as one incident."""
+
+    incident_id: str
+    incident_number: int
+    service_id: str
+    service_name: str | None
+    correlation_key: str = Field(
+        description="Digest of the alert fields the service correlates on (by default its "
+        "severity): incidents sharing it came from the same kind of alert."
+    )
+    total: int = Field(description="How many earlier incidents share the service and key.")
+    resolved: int = Field(description="How many of those are resolved.")
+    mean_mtta_seconds: float | None = Field(
+        description="Mean time to acknowledge over all of them that were acknowledged."
+    )
+    mean_mttr_seconds: float | None = Field(
+        description="Mean time to resolve over all of them that were resolved."
+    )
+    items: list[PastIncident] = Field(description="The most recent of them, newest first.")

@@ -235,3 +235,56 @@ def timeline_entry(
     return TimelineEntry(
         incident_id=incident_id, at=at, kind=kind, actor=actor, message=message, data=data
     )
+
+
+def _same_key_before(incident: Incident) -> list[ColumnElement[bool]]:
+    """Other incidents of the incident's service and correlation key, opened no later."""
+    return [
+        Incident.service_id == incident.service_id,
+        Incident.correlation_key == incident.correlation_key,
+        Incident.created_at <= incident.created_at,
+        Incident.id != incident.id,
+    ]
+
+
+async def earlier_on_key(session: AsyncSession, incident: Incident, limit: int) -> list[Incident]:
+    query = (
+        select(Incident)
+        .where(*_same_key_before(incident))
+        .order_by(Incident.created_at.desc(), Incident.id.desc())
+        .limit(limit)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def earlier_on_key_stats(
+    session: AsyncSession, incident: Incident
+) -> tuple[int, int, float | None, float | None]:
+    """How many earlier incidents share the key, how many are resolved, mean MTTA, mean MTTR."""
+    query = select(
+        func.count(),
+        func.count(Incident.resolved_at),
+        func.avg(Incident.mtta_seconds),
+        func.avg(Incident.mttr_seconds),
+    ).where(*_same_key_before(incident))
+    total, resolved, mtta, mttr = (await session.execute(query)).one()
+    return (
+        int(total),
+        int(resolved),
+        None if mtta is None else float(mtta),
+        None if mttr is None else float(mttr),
+    )
+
+
+async def entries_of_kinds(
+    session: AsyncSession, incident_ids: list[str], kinds: tuple[str, ...]
+) -> list[TimelineEntry]:
+    """These incidents' timeline entries of these kinds, oldest first."""
+    if not incident_ids:
+        return []
+    query = (
+        select(TimelineEntry)
+        .where(TimelineEntry.incident_id.in_(incident_ids), TimelineEntry.kind.in_(kinds))
+        .order_by(TimelineEntry.at, TimelineEntry.id)
+    )
+    return list((await session.execute(query)).scalars())

@@ -31,12 +31,14 @@ from oncallnova.oncall.schedule_schemas import (
 
 
 class OncallService(Protocol):
-    async def now(self, actor: Principal) -> OnCallNow:
-        """Who is on call now, per schedule and per service."""
+    async def now(self, actor: Principal, at: datetime | None = None) -> OnCallNow:
+        """Who is on call now (or at `at`), per schedule and per service."""
         ...
 
-    async def services_on_call(self, actor: Principal) -> list[ServiceOnCall]:
-        """Per service, whom its escalation policy's first level pages now."""
+    async def services_on_call(
+        self, actor: Principal, at: datetime | None = None
+    ) -> list[ServiceOnCall]:
+        """Per service, whom its escalation policy's first level pages now (or at `at`)."""
         ...
 
 
@@ -103,7 +105,11 @@ class SchedulesService(Protocol):
         self, actor: Principal, schedule_id: str, start: datetime, end: datetime
     ) -> ShiftList: ...
 
-    async def now_per_schedule(self, actor: Principal) -> list[OnCallEntry]: ...
+    async def now_per_schedule(
+        self, actor: Principal, at: datetime | None = None
+    ) -> list[OnCallEntry]:
+        """Per schedule, who is on call now (or at `at`)."""
+        ...
 
     async def names(self, user_ids: list[str]) -> dict[str, str]: ...
 

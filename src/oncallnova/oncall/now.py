@@ -1,4 +1,5 @@
-"""Who is on call now: per schedule, and per service (whom its policy's first level pages).
+"""Who is on call now (or at another instant): per schedule, and per service (whom its
+policy's first level pages).
 
 Whatever the number of services, this reads the policies, the services, the first-level
 schedules and the people once each, in one session.
@@ -7,6 +8,7 @@ schedules and the people once each, in one session.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from oncallnova.core.authz import Principal, Role, require
@@ -55,26 +57,30 @@ class WhoIsOnCall:
         self._policies = policies
         self._catalog = catalog
 
-    async def now(self, actor: Principal) -> OnCallNow:
-        """Who is on call now, per schedule and per service."""
+    async def now(self, actor: Principal, at: datetime | None = None) -> OnCallNow:
+        """Who is on call now (or at `at`), per schedule and per service."""
         require(actor, Role.viewer)
-        at = self._clock.now()
-        services = await self.services_on_call(actor)
+        at = at or self._clock.now()
+        services = await self.services_on_call(actor, at)
         return OnCallNow(
             at=at,
-            schedules=await self._schedules.now_per_schedule(actor),
+            schedules=await self._schedules.now_per_schedule(actor, at),
             services=[s.entry() for s in services],
         )
 
-    async def services_on_call(self, actor: Principal) -> list[ServiceOnCall]:
-        """Per service (in the catalogue's order), whom its policy's first level pages now."""
+    async def services_on_call(
+        self, actor: Principal, at: datetime | None = None
+    ) -> list[ServiceOnCall]:
+        """Per service (in the catalogue's order), whom its policy's first level pages now
+        (or at `at`)."""
         require(actor, Role.viewer)
+        at = at or self._clock.now()
         policies = {p.id: p for p in await self._policies.list(actor)}
         services = await self._catalog.list(actor)
         first = {pid: _first_level(p) for pid, p in policies.items()}
         schedule_ids = sorted({s for _, ids in first.values() for s in ids})
         async with self._db.read() as session:
-            on_call = await self._schedules.on_call(session, schedule_ids, self._clock.now())
+            on_call = await self._schedules.on_call(session, schedule_ids, at)
             paged = {pid: _paged(targets, on_call) for pid, (targets, _) in first.items()}
             everyone = sorted({u for ids in paged.values() for u in ids})
             people = await self._users.people(session, everyone)

@@ -215,9 +215,11 @@ class ScheduleService:
             schedule_id=schedule.id, start=start, end=end, shifts=await self._named(shifts)
         )
 
-    async def now_per_schedule(self, actor: Principal) -> list[OnCallEntry]:
+    async def now_per_schedule(
+        self, actor: Principal, at: datetime | None = None
+    ) -> list[OnCallEntry]:
         require(actor, Role.viewer)
-        now = self._clock.now()
+        now = at or self._clock.now()
         async with self._db.read() as session:
             schedules = list(
                 (await session.execute(select(Schedule).order_by(Schedule.name))).scalars()

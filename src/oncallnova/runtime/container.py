@@ -30,6 +30,7 @@ from oncallnova.engine.escalation import EscalationReconciler
 from oncallnova.engine.runner import Engine
 from oncallnova.incidents.escalation import Escalation
 from oncallnova.incidents.service import IncidentService
+from oncallnova.incidents.similar import SimilarIncidentsFinder
 from oncallnova.notify.service import Outbox
 from oncallnova.notify.webhooks import WebhookService
 from oncallnova.oncall.now import WhoIsOnCall
@@ -128,6 +129,7 @@ class Runtime:
             notify=self.outbox,
             present=self.incidents.outs,
         )
+        self.similar_incidents = SimilarIncidentsFinder(self.db, self.alerts, self.incidents.outs)
         self.services = ServiceCatalog(
             self.db,
             self.clock,
@@ -201,6 +203,7 @@ class Runtime:
             ingestion=self.ingestion,
             incidents=self.incidents,
             escalation=self.escalation,
+            similar_incidents=self.similar_incidents,
             oncall=self.oncall,
             schedules=self.schedules,
             policies=self.policies,

@@ -15,7 +15,11 @@ from oncallnova.analytics.api import AnalyticsService
 from oncallnova.auth.api import AuditService, AuthService
 from oncallnova.core.clock import Clock
 from oncallnova.core.metrics import Metrics
-from oncallnova.incidents.api import EscalationService, IncidentsService
+from oncallnova.incidents.api import (
+    EscalationService,
+    IncidentsService,
+    SimilarIncidentsService,
+)
 from oncallnova.notify.api import WebhooksService
 from oncallnova.oncall.api import OncallService, PoliciesService, SchedulesService
 from oncallnova.services.api import CatalogService
@@ -31,6 +35,7 @@ class Services:
     ingestion: IngestionService
     incidents: IncidentsService
     escalation: EscalationService
+    similar_incidents: SimilarIncidentsService
     oncall: OncallService
     schedules: SchedulesService
     policies: PoliciesService

@@ -145,6 +145,10 @@ def create_app(
         app.router.routes[:] = [r for r in app.router.routes if _claimed(r, prefixes)]
     app.include_router(metrics_routes.router)  # GET /metrics, not in the OpenAPI document
     docs_routes.install(app)  # /docs and /redoc with their assets, not in the document
+    if svc.settings.mcp_enabled:  # /mcp: the MCP tools for assistants (imported only then)
+        from oncallnova.transport.mcp.http import install_mcp
+
+        install_mcp(app)
     if web:
         feed = ChangeFeed(svc.incidents.change_marker)
         rt.bus.subscribe(feed.on_event)

@@ -1,4 +1,4 @@
-"""Incident endpoints: list, detail, acknowledge, resolve, notes."""
+"""Incident endpoints: list, detail, similar past incidents, acknowledge, resolve, notes."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from oncallnova.incidents.schemas import (
     NoteIn,
     ReassignIn,
     Severity,
+    SimilarIncidents,
     Status,
     StatusCounts,
     TimelineOut,
@@ -84,6 +85,24 @@ async def count_incidents(request: Request, who: Actor, flt: IncidentQuery) -> S
 )
 async def get_incident(request: Request, incident_id: str, who: Actor) -> IncidentDetail:
     return await use_cases(request).incidents.detail(who, incident_id)
+
+
+@router.get(
+    "/{incident_id}/similar",
+    response_model=SimilarIncidents,
+    summary="Earlier incidents of the same service and correlation key, and how they ended",
+    **needs(Role.viewer),
+)
+async def similar_incidents(
+    request: Request,
+    incident_id: str,
+    who: Actor,
+    limit: Annotated[int, Query(ge=1, le=50, description="how many to list, newest first")] = 10,
+) -> SimilarIncidents:
+    """Each with its resolution message, last notes, MTTA and MTTR; with the count, the
+    resolved count and the mean MTTA and MTTR of all of them. `{incident_id}` may be the
+    incident's number."""
+    return await use_cases(request).similar_incidents.similar(who, incident_id, limit)
 
 
 @router.post("/{incident_id}/acknowledge", response_model=IncidentOut, **needs(Role.responder))

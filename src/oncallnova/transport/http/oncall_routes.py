@@ -162,9 +162,15 @@ async def user_feed(request: Request, token: str) -> Response:
 
 
 @router.get("/oncall", response_model=OnCallNow, **needs(Role.viewer))
-async def oncall_now(request: Request, who: Actor) -> OnCallNow:
-    """Who is on call now: per schedule, and per service (its policy's first level)."""
-    return await use_cases(request).oncall.now(who)
+async def oncall_now(
+    request: Request,
+    who: Actor,
+    at: Annotated[UtcDatetime | None, Query(description="ISO 8601 instant; default now")] = None,
+) -> OnCallNow:
+    """Who is on call now (or at `at`): per schedule, and per service (its policy's first
+    level)."""
+    svc = use_cases(request)
+    return await svc.oncall.now(who, instant(at, svc.clock.now()))
 
 
 @router.post("/escalation-policies", response_model=PolicyOut, status_code=201, **needs(Role.admin))
