@@ -45,6 +45,7 @@ CLIENTS: dict[str, type] = {
     "ingestion": IngestionClient,
     "incidents": IncidentsClient,
     "escalation": IncidentsClient,
+    "similar_incidents": IncidentsClient,
     "oncall": OncallClient,
     "schedules": SchedulesClient,
     "policies": PoliciesClient,

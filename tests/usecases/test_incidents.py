@@ -86,3 +86,23 @@ async def test_the_team_filter_is_applied_by_the_use_case(uc: Services, rt: Runt
     assert [i.id for i in listing.items] == [ours]
     assert (listing.total, counts.triggered) == (1, 1)
     assert (nobody.items, nobody.total) == ([], 0)
+
+
+async def test_similar_past_incidents_of_the_same_service_and_key(
+    uc: Services, rt: Runtime
+) -> None:
+    _, key = await rt.services.create(SYSTEM, ServiceIn(name="checkout"))
+    route = await rt.ingestion.authenticate(key.key)
+    alert = NormalizedAlert(title="disk full", severity="critical")
+    first = (await rt.ingestion.ingest(route, [alert], "native"))[0].incident_id
+    assert first is not None
+    await rt.incidents.resolve(RESPONDER, first, "restarted the pods")
+    second = (await rt.ingestion.ingest(route, [alert], "native"))[0].incident_id
+    assert second is not None and second != first
+
+    found = await uc.similar_incidents.similar(VIEWER, second, limit=5)
+
+    assert (found.incident_id, found.total, found.resolved) == (second, 1, 1)
+    assert [(i.id, i.resolution) for i in found.items] == [(first, "restarted the pods")]
+    with pytest.raises(NotFound):
+        await uc.similar_incidents.similar(VIEWER, "nope")

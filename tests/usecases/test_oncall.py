@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -86,3 +87,20 @@ async def test_services_on_call_costs_the_same_queries_for_one_service_or_many(
         rows = await rt.oncall.services_on_call(SYSTEM)
     assert len(rows) == 6
     assert len(many) == len(one), many
+
+
+async def test_who_is_on_call_at_an_instant(
+    uc: Services, rt: Runtime, client: httpx.AsyncClient
+) -> None:
+    policy_id, schedule_id, ann = await _setup(client)
+    await new_service(client, "shop", escalation_policy_id=policy_id)
+    before = datetime(2026, 1, 1, tzinfo=UTC)  # before the rotation's first handoff
+
+    later = await uc.oncall.now(VIEWER, before)
+    now = await uc.oncall.now(VIEWER)
+
+    assert later.at == before
+    assert [e.user_ids for e in later.schedules if e.id == schedule_id] == [[]]
+    assert [e.user_ids for e in now.schedules if e.id == schedule_id] == [[ann]]
+    rows = await uc.schedules.now_per_schedule(VIEWER, before)
+    assert [r.user_ids for r in rows if r.id == schedule_id] == [[]]

@@ -38,7 +38,7 @@ def servicers(role: RoleName, svc: Services, changes: ChangeFeed, clock: Clock) 
     if role is RoleName.incidents:
         return [
             ingest,
-            IncidentServicer(svc.incidents, svc.escalation, changes, clock),
+            IncidentServicer(svc.incidents, svc.escalation, svc.similar_incidents, changes, clock),
             CatalogServicer(svc.catalog),
             WebhooksServicer(svc.webhooks),
             AnalyticsServicer(svc.analytics),

@@ -73,6 +73,7 @@ class RemoteRuntime:
             ),
             incidents=self.incidents,
             escalation=self.incidents,
+            similar_incidents=self.incidents,
             oncall=OncallClient(to_oncall),
             schedules=SchedulesClient(to_oncall),
             policies=PoliciesClient(to_oncall),

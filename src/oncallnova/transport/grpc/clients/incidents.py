@@ -15,6 +15,7 @@ from oncallnova.incidents.schemas import (
     IncidentFilter,
     IncidentOut,
     IncidentPage,
+    SimilarIncidents,
     StatusCounts,
     TimelineOut,
 )
@@ -34,7 +35,8 @@ def detail_value(message: pb.IncidentDetail) -> IncidentDetail:
 
 
 class IncidentsClient:
-    """Implements `incidents.api.IncidentsService` and `EscalationService`."""
+    """Implements `incidents.api.IncidentsService`, `EscalationService` and
+    `SimilarIncidentsService`."""
 
     def __init__(self, channel: grpc.aio.Channel) -> None:
         self._stub = pb_grpc.IncidentServiceStub(channel)
@@ -93,6 +95,13 @@ class IncidentsClient:
         )
         with acting_as(who):
             return from_message(await self._stub.ReassignIncident(request), IncidentOut)
+
+    async def similar(self, who: Principal, incident_id: str, limit: int = 10) -> SimilarIncidents:
+        request = pb.ListSimilarIncidentsRequest(incident_id=incident_id, limit=limit)
+        with acting_as(who):
+            data = to_dict(await self._stub.ListSimilarIncidents(request))
+        data["items"] = [{**item.pop("incident"), **item} for item in data["items"]]
+        return validate(data, SimilarIncidents)
 
     async def change_marker(self) -> tuple[Any, ...]:
         """A count of the changes the incidents role has announced: the first call starts

@@ -34,11 +34,14 @@ class OncallClient:
     def __init__(self, channel: grpc.aio.Channel) -> None:
         self._stub = pb_grpc.OnCallServiceStub(channel)
 
-    async def now(self, actor: Principal) -> OnCallNow:
-        return await read(actor, self._stub.OnCallNow, pb.OnCallNowRequest(), OnCallNow)
+    async def now(self, actor: Principal, at: datetime | None = None) -> OnCallNow:
+        request = to_message({"at": at}, pb.OnCallNowRequest)
+        return await read(actor, self._stub.OnCallNow, request, OnCallNow)
 
-    async def services_on_call(self, actor: Principal) -> list[ServiceOnCall]:
-        request = pb.ServicesOnCallRequest()
+    async def services_on_call(
+        self, actor: Principal, at: datetime | None = None
+    ) -> list[ServiceOnCall]:
+        request = to_message({"at": at}, pb.ServicesOnCallRequest)
         return await read(actor, self._stub.ServicesOnCall, request, list[ServiceOnCall], "items")
 
 
@@ -87,8 +90,10 @@ class SchedulesClient:
         request = to_message(asked, pb.ListShiftsRequest)
         return await read(actor, self._stub.ListShifts, request, ShiftList)
 
-    async def now_per_schedule(self, actor: Principal) -> list[OnCallEntry]:
-        request = pb.OnCallPerScheduleRequest()
+    async def now_per_schedule(
+        self, actor: Principal, at: datetime | None = None
+    ) -> list[OnCallEntry]:
+        request = to_message({"at": at}, pb.OnCallPerScheduleRequest)
         return await read(actor, self._stub.OnCallPerSchedule, request, list[OnCallEntry], "items")
 
     async def names(self, user_ids: list[str]) -> dict[str, str]:

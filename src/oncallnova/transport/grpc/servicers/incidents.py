@@ -6,8 +6,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from oncallnova.core.clock import Clock
-from oncallnova.incidents.api import EscalationService, IncidentsService
-from oncallnova.incidents.schemas import IncidentDetail, IncidentFilter
+from oncallnova.incidents.api import (
+    EscalationService,
+    IncidentsService,
+    SimilarIncidentsService,
+)
+from oncallnova.incidents.schemas import IncidentDetail, IncidentFilter, SimilarIncidents
 from oncallnova.transport.changes import ChangeFeed
 from oncallnova.transport.grpc.convert import as_dict, request_value, to_message
 from oncallnova.transport.grpc.gen.oncallnova.v1 import incidents_pb2 as pb
@@ -22,16 +26,24 @@ def detail_message(detail: IncidentDetail) -> pb.IncidentDetail:
     return to_message({**data, "incident": data}, pb.IncidentDetail)
 
 
+def similar_message(found: SimilarIncidents) -> pb.SimilarIncidents:
+    data = as_dict(found)
+    data["items"] = [{**as_dict(item), "incident": item} for item in found.items]
+    return to_message(data, pb.SimilarIncidents)
+
+
 class IncidentServicer(pb_grpc.IncidentServiceServicer):
     def __init__(
         self,
         incidents: IncidentsService,
         escalation: EscalationService,
+        similar: SimilarIncidentsService,
         changes: ChangeFeed,
         clock: Clock,
     ) -> None:
         self._incidents = incidents
         self._escalation = escalation
+        self._similar = similar
         self._changes = changes
         self._clock = clock
 
@@ -98,6 +110,13 @@ class IncidentServicer(pb_grpc.IncidentServiceServicer):
             policy_id=request.escalation_policy_id if target == "escalation_policy_id" else None,
         )
         return to_message(done, pb.Incident)
+
+    async def ListSimilarIncidents(
+        self, request: pb.ListSimilarIncidentsRequest, context: Context
+    ) -> pb.SimilarIncidents:
+        limit = request.limit if request.HasField("limit") else 10
+        found = await self._similar.similar(current_principal(), request.incident_id, limit)
+        return similar_message(found)
 
     async def WatchChanges(
         self, request: pb.WatchChangesRequest, context: Context

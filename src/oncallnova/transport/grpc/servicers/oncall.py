@@ -47,12 +47,13 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
     async def OnCallNow(
         self, request: pb.OnCallNowRequest, context: Context
     ) -> pb.OnCallNowResponse:
-        return to_message(await self._oncall.now(current_principal()), pb.OnCallNowResponse)
+        now = await self._oncall.now(current_principal(), at_or_now(request))
+        return to_message(now, pb.OnCallNowResponse)
 
     async def ServicesOnCall(
         self, request: pb.ServicesOnCallRequest, context: Context
     ) -> pb.ServicesOnCallResponse:
-        items = await self._oncall.services_on_call(current_principal())
+        items = await self._oncall.services_on_call(current_principal(), at_or_now(request))
         return to_message({"items": items}, pb.ServicesOnCallResponse)
 
     # --- schedules ---
@@ -114,7 +115,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
     async def OnCallPerSchedule(
         self, request: pb.OnCallPerScheduleRequest, context: Context
     ) -> pb.OnCallPerScheduleResponse:
-        items = await self._schedules.now_per_schedule(current_principal())
+        items = await self._schedules.now_per_schedule(current_principal(), at_or_now(request))
         return to_message({"items": items}, pb.OnCallPerScheduleResponse)
 
     async def GetUserNames(
@@ -174,3 +175,8 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
     ) -> empty_pb2.Empty:
         await self._policies.delete(current_principal(), request.policy_id)
         return EMPTY
+
+
+def at_or_now(request: Message) -> datetime | None:
+    """A request's optional `at`: unset (None) means now."""
+    return instant(request, "at") if request.HasField("at") else None

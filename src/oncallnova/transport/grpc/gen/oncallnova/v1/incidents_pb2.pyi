@@ -877,3 +877,126 @@ class IncidentChange(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__incident_id) -> _WhichOneofReturnType__incident_id | None: ...
 
 Global___IncidentChange: _TypeAlias = IncidentChange  # noqa: Y015
+
+@_typing.final
+class ListSimilarIncidentsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INCIDENT_ID_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    incident_id: _builtins.str
+    """The incident's id, or its short number written as digits."""
+    limit: _builtins.int
+    """1 to 50; unset means 10."""
+    def __init__(
+        self,
+        *,
+        incident_id: _builtins.str = ...,
+        limit: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_limit", b"_limit", "limit", b"limit"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_limit", b"_limit", "incident_id", b"incident_id", "limit", b"limit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__limit: _TypeAlias = _typing.Literal["limit"]  # noqa: Y015
+    _WhichOneofArgType__limit: _TypeAlias = _typing.Literal["_limit", b"_limit"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__limit) -> _WhichOneofReturnType__limit | None: ...
+
+Global___ListSimilarIncidentsRequest: _TypeAlias = ListSimilarIncidentsRequest  # noqa: Y015
+
+@_typing.final
+class PastIncident(_message.Message):
+    """An earlier incident like another one, and how it ended."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INCIDENT_FIELD_NUMBER: _builtins.int
+    RESOLUTION_FIELD_NUMBER: _builtins.int
+    NOTES_FIELD_NUMBER: _builtins.int
+    resolution: _builtins.str
+    """What was written when it was resolved; unset while it is open."""
+    @_builtins.property
+    def incident(self) -> Global___Incident: ...
+    @_builtins.property
+    def notes(self) -> _containers.RepeatedCompositeFieldContainer[Global___TimelineEntry]:
+        """Notes left on it, oldest first (the last 10)."""
+
+    def __init__(
+        self,
+        *,
+        incident: Global___Incident | None = ...,
+        resolution: _builtins.str | None = ...,
+        notes: _abc.Iterable[Global___TimelineEntry] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_resolution", b"_resolution", "incident", b"incident", "resolution", b"resolution"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_resolution", b"_resolution", "incident", b"incident", "notes", b"notes", "resolution", b"resolution"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__resolution: _TypeAlias = _typing.Literal["resolution"]  # noqa: Y015
+    _WhichOneofArgType__resolution: _TypeAlias = _typing.Literal["_resolution", b"_resolution"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__resolution) -> _WhichOneofReturnType__resolution | None: ...
+
+Global___PastIncident: _TypeAlias = PastIncident  # noqa: Y015
+
+@_typing.final
+class SimilarIncidents(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INCIDENT_ID_FIELD_NUMBER: _builtins.int
+    INCIDENT_NUMBER_FIELD_NUMBER: _builtins.int
+    SERVICE_ID_FIELD_NUMBER: _builtins.int
+    SERVICE_NAME_FIELD_NUMBER: _builtins.int
+    CORRELATION_KEY_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    RESOLVED_FIELD_NUMBER: _builtins.int
+    MEAN_MTTA_SECONDS_FIELD_NUMBER: _builtins.int
+    MEAN_MTTR_SECONDS_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    incident_id: _builtins.str
+    incident_number: _builtins.int
+    service_id: _builtins.str
+    service_name: _builtins.str
+    correlation_key: _builtins.str
+    """Digest of the alert fields the service correlates on."""
+    total: _builtins.int
+    """How many earlier incidents share the service and key, and how many are resolved."""
+    resolved: _builtins.int
+    mean_mtta_seconds: _builtins.float
+    """Means over all of them that were acknowledged, and resolved."""
+    mean_mttr_seconds: _builtins.float
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___PastIncident]:
+        """The most recent of them, newest first."""
+
+    def __init__(
+        self,
+        *,
+        incident_id: _builtins.str = ...,
+        incident_number: _builtins.int = ...,
+        service_id: _builtins.str = ...,
+        service_name: _builtins.str | None = ...,
+        correlation_key: _builtins.str = ...,
+        total: _builtins.int = ...,
+        resolved: _builtins.int = ...,
+        mean_mtta_seconds: _builtins.float | None = ...,
+        mean_mttr_seconds: _builtins.float | None = ...,
+        items: _abc.Iterable[Global___PastIncident] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_mean_mtta_seconds", b"_mean_mtta_seconds", "_mean_mttr_seconds", b"_mean_mttr_seconds", "_service_name", b"_service_name", "mean_mtta_seconds", b"mean_mtta_seconds", "mean_mttr_seconds", b"mean_mttr_seconds", "service_name", b"service_name"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_mean_mtta_seconds", b"_mean_mtta_seconds", "_mean_mttr_seconds", b"_mean_mttr_seconds", "_service_name", b"_service_name", "correlation_key", b"correlation_key", "incident_id", b"incident_id", "incident_number", b"incident_number", "items", b"items", "mean_mtta_seconds", b"mean_mtta_seconds", "mean_mttr_seconds", b"mean_mttr_seconds", "resolved", b"resolved", "service_id", b"service_id", "service_name", b"service_name", "total", b"total"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__mean_mtta_seconds: _TypeAlias = _typing.Literal["mean_mtta_seconds"]  # noqa: Y015
+    _WhichOneofArgType__mean_mtta_seconds: _TypeAlias = _typing.Literal["_mean_mtta_seconds", b"_mean_mtta_seconds"]  # noqa: Y015
+    _WhichOneofReturnType__mean_mttr_seconds: _TypeAlias = _typing.Literal["mean_mttr_seconds"]  # noqa: Y015
+    _WhichOneofArgType__mean_mttr_seconds: _TypeAlias = _typing.Literal["_mean_mttr_seconds", b"_mean_mttr_seconds"]  # noqa: Y015
+    _WhichOneofReturnType__service_name: _TypeAlias = _typing.Literal["service_name"]  # noqa: Y015
+    _WhichOneofArgType__service_name: _TypeAlias = _typing.Literal["_service_name", b"_service_name"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__mean_mtta_seconds) -> _WhichOneofReturnType__mean_mtta_seconds | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__mean_mttr_seconds) -> _WhichOneofReturnType__mean_mttr_seconds | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__service_name) -> _WhichOneofReturnType__service_name | None: ...
+
+Global___SimilarIncidents: _TypeAlias = SimilarIncidents  # noqa: Y015

@@ -84,6 +84,11 @@ class IncidentServiceStub:
                 request_serializer=oncallnova_dot_v1_dot_incidents__pb2.WatchChangesRequest.SerializeToString,
                 response_deserializer=oncallnova_dot_v1_dot_incidents__pb2.IncidentChange.FromString,
                 _registered_method=True)
+        self.ListSimilarIncidents = channel.unary_unary(
+                '/oncallnova.v1.IncidentService/ListSimilarIncidents',
+                request_serializer=oncallnova_dot_v1_dot_incidents__pb2.ListSimilarIncidentsRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_incidents__pb2.SimilarIncidents.FromString,
+                _registered_method=True)
 
 
 class IncidentServiceServicer:
@@ -163,6 +168,14 @@ class IncidentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListSimilarIncidents(self, request, context):
+        """Earlier incidents of the same service and correlation key as one incident, newest
+        first, with how they ended (viewer).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IncidentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -215,6 +228,11 @@ def add_IncidentServiceServicer_to_server(servicer, server):
                     servicer.WatchChanges,
                     request_deserializer=oncallnova_dot_v1_dot_incidents__pb2.WatchChangesRequest.FromString,
                     response_serializer=oncallnova_dot_v1_dot_incidents__pb2.IncidentChange.SerializeToString,
+            ),
+            'ListSimilarIncidents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSimilarIncidents,
+                    request_deserializer=oncallnova_dot_v1_dot_incidents__pb2.ListSimilarIncidentsRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_incidents__pb2.SimilarIncidents.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -487,6 +505,33 @@ class IncidentService:
             '/oncallnova.v1.IncidentService/WatchChanges',
             oncallnova_dot_v1_dot_incidents__pb2.WatchChangesRequest.SerializeToString,
             oncallnova_dot_v1_dot_incidents__pb2.IncidentChange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSimilarIncidents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.IncidentService/ListSimilarIncidents',
+            oncallnova_dot_v1_dot_incidents__pb2.ListSimilarIncidentsRequest.SerializeToString,
+            oncallnova_dot_v1_dot_incidents__pb2.SimilarIncidents.FromString,
             options,
             channel_credentials,
             insecure,

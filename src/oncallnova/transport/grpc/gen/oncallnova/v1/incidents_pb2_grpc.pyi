@@ -44,6 +44,10 @@ class IncidentServiceStub:
     """A message whenever an incident is created or changes, until the caller hangs up
     (viewer). Messages say that something changed, not what: readers refetch.
     """
+    ListSimilarIncidents: _aio.UnaryUnaryMultiCallable[_incidents_pb2.ListSimilarIncidentsRequest, _incidents_pb2.SimilarIncidents]
+    """Earlier incidents of the same service and correlation key as one incident, newest
+    first, with how they ended (viewer).
+    """
 
 class IncidentServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -131,6 +135,16 @@ class IncidentServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _abc.AsyncIterator[_incidents_pb2.IncidentChange]:
         """A message whenever an incident is created or changes, until the caller hangs up
         (viewer). Messages say that something changed, not what: readers refetch.
+        """
+
+    @_abc_1.abstractmethod
+    def ListSimilarIncidents(
+        self,
+        request: _incidents_pb2.ListSimilarIncidentsRequest,
+        context: _aio.ServicerContext[_incidents_pb2.ListSimilarIncidentsRequest, _abc.Awaitable[_incidents_pb2.SimilarIncidents]],
+    ) -> _abc.Awaitable[_incidents_pb2.SimilarIncidents]:
+        """Earlier incidents of the same service and correlation key as one incident, newest
+        first, with how they ended (viewer).
         """
 
 def add_IncidentServiceServicer_to_server(servicer: IncidentServiceServicer, server: _aio.Server) -> None: ...
