@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 COMPOSE_FILE = DEPLOY / "docker-compose.yml"
 ENV_EXAMPLE = DEPLOY / ".env.example"
+DOCKERFILE = DEPLOY / "Dockerfile"
 VENV_BIN = Path(sys.executable).parent
 # The secrets .env.example leaves empty; each test fills them with a value of its own.
 FILLER = "0123456789abcdef0123456789abcdef"
@@ -186,3 +187,27 @@ class Traefik:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def instructions(text: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
+    joined = re.sub(r"\\\n", " ", text)
+    out = []
+    for line in joined.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            word, _, rest = line.partition(" ")
+            out.append((word.upper(), rest.strip()))
+    return out
+
+
+def stages(text: str) -> dict[str, list[tuple[str, str]]]:
+    out: dict[str, list[tuple[str, str]]] = {}
+    current: list[tuple[str, str]] | None = None
+    for word, rest in instructions(text):
+        if word == "FROM":
+            name = rest.split()[-1] if " AS " in rest.upper() else str(len(out))
+            current = out.setdefault(name, [])
+        elif current is not None:
+            current.append((word, rest))
+    return out

@@ -5,33 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.deploy.conftest import DEPLOY, ROOT, run, venv_tool
-
-DOCKERFILE = DEPLOY / "Dockerfile"
-
-
-def instructions(text: str) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
-    joined = re.sub(r"\\\n", " ", text)
-    out = []
-    for line in joined.splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            word, _, rest = line.partition(" ")
-            out.append((word.upper(), rest.strip()))
-    return out
-
-
-def stages(text: str) -> dict[str, list[tuple[str, str]]]:
-    out: dict[str, list[tuple[str, str]]] = {}
-    current: list[tuple[str, str]] | None = None
-    for word, rest in instructions(text):
-        if word == "FROM":
-            name = rest.split()[-1] if " AS " in rest.upper() else str(len(out))
-            current = out.setdefault(name, [])
-        elif current is not None:
-            current.append((word, rest))
-    return out
+from tests.deploy.conftest import DOCKERFILE, ROOT, run, stages, venv_tool
 
 
 def test_hadolint_finds_nothing() -> None:
@@ -68,3 +42,19 @@ def test_the_build_uses_the_lock_and_the_makefiles_uv() -> None:
     syncs = [rest for word, rest in stages(text)["build"] if word == "RUN" and "uv sync" in rest]
     assert syncs and all("--frozen" in s and "--no-dev" in s for s in syncs)
     assert re.search(r"^ARG PYTHON_IMAGE=python:\d+\.\d+\.\d+-slim-\w+$", text, re.M)
+
+
+def test_the_build_context_holds_what_the_build_copies_and_nothing_else() -> None:
+    ignore = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    rules = [line for line in ignore if line and not line.startswith("#")]
+    assert rules[0] == "*"
+    kept = {rule[1:] for rule in rules if rule.startswith("!")}
+    build = stages(DOCKERFILE.read_text(encoding="utf-8"))["build"]
+    copied = {
+        source
+        for word, rest in build
+        if word == "COPY"
+        for source in rest.split()[:-1]
+        if not source.startswith("--")
+    }
+    assert copied == kept
