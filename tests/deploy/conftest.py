@@ -211,3 +211,12 @@ def stages(text: str) -> dict[str, list[tuple[str, str]]]:
         elif current is not None:
             current.append((word, rest))
     return out
+
+
+def helm_sdk() -> Any:
+    """Helm 4 as a library (PyPI's helm-python-sdk, a dev dependency)."""
+    try:
+        import helm_python
+    except ImportError as exc:
+        need_service("helm-python-sdk", exc)
+    return helm_python

@@ -14,9 +14,7 @@ import yaml
 from oncallnova.deploy.commands import probe_args, serve_args
 from oncallnova.deploy.compose import TEST_ONLY_SETTINGS, setting_names
 from oncallnova.runtime.roles import ROLES, SPLIT_ROLES, RoleName
-from tests.deploy.conftest import DEPLOY, run, venv_tool
-
-helm = pytest.importorskip("helm_python")
+from tests.deploy.conftest import DEPLOY, helm_sdk, run, venv_tool
 
 CHART = DEPLOY / "helm" / "oncallnova"
 KUBERNETES = "1.30.0"
@@ -32,7 +30,7 @@ VALUES = {
 
 
 def render(values: dict[str, Any]) -> list[dict[str, Any]]:
-    chart = helm.Chart.load(str(CHART))
+    chart = helm_sdk().Chart.load(str(CHART))
     rendered = chart.render(values, name="ocn", namespace="oncall", is_install=True)
     return [
         doc
@@ -53,7 +51,7 @@ def by_kind(manifests: list[dict[str, Any]], kind: str) -> dict[str, dict[str, A
 
 
 def test_helm_lint_strict_finds_nothing_wrong() -> None:
-    report = helm.lint(str(CHART), VALUES, strict=True, kube_version=f"v{KUBERNETES}")
+    report = helm_sdk().lint(str(CHART), VALUES, strict=True, kube_version=f"v{KUBERNETES}")
     assert report["errors"] == []
     serious = [m for m in report["messages"] if m["severity"] >= 2]
     assert serious == [], serious
@@ -182,7 +180,7 @@ def test_an_existing_secret_replaces_the_charts_and_a_missing_url_is_refused() -
     assert by_kind(own, "Secret") == {}
     for env in environments(own):
         assert env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"] == "prod-oncallnova"
-    with pytest.raises(helm.HelmError, match="databaseUrl"):
+    with pytest.raises(helm_sdk().HelmError, match="databaseUrl"):
         render({key: value for key, value in VALUES.items() if key != "databaseUrl"})
 
 

@@ -9,10 +9,16 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
 
-from tests.deploy.conftest import COMPOSE_FILE, ENV_EXAMPLE, ROOT, docker_compose, run
+from tests.deploy.conftest import (
+    COMPOSE_FILE,
+    ENV_EXAMPLE,
+    ROOT,
+    docker_compose,
+    helm_sdk,
+    run,
+)
 
 README = ROOT / "README.md"
 
@@ -61,7 +67,7 @@ def test_the_compose_steps_before_docker_make_an_env_compose_accepts(tmp_path: P
 
 
 def test_the_kubernetes_values_file_renders_the_chart(tmp_path: Path) -> None:
-    helm = pytest.importorskip("helm_python")
+    helm = helm_sdk()
     block = bash_block("Deploy on Kubernetes")
     heredoc = re.search(r"^cat > (\S+) <<(\w+)\n.*?^\2$", block, re.S | re.M)
     assert heredoc is not None
