@@ -24,8 +24,9 @@ from tests.conftest import need_service
 from tests.deploy.conftest import DOCKERFILE, ROOT, stages
 
 UV = ROOT / ".tools" / "bin" / "uv"
-# Interpreters a non-root user can run: the image has Python 3.11 at /usr/local/bin.
-PYTHONS = ("/usr/local/bin/python3.11", "/usr/bin/python3.11")
+# Interpreters a non-root user can run (not one under /root, as pyenv's): the image's
+# Python 3.11 if the machine has it, else the system's, which the lock also allows.
+PYTHONS = ("/usr/local/bin/python3.11", "/usr/bin/python3.11", "/usr/bin/python3")
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 PLUMBING = ("pip install", "useradd", "install -d")
 PASS_THROUGH = ("UV_INDEX", "UV_NATIVE_TLS", "SSL_CERT", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")
@@ -84,21 +85,25 @@ class Image:
 
 
 def interpreter(user: User) -> str:
-    for candidate in PYTHONS:
-        probe = (
-            subprocess.run(
-                [candidate, "-c", "import sys; assert sys.version_info[:2] == (3, 11)"],
-                capture_output=True,
-                check=False,
-                **user.popen_args(),  # type: ignore[arg-type]
-            )
-            if Path(candidate).exists()
-            else None
+    for candidate in (python for python in PYTHONS if Path(python).exists()):
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; assert sys.version_info >= (3, 11)"],
+            capture_output=True,
+            check=False,
+            **user.popen_args(),  # type: ignore[arg-type]
         )
-        if probe is not None and probe.returncode == 0:
+        if probe.returncode == 0:
             return candidate
-    need_service("Python 3.11 for a non-root user", FileNotFoundError(", ".join(PYTHONS)))
+    need_service("Python 3.11+ for a non-root user", FileNotFoundError(", ".join(PYTHONS)))
     raise AssertionError("unreachable")
+
+
+def _scratch() -> str | None:
+    """Memory-backed /dev/shm when it allows running programs: the environment's ten
+    thousand files are written and removed in a blink there, and slowly on a busy disk."""
+    shm = "/dev/shm"
+    usable = os.path.isdir(shm) and os.access(shm, os.W_OK)
+    return shm if usable and not os.statvfs(shm).f_flag & os.ST_NOEXEC else None
 
 
 def _moved(image: Image, value: str) -> str:
@@ -120,7 +125,7 @@ def build(cache: Path) -> Image:
     """Runs the build stage and the runtime stage's COPY; returns the image."""
     if not UV.exists():
         need_service("uv", FileNotFoundError(f"{UV}: run `make install`"))
-    root = Path(tempfile.mkdtemp(prefix="oncallnova-image-"))
+    root = Path(tempfile.mkdtemp(prefix="oncallnova-image-", dir=_scratch()))
     root.chmod(0o755)
     try:
         return _build(Image(root, User.unprivileged()), cache)

@@ -172,24 +172,32 @@ def stack(image: Image, database: str, tmp_path_factory: pytest.TempPathFactory)
         "LOG_LEVEL": "INFO",
     }
     stack = Stack(image, env, {}, traefik, set(config["http"]["routers"]))
+
+    def start(name: RoleName) -> Running:
+        http_port, grpc_port = ports[name]
+        args = serve_args(name, host="127.0.0.1", http_port=http_port, grpc_port=grpc_port)
+        log = logs / f"{name.value}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [str(image.venv / "bin" / "oncallnova"), *args],
+                cwd=data,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                **image.user.popen_args(),  # type: ignore[arg-type]
+            )
+        stack.roles[name] = Running(name, http_port, grpc_port, process, log)
+        return stack.roles[name]
+
+    first, *others = ports
     try:
-        for name, (http_port, grpc_port) in ports.items():
-            args = serve_args(name, host="127.0.0.1", http_port=http_port, grpc_port=grpc_port)
-            log = logs / f"{name.value}.log"
-            with log.open("wb") as out:
-                process = subprocess.Popen(
-                    [str(image.venv / "bin" / "oncallnova"), *args],
-                    cwd=data,
-                    env=env,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    **image.user.popen_args(),  # type: ignore[arg-type]
-                )
-            running = Running(name, http_port, grpc_port, process, log)
-            stack.roles[name] = running
+        # The first role migrates the empty database; the others then start together.
+        wait_healthy(stack, start(first))
+        for running in [start(name) for name in others]:
             wait_healthy(stack, running)
         yield stack
     finally:
+        traefik.stop()
         for running in stack.roles.values():
             if running.process.poll() is None:
                 running.process.terminate()
@@ -199,7 +207,6 @@ def stack(image: Image, database: str, tmp_path_factory: pytest.TempPathFactory)
             except subprocess.TimeoutExpired:
                 running.process.kill()
                 running.process.wait()
-        traefik.stop()
 
 
 def test_the_install_is_from_the_lock_as_non_root_and_small(image: Image) -> None:

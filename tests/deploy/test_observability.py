@@ -84,6 +84,10 @@ def test_loki_and_promtail_agree_with_compose(compose_model: dict[str, Any]) -> 
     assert "-config.file=/etc/promtail/promtail.yml" in services["promtail"]["command"]
     # The dashboard's log panel selects service=~"oncallnova.*": Promtail names each
     # role's stream from the label every role container carries.
+    # Promtail reads the containers of this Compose project only.
+    (source,) = promtail["scrape_configs"][0]["docker_sd_configs"]
+    project = f"com.docker.compose.project={compose_model['name']}"
+    assert source["filters"] == [{"name": "label", "values": [project]}]
     relabel = promtail["scrape_configs"][0]["relabel_configs"]
     assert {
         "source_labels": ["__meta_docker_container_label_oncallnova_role"],
