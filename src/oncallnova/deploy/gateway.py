@@ -1,0 +1,207 @@
+"""Traefik's configuration for the split roles, from the roles table.
+
+One description (`routing`) holds the routers, the services' load-balancing and health
+checks and the rate limit. Two providers are written from it and from nothing else:
+- the file provider's dynamic configuration (`file_config`), with the servers given as
+  addresses, as `oncallnova stack up` and the committed `deploy/traefik/dynamic.yml` need;
+- the Docker provider's labels (`docker_labels`), where Traefik finds the servers itself
+  (every healthy container of a Compose service, so `--scale` adds them).
+The two differ only in where the servers come from, which a test checks.
+
+HTTP requests go to the role whose path prefix matches (longest first; `web` takes the
+rest), round-robin over its replicas, each limited per client address to the same rate
+and burst as OnCallNova's own limiter, shared by every Traefik through Redis. gRPC
+between roles goes through its own entry point over h2c, so each call (not each
+connection) is balanced over the replicas of the role serving it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from oncallnova.runtime.roles import ROLES, RoleName
+from oncallnova.settings import Settings
+
+HTTP_ENTRYPOINT = "web"
+GRPC_ENTRYPOINT = "grpc"
+# Traefik's own entry point: the dashboard and API, `ping` and its metrics.
+DASHBOARD_ENTRYPOINT = "traefik"
+DASHBOARD_PORT = 8888
+# Where roles reach each other's gRPC services through the gateway.
+GRPC_PORT = 50050
+RATE_LIMIT = "ratelimit"
+HEALTH_CHECK = {"interval": "5s", "timeout": "2s"}
+
+
+def grpc_package() -> str:
+    """The protobuf package of the gRPC services, as compiled (`oncallnova.v1`)."""
+    from oncallnova.transport.grpc.gen.oncallnova.v1 import common_pb2
+
+    return str(common_pb2.DESCRIPTOR.package)
+
+
+def gateway_roles() -> list[RoleName]:
+    """Roles that receive HTTP requests through the gateway."""
+    return [name for name, role in ROLES.items() if role.http_prefixes]
+
+
+def grpc_roles() -> list[RoleName]:
+    """Roles whose gRPC services other roles call through the gateway."""
+    return [name for name, role in ROLES.items() if role.grpc_services]
+
+
+def grpc_name(role: RoleName) -> str:
+    return f"{role.value}-grpc"
+
+
+def _rule(prefixes: Sequence[str]) -> str:
+    return " || ".join(f"PathPrefix(`{prefix}`)" for prefix in prefixes)
+
+
+def _rate_limit(redis_url: str) -> dict[str, Any]:
+    """The per-client limit, with the numbers OnCallNova's own limiter defaults to."""
+    fields = Settings.model_fields
+    limit: dict[str, Any] = {
+        "average": int(fields["rate_limit_per_second"].default),
+        "burst": int(fields["rate_limit_burst"].default),
+        "period": "1s",
+    }
+    url = urlsplit(redis_url)
+    if url.hostname:
+        redis: dict[str, Any] = {"endpoints": [f"{url.hostname}:{url.port or 6379}"]}
+        database = url.path.strip("/")
+        if database and database != "0":
+            redis["db"] = int(database)
+        if url.password:
+            redis["password"] = url.password
+        limit["redis"] = redis
+    return {"rateLimit": limit}
+
+
+def routing(redis_url: str) -> dict[str, Any]:
+    """Routers, services (without their servers) and middlewares, provider-neutral."""
+    routers: dict[str, Any] = {}
+    services: dict[str, Any] = {}
+    for name in gateway_roles():
+        router: dict[str, Any] = {
+            "rule": _rule(ROLES[name].http_prefixes),
+            "entryPoints": [HTTP_ENTRYPOINT],
+            "service": name.value,
+            "middlewares": [RATE_LIMIT],
+        }
+        if ROLES[name].http_prefixes == ("/",):
+            router["priority"] = 1  # the catch-all: every longer prefix wins over it
+        routers[name.value] = router
+        services[name.value] = {
+            "loadBalancer": {
+                "strategy": "wrr",
+                "healthCheck": {"path": "/health", **HEALTH_CHECK},
+            }
+        }
+    package = grpc_package()
+    for name in grpc_roles():
+        routers[grpc_name(name)] = {
+            "rule": _rule([f"/{package}.{service}/" for service in ROLES[name].grpc_services]),
+            "entryPoints": [GRPC_ENTRYPOINT],
+            "service": grpc_name(name),
+        }
+        services[grpc_name(name)] = {
+            "loadBalancer": {"strategy": "wrr", "healthCheck": {"mode": "grpc", **HEALTH_CHECK}}
+        }
+    return {
+        "http": {
+            "routers": routers,
+            "services": services,
+            "middlewares": {RATE_LIMIT: _rate_limit(redis_url)},
+        }
+    }
+
+
+def file_config(
+    http_servers: Mapping[RoleName, Sequence[str]],
+    grpc_servers: Mapping[RoleName, Sequence[str]],
+    *,
+    redis_url: str,
+) -> dict[str, Any]:
+    """The file provider's dynamic configuration, with each role's replicas given as
+    `host:port` addresses (HTTP, and gRPC for the roles other roles call)."""
+    config = routing(redis_url)
+    services = config["http"]["services"]
+    for name in gateway_roles():
+        services[name.value]["loadBalancer"]["servers"] = [
+            {"url": f"http://{address}"} for address in http_servers[name]
+        ]
+    for name in grpc_roles():
+        services[grpc_name(name)]["loadBalancer"]["servers"] = [
+            {"url": f"h2c://{address}"} for address in grpc_servers[name]
+        ]
+    return config
+
+
+def flatten(prefix: str, value: Any) -> dict[str, str]:
+    """Traefik's label form: dotted keys, lists of scalars joined by commas."""
+    if isinstance(value, Mapping):
+        out: dict[str, str] = {}
+        for key, item in value.items():
+            out.update(flatten(f"{prefix}.{key}", item))
+        return out
+    if isinstance(value, list | tuple):
+        return {prefix: ",".join(str(item) for item in value)}
+    return {prefix: str(value)}
+
+
+def docker_labels(role: RoleName, *, redis_url: str) -> dict[str, str]:
+    """The labels of `role`'s containers: its routers and services from `routing`, the
+    port (and h2c scheme) Traefik reaches each container on instead of a server list, and
+    the shared middlewares (each container carries the same, which Traefik merges)."""
+    config = routing(redis_url)["http"]
+    names = [name for name in (role.value, grpc_name(role)) if name in config["routers"]]
+    if not names:
+        return {}
+    spec = ROLES[role]
+    labels = {"traefik.enable": "true"}
+    for name in names:
+        labels.update(flatten(f"traefik.http.routers.{name}", config["routers"][name]))
+        service = config["services"][name]
+        grpc = name == grpc_name(role)
+        server = {"port": spec.grpc_port, "scheme": "h2c"} if grpc else {"port": spec.http_port}
+        service["loadBalancer"]["server"] = server
+        labels.update(flatten(f"traefik.http.services.{name}", service))
+    labels.update(flatten("traefik.http.middlewares", config["middlewares"]))
+    return labels
+
+
+def static_config(
+    *,
+    http_port: int,
+    grpc_port: int = GRPC_PORT,
+    dashboard_port: int = DASHBOARD_PORT,
+    providers: Mapping[str, Any],
+    host: str = "",
+) -> dict[str, Any]:
+    """Traefik's static configuration: the three entry points (`host` empty: every
+    interface), the dashboard, `ping` for health checks, Prometheus metrics. Request
+    headers that alias another one (`X_Forwarded_For`) are dropped at the door: Python
+    servers may read them as the header Traefik sets."""
+    return {
+        "entryPoints": {
+            name: {"address": f"{host}:{port}", "http": {"aliasHeadersStrategy": "delete"}}
+            for name, port in (
+                (HTTP_ENTRYPOINT, http_port),
+                (GRPC_ENTRYPOINT, grpc_port),
+                (DASHBOARD_ENTRYPOINT, dashboard_port),
+            )
+        },
+        "api": {"dashboard": True, "insecure": True},
+        "ping": {"entryPoint": DASHBOARD_ENTRYPOINT},
+        "metrics": {"prometheus": {"entryPoint": DASHBOARD_ENTRYPOINT}},
+        "log": {"level": "INFO", "format": "json"},
+        "global": {"checkNewVersion": False, "sendAnonymousUsage": False},
+        "providers": dict(providers),
+    }
+
+
+def file_provider(path: str) -> dict[str, Any]:
+    return {"file": {"filename": path, "watch": True}}
