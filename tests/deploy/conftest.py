@@ -25,7 +25,6 @@ import pytest
 import yaml
 
 from oncallnova.deploy import gateway
-from oncallnova.runtime.roles import SPLIT_ROLES, RoleName
 from tests.conftest import need_service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,19 +108,6 @@ def compose_model(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     assert result.returncode == 0, result.stderr
     model: dict[str, Any] = json.loads(result.stdout)
     return model
-
-
-# Roles of the table that `oncallnova serve --role` does not run yet: the split into roles
-# lands separately. Once it has, empty this set; every test then checks and starts every
-# role, and `test_roles_not_yet_served_are_refused_by_the_cli` fails while a role listed
-# here is already served, so the set cannot be forgotten.
-NOT_YET_SERVED: frozenset[RoleName] = frozenset(
-    {RoleName.ingestion, RoleName.incidents, RoleName.oncall}
-)
-
-
-def served_roles() -> list[RoleName]:
-    return [name for name in SPLIT_ROLES if name not in NOT_YET_SERVED]
 
 
 def free_port() -> int:

@@ -19,7 +19,6 @@ from tests.deploy.conftest import (
     COMPOSE_FILE,
     DEPLOY,
     ENV_EXAMPLE,
-    NOT_YET_SERVED,
     ROOT,
     committed_yaml,
     docker_compose,
@@ -101,24 +100,12 @@ def test_every_role_runs_the_command_and_ports_of_the_table(compose_model: dict[
         else:
             ports = {p for p in (spec.http_port, spec.grpc_port) if p is not None}
             assert published == {(port, "127.0.0.1") for port in ports}
-        if name in NOT_YET_SERVED:
-            continue
         params = parse_serve(service["command"])
         assert params["role"] == name.value
         if spec.http_port is not None:
             assert params["port"] == spec.http_port
         if spec.grpc_port is not None:
             assert params["grpc_port"] == spec.grpc_port
-
-
-def test_roles_not_yet_served_are_refused_by_the_cli() -> None:
-    for name in NOT_YET_SERVED:
-        try:
-            parse_serve(serve_args(name))
-        except Exception as exc:  # typer's own click: a usage error (unknown role or option)
-            assert "UsageError" in {kind.__name__ for kind in type(exc).__mro__}, exc
-            continue
-        raise AssertionError(f"`serve --role {name}` works now: remove it from NOT_YET_SERVED")
 
 
 def test_health_checks_and_healthy_dependencies_everywhere(compose_model: dict[str, Any]) -> None:

@@ -3,7 +3,7 @@
 A fresh environment is built from uv.lock by the Dockerfile's own `uv sync` steps as a
 non-root user, its size is measured against the figure the Dockerfile states, and then,
 as that user, with the environment read-only and an empty PostgreSQL database, every
-role of the table that `serve --role` runs today is started with the command Compose
+role of the table is started with the command Compose
 gives it, must pass the health check Compose gives it, and answers through Traefik with
 the gateway configuration generated for it.
 """
@@ -29,9 +29,9 @@ import yaml
 
 from oncallnova.deploy import gateway
 from oncallnova.deploy.commands import probe_args, serve_args
-from oncallnova.runtime.roles import ROLES, RoleName
+from oncallnova.runtime.roles import ROLES, SPLIT_ROLES, RoleName
 from tests.conftest import PG_ADMIN_DSN, need_service
-from tests.deploy.conftest import DOCKERFILE, ROOT, Traefik, free_port, served_roles
+from tests.deploy.conftest import DOCKERFILE, ROOT, Traefik, free_port
 from tests.deploy.replay import Image, build, installed_megabytes
 
 pytestmark = pytest.mark.slow
@@ -125,18 +125,9 @@ def wait_healthy(stack: Stack, running: Running, deadline: float = 120) -> None:
 
 
 def gateway_file(ports: dict[RoleName, tuple[int | None, int | None]]) -> dict[str, Any]:
-    """The file configuration for the started roles. A gateway role not served yet is
-    pointed at `web`, which serves the whole HTTP API until the split; a gRPC role not
-    served yet at a closed port (Traefik's gRPC health check marks it down)."""
-    web = ports[RoleName.web][0]
-    http = {
-        name: [f"127.0.0.1:{ports[name][0] if name in ports else web}"]
-        for name in gateway.gateway_roles()
-    }
-    grpc = {
-        name: [f"127.0.0.1:{ports[name][1] if name in ports else free_port()}"]
-        for name in gateway.grpc_roles()
-    }
+    """The file configuration for the started roles."""
+    http = {name: [f"127.0.0.1:{ports[name][0]}"] for name in gateway.gateway_roles()}
+    grpc = {name: [f"127.0.0.1:{ports[name][1]}"] for name in gateway.grpc_roles()}
     # No Redis for this gateway's limit: other tests' Traefiks share the machine's Redis.
     return gateway.file_config(http, grpc, redis_url="")
 
@@ -149,7 +140,7 @@ def stack(image: Image, database: str, tmp_path_factory: pytest.TempPathFactory)
             free_port() if ROLES[name].http_port else None,
             free_port() if ROLES[name].grpc_port else None,
         )
-        for name in served_roles()
+        for name in list(SPLIT_ROLES)
     }
     dynamic = logs / "dynamic.yml"
     config = gateway_file(ports)
@@ -232,7 +223,7 @@ def test_the_install_is_from_the_lock_as_non_root_and_small(image: Image) -> Non
 
 
 def test_every_served_role_starts_and_passes_its_health_check(stack: Stack) -> None:
-    assert set(stack.roles) == set(served_roles())
+    assert set(stack.roles) == set(list(SPLIT_ROLES))
     for running in stack.roles.values():
         assert running.process.poll() is None, running.log.read_text()[-2000:]
         result = stack.probe(running)

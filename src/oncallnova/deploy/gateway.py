@@ -23,9 +23,11 @@ from urllib.parse import urlsplit
 
 from oncallnova.runtime.roles import ROLES, RoleName
 from oncallnova.settings import Settings
+from oncallnova.transport.grpc.interceptors import ROLE_KEY
 
 HTTP_ENTRYPOINT = "web"
 GRPC_ENTRYPOINT = "grpc"
+HEALTH_PATH = "/grpc.health.v1.Health/"
 # Traefik's own entry point: the dashboard and API, `ping` and its metrics.
 DASHBOARD_ENTRYPOINT = "traefik"
 DASHBOARD_PORT = 8888
@@ -102,8 +104,12 @@ def routing(redis_url: str) -> dict[str, Any]:
         }
     package = grpc_package()
     for name in grpc_roles():
+        # Every role serves the standard health service at the same path: a probe names
+        # the role it asks about in a header.
+        health = f"(PathPrefix(`{HEALTH_PATH}`) && Header(`{ROLE_KEY}`, `{name.value}`))"
         routers[grpc_name(name)] = {
-            "rule": _rule([f"/{package}.{service}/" for service in ROLES[name].grpc_services]),
+            "rule": _rule([f"/{package}.{service}/" for service in ROLES[name].grpc_services])
+            + f" || {health}",
             "entryPoints": [GRPC_ENTRYPOINT],
             "service": grpc_name(name),
         }

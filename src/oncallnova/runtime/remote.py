@@ -34,6 +34,7 @@ from oncallnova.transport.grpc.clients.ingestion import IngestionClient
 from oncallnova.transport.grpc.clients.notify import WebhooksClient
 from oncallnova.transport.grpc.clients.oncall import OncallClient, PoliciesClient, SchedulesClient
 from oncallnova.transport.grpc.clients.people import UsersClient
+from oncallnova.transport.grpc.interceptors import ROLE_KEY
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 
@@ -93,7 +94,9 @@ class RemoteRuntime:
         for name in wanted:
             stub = health_pb2_grpc.HealthStub(self._channels[name])
             try:
-                reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=2.0)
+                reply = await stub.Check(
+                    health_pb2.HealthCheckRequest(), timeout=2.0, metadata=((ROLE_KEY, name),)
+                )
             except Exception as exc:
                 raise Unavailable(f"the {name} role does not answer: {exc}") from exc
             if reply.status != SERVING:

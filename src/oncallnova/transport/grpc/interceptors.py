@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 
 TOKEN_KEY = "x-oncallnova-internal-token"  # noqa: S105 - a header name, not a secret
 PRINCIPAL_KEY = "x-oncallnova-principal"
+# The role a health probe asks about: a gateway in front of several roles routes the
+# standard health service (one path for all of them) by it.
+ROLE_KEY = "x-oncallnova-role"
 # Probes need no token: they say only whether the server is up.
 OPEN_PREFIXES = ("/grpc.health.v1.Health/",)
 DEFAULT_DEADLINE_SECONDS = 10.0
