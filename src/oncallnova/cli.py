@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from oncallnova.operator import register as register_operator_commands
 from oncallnova.settings import Settings
 
 app = typer.Typer(
@@ -225,6 +226,9 @@ def _logging(settings: Settings, role: str) -> None:
         loki_url=settings.loki_url,
         environment=settings.environment,
     )
+
+
+register_operator_commands(app)
 
 
 def main() -> None:

@@ -1,0 +1,22 @@
+"""The operator's command line: commands that drive a running OnCallNova over its HTTP
+API (login, status, demos, webhooks, analytics, security) and its deployment (Docker
+Compose, or the native process topology). It imports nothing of the server but pure
+shared helpers; everything else goes over HTTP."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the operator commands to the `oncallnova` command line."""
+    from oncallnova.operator import alert_cmds, auth_cmds, full_demo, health_cmds, scenario
+
+    app.command("login")(auth_cmds.login)
+    app.command("logout")(auth_cmds.logout)
+    app.command("status")(health_cmds.status)
+    app.command("health")(health_cmds.health)
+    app.command("test-alert")(alert_cmds.test_alert)
+    app.command("test-batch")(alert_cmds.test_batch)
+    app.command("demo")(scenario.demo_command)
+    app.command("full-demo")(full_demo.full_demo)
