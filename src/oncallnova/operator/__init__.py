@@ -10,7 +10,16 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add the operator commands to the `oncallnova` command line."""
-    from oncallnova.operator import alert_cmds, auth_cmds, full_demo, health_cmds, scenario
+    from oncallnova.operator import (
+        alert_cmds,
+        analytics_cmds,
+        auth_cmds,
+        full_demo,
+        health_cmds,
+        scenario,
+        security_cmds,
+        webhook_cmds,
+    )
 
     app.command("login")(auth_cmds.login)
     app.command("logout")(auth_cmds.logout)
@@ -20,3 +29,8 @@ def register(app: typer.Typer) -> None:
     app.command("test-batch")(alert_cmds.test_batch)
     app.command("demo")(scenario.demo_command)
     app.command("full-demo")(full_demo.full_demo)
+    app.command("webhook-add")(webhook_cmds.webhook_add)
+    app.command("webhooks")(webhook_cmds.webhooks)
+    app.command("analytics")(analytics_cmds.analytics)
+    app.command("security")(security_cmds.security)
+    app.command("check", help="Alias of `security`.")(security_cmds.security)
