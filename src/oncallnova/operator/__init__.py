@@ -34,3 +34,14 @@ def register(app: typer.Typer) -> None:
     app.command("analytics")(analytics_cmds.analytics)
     app.command("security")(security_cmds.security)
     app.command("check", help="Alias of `security`.")(security_cmds.security)
+
+    from oncallnova.operator.deploy import commands as deployment
+
+    app.command("deploy")(deployment.deploy)
+    app.command("build")(deployment.build)
+    app.command("down")(deployment.down)
+    app.command("restart")(deployment.restart)
+    app.command("clean")(deployment.clean)
+    app.command("logs")(deployment.logs)
+    app.command("scale")(deployment.scale)
+    app.command("scale-down")(deployment.scale_down)

@@ -95,7 +95,9 @@ def test_alert(
 
 
 @reports_errors
-def test_batch(url: UrlOption = None, token: TokenOption = None, as_json: JsonOption = False) -> None:
+def test_batch(
+    url: UrlOption = None, token: TokenOption = None, as_json: JsonOption = False
+) -> None:
     """Send three alerts in one request to the demo service and show their incidents."""
     run = uuid.uuid4().hex[:6]
     alerts = [

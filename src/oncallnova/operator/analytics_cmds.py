@@ -64,7 +64,9 @@ def legend() -> Text:
 def distribution_table(dist: dict[str, Any]) -> Table:
     table = Table(title="MTTA and MTTR by severity (nearest-rank percentiles)")
     for column in ("severity", "metric", "count", "mean", "p50", "p90", "p99"):
-        table.add_column(column, justify="right" if column not in ("severity", "metric") else "left")
+        table.add_column(
+            column, justify="right" if column not in ("severity", "metric") else "left"
+        )
     for severity in (*SEVERITIES, "all"):
         for metric in ("mtta", "mttr"):
             data = dist[metric]
@@ -104,7 +106,9 @@ def analytics(
     period: Annotated[str, typer.Option(help="How far back: 1d, 7d, 30d, 90d...")] = "7d",
     bucket: Annotated[str, typer.Option(help="Bar size: 1h, 6h, 1d or 1w.")] = "1d",
     service: Annotated[str | None, typer.Option(help="Only this service (name or id).")] = None,
-    team: Annotated[str | None, typer.Option(help="Only this team's services (name or id).")] = None,
+    team: Annotated[
+        str | None, typer.Option(help="Only this team's services (name or id).")
+    ] = None,
     tz: Annotated[str, typer.Option(help="Time zone the buckets are aligned in.")] = "UTC",
     as_json: JsonOption = False,
 ) -> None:

@@ -18,14 +18,17 @@ from oncallnova.operator.ui import JsonOption, UrlOption, line, print_json, repo
 @reports_errors
 def login(
     url: UrlOption = None,
-    email: Annotated[str | None, typer.Option(help="Your sign-in email (asked if not given).")] = None,
+    email: Annotated[
+        str | None, typer.Option(help="Your sign-in email (asked if not given).")
+    ] = None,
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Sign in with email and password; the token is kept in your config directory
-    (mode 0600) for this server, and every other command uses it."""
+    """Sign in with email and password; the other commands use the token.
+
+    The token is kept per server URL in your config directory (mode 0600)."""
     target = resolve_url(url)
     if email is None:
         email = typer.prompt("Email")
@@ -46,7 +49,9 @@ def login(
             wait = response.headers.get("retry-after", "a few")
             raise OperatorError(f"too many failed sign-ins: try again in {wait} seconds", 1)
         if response.status_code != 200:
-            raise OperatorError(f"sign-in failed with {response.status_code}: {response.text[:200]}")
+            raise OperatorError(
+                f"sign-in failed with {response.status_code}: {response.text[:200]}"
+            )
         token = response.json()["access_token"]
         api.credentials = Credentials(token, "login")
         me = api.get("/api/v1/auth/me")

@@ -71,9 +71,7 @@ def _detail(response: httpx.Response) -> str:
 class Api:
     """A signed-in (or anonymous) session with one OnCallNova server."""
 
-    def __init__(
-        self, url: str, credentials: Credentials, *, timeout: float = 15.0
-    ) -> None:
+    def __init__(self, url: str, credentials: Credentials, *, timeout: float = 15.0) -> None:
         self.url = url
         self.credentials = credentials
         self.http = httpx.Client(base_url=url, timeout=timeout)
@@ -120,11 +118,11 @@ class Api:
                 ) from exc
             except httpx.HTTPError as exc:
                 raise OperatorError(f"{method} {path} failed: {exc!r}") from exc
-            wait = response.headers.get("retry-after")
-            if response.status_code in (429, 503) and wait and wait.isdigit():
-                if time.monotonic() + float(wait) < deadline:
-                    time.sleep(max(float(wait), 0.2))
-                    continue
+            wait = response.headers.get("retry-after", "")
+            retry = response.status_code in (429, 503) and wait.isdigit()
+            if retry and time.monotonic() + float(wait) < deadline:
+                time.sleep(max(float(wait), 0.2))
+                continue
             break
         if auth and response.status_code == 401:
             raise OperatorError(self._refused(), 2)

@@ -29,7 +29,9 @@ def live_key(service: dict[str, Any]) -> str | None:
     return None
 
 
-def ensure_service(api: Api, name: str = DEMO_SERVICE, **fields: Any) -> tuple[dict[str, Any], str, bool]:
+def ensure_service(
+    api: Api, name: str = DEMO_SERVICE, **fields: Any
+) -> tuple[dict[str, Any], str, bool]:
     """The service named `name` and a live integration key, created when missing.
     Returns (service, key, created)."""
     service = find_service(api, name)
@@ -69,7 +71,7 @@ def alertmanager_hook(alerts: list[tuple[str, str, str]]) -> dict[str, Any]:
         "version": "4",
         "status": "firing",
         "receiver": "oncallnova",
-        "groupKey": "{}:{alertname=\"demo\"}",
+        "groupKey": '{}:{alertname="demo"}',
         "alerts": [
             {
                 "status": "firing",

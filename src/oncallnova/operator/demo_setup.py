@@ -24,7 +24,9 @@ class Created:
     webhook_id: str | None = None
 
 
-def build(api: Api, created: Created, delay_seconds: int, receiver_url: str) -> tuple[str, list[str]]:
+def build(
+    api: Api, created: Created, delay_seconds: int, receiver_url: str
+) -> tuple[str, list[str]]:
     """Create everything; returns the webhook's secret and what to print."""
     run = created.run
     for who in ("alice", "bob"):
@@ -46,7 +48,9 @@ def build(api: Api, created: Created, delay_seconds: int, receiver_url: str) -> 
         {
             "name": f"Demo weekly {run}",
             "time_zone": "UTC",
-            "layers": [{"name": "weekly", "users": [alice, bob], "turn": "weekly", "handoff": handoff}],
+            "layers": [
+                {"name": "weekly", "users": [alice, bob], "turn": "weekly", "handoff": handoff}
+            ],
         },
     )
     created.schedule_id = schedule["id"]
@@ -56,7 +60,10 @@ def build(api: Api, created: Created, delay_seconds: int, receiver_url: str) -> 
             "name": f"Demo policy {run}",
             "repeat": 0,
             "levels": [
-                {"targets": [{"type": "schedule", "id": schedule["id"]}], "delay_seconds": delay_seconds},
+                {
+                    "targets": [{"type": "schedule", "id": schedule["id"]}],
+                    "delay_seconds": delay_seconds,
+                },
                 {"targets": [{"type": "user", "id": bob}], "delay_seconds": delay_seconds},
             ],
         },
@@ -80,7 +87,9 @@ def build(api: Api, created: Created, delay_seconds: int, receiver_url: str) -> 
     created.webhook_id = hook["id"]
     oncall = api.get(f"/api/v1/schedules/{schedule['id']}/oncall")
     if not any(u.get("user_id") == alice for u in oncall.get("users", [])):
-        raise OperatorError(f"Alice should be on call now; the schedule says {_oncall_names(oncall)}")
+        raise OperatorError(
+            f"Alice should be on call now; the schedule says {_oncall_names(oncall)}"
+        )
     return hook["secret"], [
         f"people: {created.users['alice']['name']}, {created.users['bob']['name']} "
         f"in team {team['name']}",

@@ -16,7 +16,7 @@ from rich.markup import escape
 from oncallnova.operator import demo_setup, mailcapture, probes, storm
 from oncallnova.operator.client import Api
 from oncallnova.operator.receiver import Receiver
-from oncallnova.operator.steps import Steps, StepFailed, check, wait_for
+from oncallnova.operator.steps import StepFailed, Steps, check, wait_for
 from oncallnova.operator.ui import (
     JsonOption,
     TokenOption,
@@ -45,7 +45,14 @@ def _numbers(incidents: list[dict[str, Any]]) -> str:
 
 class FullDemo:
     def __init__(
-        self, api: Api, *, alerts: int, delay: int, receiver_host: str, mail_api: str | None, show_progress: bool
+        self,
+        api: Api,
+        *,
+        alerts: int,
+        delay: int,
+        receiver_host: str,
+        mail_api: str | None,
+        show_progress: bool,
     ) -> None:
         self.api = api
         self.alerts = alerts
@@ -108,7 +115,9 @@ class FullDemo:
             f"correlated: {stored} alerts -> {len(opened)} incidents ({_numbers(opened)})",
         ]
         check(stored == distinct, f"expected {distinct} distinct alerts, found {stored}", lines)
-        check(len(opened) == incidents, f"expected {incidents} incidents, found {len(opened)}", lines)
+        check(
+            len(opened) == incidents, f"expected {incidents} incidents, found {len(opened)}", lines
+        )
         check(
             summary["alerts_received"] == len(planned),
             f"the server counts {summary['alerts_received']} alerts received, not {len(planned)}",
@@ -125,7 +134,9 @@ class FullDemo:
         def hook_seen(got: list[Any]) -> bool:
             return any(r.incident_id == incident_id and r.event_type == "incident.new" for r in got)
 
-        got = wait_for(self.receiver.snapshot, hook_seen, self.page_timeout, "the incident.new webhook")
+        got = wait_for(
+            self.receiver.snapshot, hook_seen, self.page_timeout, "the incident.new webhook"
+        )
         bad = [r.delivery_id for r in got if not r.signature_ok]
         check(not bad, f"{len(bad)} deliveries had a wrong signature: {bad[:3]}")
         detail = wait_for(
@@ -159,7 +170,9 @@ class FullDemo:
             except httpx.HTTPError as exc:
                 raise StepFailed(f"the capture server at {self.mail_api}: {exc}") from exc
 
-        mail = wait_for(look, lambda m: m is not None, self.page_timeout, f"the email to {alice['email']}")
+        mail = wait_for(
+            look, lambda m: m is not None, self.page_timeout, f"the email to {alice['email']}"
+        )
         return f"email captured at {self.mail_api}: to {alice['email']}, subject {mail.subject!r}"
 
     # 5 -------------------------------------------------------------------------------
@@ -172,7 +185,9 @@ class FullDemo:
             f"the level-2 page to {bob['name']}",
         )
         check(detail["status"] == "triggered", f"the incident is {detail['status']}")
-        lines = [f"no acknowledgement within {self.delay}s, so level 2 paged {bob['name']}; timeline:"]
+        lines = [
+            f"no acknowledgement within {self.delay}s, so level 2 paged {bob['name']}; timeline:"
+        ]
         lines += [f"  {e['at'][11:19]} {e['kind']}: {e['message']}" for e in detail["timeline"]]
         return lines
 
@@ -190,8 +205,9 @@ class FullDemo:
                 self.api.post(f"/api/v1/incidents/{incident['id']}/resolve", {})
                 others += 1
         return [
-            f"incident #{resolved['number']}: acknowledged, MTTA {duration(resolved['mtta_seconds'])}; "
-            f"resolved, MTTR {duration(resolved['mttr_seconds'])}",
+            f"incident #{resolved['number']}: acknowledged, MTTA "
+            f"{duration(resolved['mtta_seconds'])}; resolved, MTTR "
+            f"{duration(resolved['mttr_seconds'])}",
             f"the storm's {others} other incidents acknowledged and resolved too",
         ]
 
@@ -214,7 +230,11 @@ class FullDemo:
                     f"{duration(stats['p90'])} / {duration(stats['p99'])}"
                 )
         resolved = len(self._service_incidents())
-        check(totals["total"] == resolved, f"trends count {totals['total']} incidents, not {resolved}", lines)
+        check(
+            totals["total"] == resolved,
+            f"trends count {totals['total']} incidents, not {resolved}",
+            lines,
+        )
         check(
             dist["mttr"]["overall"]["count"] == resolved,
             f"MTTR counts {dist['mttr']['overall']['count']} incidents, not {resolved}",
@@ -289,8 +309,9 @@ def full_demo(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Prove a running OnCallNova end to end in seven numbered steps; exit status 1 if
-    any fails. Needs an admin sign-in (`oncallnova login`)."""
+    """Prove a running OnCallNova end to end in seven steps; exit status 1 if one fails.
+
+    Needs an admin sign-in (`oncallnova login`)."""
     with connect(url, token) as api:
         api.auth_headers()  # not signed in: say so before anything runs
         demo = FullDemo(
@@ -304,7 +325,9 @@ def full_demo(
         steps = Steps(7, quiet=as_json)
         try:
             steps.run(1, "health of every service", demo.health)
-            steps.run(2, "set-up: team, people, schedule, policy, service, signed webhook", demo.setup)
+            steps.run(
+                2, "set-up: team, people, schedule, policy, service, signed webhook", demo.setup
+            )
             steps.run(3, "alert storm: deduplication and correlation", demo.alert_storm, needs=(2,))
             steps.run(4, "the on-call person is paged", demo.paged, needs=(3,))
             steps.run(5, "no acknowledgement: level 2 is paged", demo.escalated, needs=(3,))
@@ -328,6 +351,8 @@ def full_demo(
         if removed:
             out.print("cleaned up: " + ", ".join(removed))
         elif not cleanup:
-            out.print(f"kept what it created (service demo-{demo.created.run}); --cleanup removes it")
+            out.print(
+                f"kept what it created (service demo-{demo.created.run}); --cleanup removes it"
+            )
     if steps.failed:
         raise typer.Exit(1)

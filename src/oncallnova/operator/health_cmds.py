@@ -56,7 +56,9 @@ def _state(probe: probes.Probe) -> str:
 
 
 @reports_errors
-def status(url: UrlOption = None, service: ServiceOption = None, as_json: JsonOption = False) -> None:
+def status(
+    url: UrlOption = None, service: ServiceOption = None, as_json: JsonOption = False
+) -> None:
     """Every service and piece of infrastructure: state, replicas, health, version, uptime."""
     target = resolve_url(url)
     found = run_probes(target, _services(service), not as_json)
@@ -80,9 +82,13 @@ def status(url: UrlOption = None, service: ServiceOption = None, as_json: JsonOp
 
 
 @reports_errors
-def health(url: UrlOption = None, service: ServiceOption = None, as_json: JsonOption = False) -> None:
-    """Check each health endpoint, and PostgreSQL, Redis, SMTP and Prometheus where this
-    environment configures them; exit status 1 when anything is down."""
+def health(
+    url: UrlOption = None, service: ServiceOption = None, as_json: JsonOption = False
+) -> None:
+    """Check every health endpoint and the infrastructure; exit status 1 if one is down.
+
+    PostgreSQL, Redis, SMTP and Prometheus are checked where this environment names them
+    (DATABASE_URL, REDIS_URL, SMTP_HOST/SMTP_PORT, PROMETHEUS_URL)."""
     target = resolve_url(url)
     found = run_probes(target, _services(service), not as_json)
     down = [p for p in found if p.state != "up"]

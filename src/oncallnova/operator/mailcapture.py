@@ -28,7 +28,10 @@ def _mailhog(items: list[dict[str, Any]]) -> list[Mail]:
 
 def _maildev(items: list[dict[str, Any]]) -> list[Mail]:
     return [
-        Mail(tuple(str(r.get("address", "")).lower() for r in i.get("to") or []), i.get("subject", ""))
+        Mail(
+            tuple(str(r.get("address", "")).lower() for r in i.get("to") or []),
+            i.get("subject", ""),
+        )
         for i in items
     ]
 

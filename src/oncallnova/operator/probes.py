@@ -100,7 +100,9 @@ def postgres(dsn: str) -> Probe:
     import asyncpg
 
     parts = urlsplit(dsn)
-    probe = Probe("PostgreSQL", "infrastructure", f"{parts.hostname}:{parts.port or 5432}", "down", "")
+    probe = Probe(
+        "PostgreSQL", "infrastructure", f"{parts.hostname}:{parts.port or 5432}", "down", ""
+    )
     plain = dsn.replace("postgresql+asyncpg://", "postgresql://", 1)
 
     async def ask() -> tuple[str, float]:

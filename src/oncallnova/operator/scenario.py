@@ -51,7 +51,10 @@ class Scenario:
 
     def pagerduty_repeat(self) -> list[str]:
         event = demo.pagerduty_event(
-            self.key, f"Checkout error rate over 5% ({self.run})", "critical", f"demo-{self.run}-checkout"
+            self.key,
+            f"Checkout error rate over 5% ({self.run})",
+            "critical",
+            f"demo-{self.run}-checkout",
         )
         self.api.ingest(demo.PAGERDUTY, self.key, event)
         incident = self._incident()
@@ -61,10 +64,14 @@ class Scenario:
             f"the repeat was not deduplicated (alert count {alert['count']}, "
             f"{incident['alert_count']} alerts on the incident)",
         )
-        return [f"PagerDuty event with the same dedup key -> the same alert, count {alert['count']}"]
+        return [
+            f"PagerDuty event with the same dedup key -> the same alert, count {alert['count']}"
+        ]
 
     def alertmanager_joins(self) -> list[str]:
-        hook = demo.alertmanager_hook([(f"CheckoutLatencyHigh-{self.run}", "critical", f"demo-{self.run}-latency")])
+        hook = demo.alertmanager_hook(
+            [(f"CheckoutLatencyHigh-{self.run}", "critical", f"demo-{self.run}-latency")]
+        )
         result = self.api.ingest(demo.ALERTMANAGER, self.key, hook)["alerts"][0]
         check(
             result["incident_id"] == self.incident["id"],
@@ -79,7 +86,9 @@ class Scenario:
     def acknowledge(self) -> list[str]:
         incident = self.api.post(f"/api/v1/incidents/{self.incident['id']}/acknowledge", {})
         check(incident["status"] == "acknowledged", f"status is {incident['status']}")
-        return [f"acknowledged by {incident['acknowledged_by']}, MTTA {incident['mtta_seconds']:.1f}s"]
+        return [
+            f"acknowledged by {incident['acknowledged_by']}, MTTA {incident['mtta_seconds']:.1f}s"
+        ]
 
     def resolve(self) -> list[str]:
         incident = self.api.post(f"/api/v1/incidents/{self.incident['id']}/resolve", {})
@@ -89,16 +98,23 @@ class Scenario:
 
 
 @reports_errors
-def demo_command(url: UrlOption = None, token: TokenOption = None, as_json: JsonOption = False) -> None:
-    """Play a short scenario: alerts in the three formats, dedup, correlation into one
-    incident, acknowledge, resolve. Exit status 1 if anything did not happen as shown."""
+def demo_command(
+    url: UrlOption = None, token: TokenOption = None, as_json: JsonOption = False
+) -> None:
+    """Play a short scenario: alerts in three formats, dedup, correlation, ack, resolve.
+
+    Exit status 1 if anything did not happen as shown."""
     with connect(url, token) as api:
         scenario = Scenario(api)
         steps = Steps(6, quiet=as_json)
         steps.run(1, "the demo service", scenario.setup)
         steps.run(2, "a native alert opens an incident", scenario.native, needs=(1,))
-        steps.run(3, "a PagerDuty event repeats it: deduplicated", scenario.pagerduty_repeat, needs=(2,))
-        steps.run(4, "an Alertmanager alert correlates into it", scenario.alertmanager_joins, needs=(2,))
+        steps.run(
+            3, "a PagerDuty event repeats it: deduplicated", scenario.pagerduty_repeat, needs=(2,)
+        )
+        steps.run(
+            4, "an Alertmanager alert correlates into it", scenario.alertmanager_joins, needs=(2,)
+        )
         steps.run(5, "acknowledge", scenario.acknowledge, needs=(2,))
         steps.run(6, "resolve", scenario.resolve, needs=(2,))
         if as_json:

@@ -99,9 +99,11 @@ def security(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Report unsafe configuration and scan the running server (routes open without
-    credentials, security headers, a forged alg:none token, the rate limit, default
-    passwords, plain HTTP beyond this machine); exit status 1 on any high finding."""
+    """Check the configuration and scan the server; exit status 1 on any high finding.
+
+    The live scan: routes answering without credentials (from the OpenAPI document),
+    security headers, a forged alg:none token, the rate limit, default passwords, plain
+    HTTP beyond this machine. Each finding has a severity: high, medium, low or info."""
     found = configuration(host, base_url)
     target = resolve_url(url)
     checked = ["the configuration in this environment"]
@@ -114,7 +116,12 @@ def security(
     high = any(f.severity == "high" for f in found)
     if as_json:
         print_json(
-            {"url": target, "checked": checked, "findings": [f.as_dict() for f in found], "high": high}
+            {
+                "url": target,
+                "checked": checked,
+                "findings": [f.as_dict() for f in found],
+                "high": high,
+            }
         )
     else:
         for note in checked:

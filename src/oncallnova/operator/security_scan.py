@@ -70,7 +70,9 @@ def _b64(data: dict[str, Any]) -> str:
 
 
 class Scanner:
-    def __init__(self, url: str, token: str | None, tick: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, url: str, token: str | None, tick: Callable[[str], None] | None = None
+    ) -> None:
         self.url = url
         self.token = token
         self.tick = tick or (lambda _: None)
@@ -125,7 +127,9 @@ class Scanner:
                 probed += 1
                 if status in (401, 403):
                     continue
-                severity: Severity = "high" if status < 300 else "medium" if status >= 500 else "low"
+                severity: Severity = (
+                    "high" if status < 300 else "medium" if status >= 500 else "low"
+                )
                 found.append(
                     Finding(
                         severity,
@@ -172,7 +176,9 @@ class Scanner:
         accepted = []
         for alg in ("none", "None", "NONE"):
             forged = f"{_b64({'alg': alg, 'typ': 'JWT'})}.{_b64(claims)}."
-            response = self._status("GET", "/api/v1/auth/me", headers={"Authorization": f"Bearer {forged}"})
+            response = self._status(
+                "GET", "/api/v1/auth/me", headers={"Authorization": f"Bearer {forged}"}
+            )
             if response.status_code < 300:
                 accepted.append(alg)
         self.notes.append("a forged unsigned token (alg none, None, NONE)")
@@ -198,8 +204,7 @@ class Scanner:
             Finding(
                 "medium",
                 "no-rate-limit",
-                f"{sent} requests in {took:.1f}s from one client were all answered; none "
-                "got 429.",
+                f"{sent} requests in {took:.1f}s from one client were all answered; none got 429.",
                 "Keep RATE_LIMIT_ENABLED on (the default) or rate-limit at the proxy.",
             )
         ]
@@ -212,7 +217,11 @@ class Scanner:
 
             async def worker() -> None:
                 nonlocal sent, refused
-                while not refused and sent < BURST_LIMIT and time.monotonic() - started < BURST_SECONDS:
+                while (
+                    not refused
+                    and sent < BURST_LIMIT
+                    and time.monotonic() - started < BURST_SECONDS
+                ):
                     sent += 1
                     response = await client.get("/api/v1/auth/me")
                     refused = refused or response.status_code == 429

@@ -78,13 +78,17 @@ class Steps:
                 out.print(f"[bold][{number}/{self.total}][/bold] {escape(title)} ...")
             try:
                 details = action()
-                result = StepResult(number, title, "passed", time.monotonic() - started, "", details)
+                result = StepResult(
+                    number, title, "passed", time.monotonic() - started, "", details
+                )
             except StepFailed as exc:
                 result = StepResult(
                     number, title, "failed", time.monotonic() - started, exc.message, exc.details
                 )
             except OperatorError as exc:
-                result = StepResult(number, title, "failed", time.monotonic() - started, exc.message)
+                result = StepResult(
+                    number, title, "failed", time.monotonic() - started, exc.message
+                )
         self.results.append(result)
         if not self.quiet:
             self._print(result)

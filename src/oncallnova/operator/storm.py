@@ -39,7 +39,9 @@ def plan(total: int, run: str) -> list[StormAlert]:
             j = i % distinct
             severity = SEVERITIES[j % len(SEVERITIES)]
             alerts.append(
-                StormAlert(fmt, f"storm-{run}-{fmt}-{j}", severity, f"Storm {fmt} #{j} ({severity})")
+                StormAlert(
+                    fmt, f"storm-{run}-{fmt}-{j}", severity, f"Storm {fmt} #{j} ({severity})"
+                )
             )
     return alerts
 
@@ -55,7 +57,9 @@ def _chunks(items: list[StormAlert], size: int) -> Iterator[list[StormAlert]]:
         yield items[start : start + size]
 
 
-def send(api: Api, key: str, alerts: list[StormAlert], advance: Callable[[int], None]) -> Counter[str]:
+def send(
+    api: Api, key: str, alerts: list[StormAlert], advance: Callable[[int], None]
+) -> Counter[str]:
     """Send the storm; returns the requests made per format. Repeats of one alert may
     share a request: deduplication must hold inside a batch too."""
     requests: Counter[str] = Counter()
@@ -75,7 +79,9 @@ def send(api: Api, key: str, alerts: list[StormAlert], advance: Callable[[int], 
         requests["alertmanager"] += 1
         advance(len(chunk))
     for a in by_format.get("pagerduty", []):
-        api.ingest(demo.PAGERDUTY, key, demo.pagerduty_event(key, a.title, a.severity, a.fingerprint))
+        api.ingest(
+            demo.PAGERDUTY, key, demo.pagerduty_event(key, a.title, a.severity, a.fingerprint)
+        )
         requests["pagerduty"] += 1
         advance(1)
     return requests

@@ -26,7 +26,8 @@ err = Console(stderr=True, highlight=False)
 UrlOption = Annotated[
     str | None,
     typer.Option(
-        "--url", help="The OnCallNova to talk to [default: ONCALLNOVA_URL or http://127.0.0.1:8080]."
+        "--url",
+        help="The OnCallNova to talk to [default: ONCALLNOVA_URL or http://127.0.0.1:8080].",
     ),
 ]
 TokenOption = Annotated[

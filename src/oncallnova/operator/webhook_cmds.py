@@ -73,7 +73,9 @@ def webhook_add(
     if as_json:
         print_json(hook)
         return
-    out.print(f"webhook [bold]{escape(hook['name'])}[/bold] ({hook['id']}) -> {escape(hook['url'])}")
+    out.print(
+        f"webhook [bold]{escape(hook['name'])}[/bold] ({hook['id']}) -> {escape(hook['url'])}"
+    )
     out.print(f"events: {', '.join(hook['events'])}")
     out.print(f"secret: [bold]{escape(hook['secret'])}[/bold]  (shown once)")
     out.print(
