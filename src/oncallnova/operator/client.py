@@ -49,9 +49,10 @@ def resolve_credentials(url: str, token: str | None, store: CredentialStore) -> 
     return Credentials(stored.token, "login", expired=stored.expired)
 
 
-def login_hint(url: str) -> str:
+def login_hint(url: str, token_too: bool = True) -> str:
     flag = "" if url == DEFAULT_URL and not os.environ.get("ONCALLNOVA_URL") else f" --url {url}"
-    return f"run `oncallnova login{flag}` (or set ONCALLNOVA_TOKEN to an API token)"
+    also = " (or set ONCALLNOVA_TOKEN to an API token)" if token_too else ""
+    return f"run `oncallnova login{flag}`{also}"
 
 
 def _detail(response: httpx.Response) -> str:
@@ -137,7 +138,7 @@ class Api:
             )
         return (
             f"{self.url} refused the token from {source} (expired or revoked): give a "
-            f"valid API token, or unset it and {login_hint(self.url)}"
+            f"valid API token, or drop it and {login_hint(self.url, token_too=False)}"
         )
 
     def call(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> Any:

@@ -8,6 +8,9 @@ from typing import Any
 from oncallnova.operator.client import Api, OperatorError
 
 DEMO_SERVICE = "oncallnova-demo"
+# The demo service correlates by this label too, so each `demo` run (its own value) gets
+# its own incidents and never joins what `test-alert` left open (value "test").
+RUN_LABEL = "demo_run"
 SERVICES = "/api/v1/services"
 NATIVE = "/api/v1/alerts"
 PAGERDUTY = "/v2/enqueue"
@@ -37,7 +40,11 @@ def ensure_service(
     service = find_service(api, name)
     created = service is None
     if service is None:
-        body = {"name": name, "description": "Alerts sent by the oncallnova demo commands."}
+        body = {
+            "name": name,
+            "description": "Alerts sent by the oncallnova demo commands.",
+            "correlation_key": ["service", "severity", f"labels.{RUN_LABEL}"],
+        }
         service = dict(api.post(SERVICES, {**body, **fields}))
     key = live_key(service)
     if key is None:
@@ -48,8 +55,15 @@ def ensure_service(
     return service, str(key), created
 
 
-def native_alert(title: str, severity: str, **extra: Any) -> dict[str, Any]:
-    return {"title": title, "severity": severity, "source": "oncallnova-demo", **extra}
+def native_alert(title: str, severity: str, run: str = "test", **extra: Any) -> dict[str, Any]:
+    labels = {RUN_LABEL: run, **extra.pop("labels", {})}
+    return {
+        "title": title,
+        "severity": severity,
+        "source": "oncallnova-demo",
+        "labels": labels,
+        **extra,
+    }
 
 
 def pagerduty_event(key: str, summary: str, severity: str, dedup_key: str) -> dict[str, Any]:
@@ -65,7 +79,7 @@ def pagerduty_event(key: str, summary: str, severity: str, dedup_key: str) -> di
     }
 
 
-def alertmanager_hook(alerts: list[tuple[str, str, str]]) -> dict[str, Any]:
+def alertmanager_hook(alerts: list[tuple[str, str, str]], run: str = "test") -> dict[str, Any]:
     """A webhook v4 payload of firing alerts given as (alertname, severity, fingerprint)."""
     return {
         "version": "4",
@@ -75,7 +89,7 @@ def alertmanager_hook(alerts: list[tuple[str, str, str]]) -> dict[str, Any]:
         "alerts": [
             {
                 "status": "firing",
-                "labels": {"alertname": name, "severity": severity, "job": "demo"},
+                "labels": {"alertname": name, "severity": severity, RUN_LABEL: run},
                 "annotations": {"summary": name},
                 "fingerprint": fingerprint,
             }

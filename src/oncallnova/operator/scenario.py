@@ -41,6 +41,7 @@ class Scenario:
         alert = demo.native_alert(
             f"Checkout error rate over 5% ({self.run})",
             "critical",
+            run=self.run,
             dedup_key=f"demo-{self.run}-checkout",
             labels={"region": "eu-west"},
         )
@@ -70,7 +71,7 @@ class Scenario:
 
     def alertmanager_joins(self) -> list[str]:
         hook = demo.alertmanager_hook(
-            [(f"CheckoutLatencyHigh-{self.run}", "critical", f"demo-{self.run}-latency")]
+            [(f"CheckoutLatencyHigh-{self.run}", "critical", f"demo-{self.run}-latency")], self.run
         )
         result = self.api.ingest(demo.ALERTMANAGER, self.key, hook)["alerts"][0]
         check(

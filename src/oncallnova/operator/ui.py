@@ -51,7 +51,8 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except OperatorError as exc:
-            err.print(f"[red]error:[/red] {escape(exc.message)}")
+            # One logical line, never wrapped, so scripts and people read it whole.
+            err.print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True)
             raise typer.Exit(exc.code) from exc
 
     return wrapper
