@@ -38,7 +38,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def make_cli(url: str, config_dir: Path) -> Cli:
     def run(
-        *args: str, stdin: str | None = None, timeout: float = 180, cwd: Path | None = None, **env: str
+        *args: str,
+        stdin: str | None = None,
+        timeout: float = 180,
+        cwd: Path | None = None,
+        **env: str,
     ) -> subprocess.CompletedProcess[str]:
         base = {k: v for k, v in os.environ.items() if k in KEEP}
         return subprocess.run(
