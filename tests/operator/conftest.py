@@ -24,8 +24,14 @@ def start_server(tmp: Path, **env: str) -> Server:
     data = tmp / "data"
     data.mkdir(parents=True, exist_ok=True)
     settings = {"ONCALLNOVA_DATA_DIR": str(data), "ENGINE_INTERVAL_SECONDS": "0.5", **env}
-    # Generous: on a busy shared machine a first start (migrations) can take half a minute.
-    return Server(settings, tmp / "server.log").start(timeout=120)
+    server = Server(settings, tmp / "server.log")
+    try:
+        # Generous: on a busy shared machine a first start (migrations) can take half a minute.
+        return server.start(timeout=120)
+    except RuntimeError:
+        if server.process is not None:  # never leave a half-started server behind
+            server.stop()
+        raise
 
 
 @pytest.fixture(scope="module")
