@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -63,6 +64,18 @@ def execute(driver: DeploymentDriver, plan: Plan, dry_run: bool, as_json: bool) 
             raise typer.Exit(code)
 
 
+def act(
+    native: bool,
+    compose_file: Path,
+    dry_run: bool,
+    as_json: bool,
+    plan: Callable[[DeploymentDriver], Plan],
+) -> None:
+    """Pick the driver, make its plan, run it (or print it)."""
+    driver = choose(native, compose_file, dry_run)
+    execute(driver, plan(driver), dry_run, as_json)
+
+
 def _known(driver: DeploymentDriver, service: str | None) -> str | None:
     if service is not None and service not in driver.services():
         raise OperatorError(
@@ -88,8 +101,7 @@ def deploy(
     as_json: JsonOption = False,
 ) -> None:
     """Build, start every service, wait until all are healthy, then print the URLs."""
-    driver = choose(native, compose_file, dry_run)
-    execute(driver, driver.deploy(), dry_run, as_json)
+    act(native, compose_file, dry_run, as_json, lambda d: d.deploy())
     if not dry_run and not as_json:
         out.print(urls_table())
 
@@ -102,8 +114,7 @@ def build(
     as_json: JsonOption = False,
 ) -> None:
     """Build the images."""
-    driver = choose(native, compose_file, dry_run)
-    execute(driver, driver.build(), dry_run, as_json)
+    act(native, compose_file, dry_run, as_json, lambda d: d.build())
 
 
 @reports_errors
@@ -114,8 +125,7 @@ def down(
     as_json: JsonOption = False,
 ) -> None:
     """Stop and remove the services (volumes are kept)."""
-    driver = choose(native, compose_file, dry_run)
-    execute(driver, driver.down(), dry_run, as_json)
+    act(native, compose_file, dry_run, as_json, lambda d: d.down())
 
 
 @reports_errors
@@ -127,8 +137,7 @@ def restart(
     as_json: JsonOption = False,
 ) -> None:
     """Restart every service, or one."""
-    driver = choose(native, compose_file, dry_run)
-    execute(driver, driver.restart(_known(driver, service)), dry_run, as_json)
+    act(native, compose_file, dry_run, as_json, lambda d: d.restart(_known(d, service)))
 
 
 @reports_errors
@@ -159,8 +168,7 @@ def logs(
     as_json: JsonOption = False,
 ) -> None:
     """Show the logs of every service, or one."""
-    driver = choose(native, compose_file, dry_run)
-    execute(driver, driver.logs(_known(driver, service), follow), dry_run, as_json)
+    act(native, compose_file, dry_run, as_json, lambda d: d.logs(_known(d, service), follow))
 
 
 @reports_errors
@@ -174,8 +182,7 @@ def scale(
     as_json: JsonOption = False,
 ) -> None:
     """Run N ingestion replicas (default 3) behind the gateway."""
-    driver = choose(native, compose_file, dry_run)
-    execute(driver, driver.scale(replicas), dry_run, as_json)
+    act(native, compose_file, dry_run, as_json, lambda d: d.scale(replicas))
 
 
 @reports_errors
@@ -186,5 +193,4 @@ def scale_down(
     as_json: JsonOption = False,
 ) -> None:
     """Back to one ingestion replica."""
-    driver = choose(native, compose_file, dry_run)
-    execute(driver, driver.scale(1), dry_run, as_json)
+    act(native, compose_file, dry_run, as_json, lambda d: d.scale(1))
