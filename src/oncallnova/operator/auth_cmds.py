@@ -67,15 +67,19 @@ def login(
 
 
 @reports_errors
-def logout(url: UrlOption = None) -> None:
+def logout(url: UrlOption = None, as_json: JsonOption = False) -> None:
     """End the session on the server and forget its token here."""
     target = resolve_url(url)
     store = CredentialStore()
     stored = store.get(target)
     if stored is None:
-        line(f"not signed in to {escape(target)}; nothing to forget")
+        if as_json:
+            print_json({"url": target, "signed_in": False, "ended_on_server": False})
+        else:
+            line(f"not signed in to {escape(target)}; nothing to forget")
         return
     ended = "the server could not be reached; the token was only forgotten here"
+    on_server = False
     try:
         response = httpx.post(
             f"{target}/api/v1/auth/logout",
@@ -83,10 +87,13 @@ def logout(url: UrlOption = None) -> None:
             timeout=10,
         )
         if response.status_code < 400:
-            ended = "the session is ended on the server"
+            ended, on_server = "the session is ended on the server", True
         elif response.status_code == 401:
             ended = "the server had already ended the session"
     except httpx.HTTPError:
         pass
     store.forget(target)
-    line(f"signed out of {escape(target)}: {ended}")
+    if as_json:
+        print_json({"url": target, "signed_in": True, "ended_on_server": on_server})
+    else:
+        line(f"signed out of {escape(target)}: {ended}")
