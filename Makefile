@@ -1,5 +1,6 @@
 # OnCallNova. `make run` serves the all-in-one on 127.0.0.1:8080 with SQLite under ./data;
 # `make test` runs the whole suite. Both install what they need on first use.
+# Every operator command has a target of its name: `make full-demo`, `make logs ARGS="web -f"`.
 SHELL := /bin/bash
 PYTHON ?= python3
 UV_VERSION := 0.13.9
@@ -8,7 +9,7 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint format install clean proto deploy-config deploy-tools deploy-check
+.PHONY: run test lint format install distclean proto deploy-config deploy-tools deploy-check
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -59,5 +60,15 @@ deploy-check: install deploy-tools
 	bash scripts/test-services.sh
 	$(VENV)/bin/pytest tests/deploy -q
 
-clean:
+distclean:
 	rm -rf $(VENV) .tools .pytest_cache .ruff_cache
+
+# The operator's commands (README, "Operating OnCallNova"): `make NAME ARGS="..."` runs
+# `oncallnova NAME ...`: against the running server (ONCALLNOVA_URL, default
+# http://127.0.0.1:8080) or on the deployment (Docker Compose). `make clean` is the
+# deployment's clean (it asks first); `make distclean` removes the local environment.
+OPERATOR_COMMANDS := login logout status health test-alert test-batch demo full-demo \
+	webhook-add webhooks analytics security deploy build down restart clean logs scale scale-down
+.PHONY: $(OPERATOR_COMMANDS)
+$(OPERATOR_COMMANDS): install
+	$(VENV)/bin/oncallnova $@ $(ARGS)

@@ -28,4 +28,11 @@ need_package() {  # need_package PACKAGE BINARY
 }
 need_package prometheus prometheus
 need_package chromium chromium
+# MailDev (npm), the SMTP capture server with an HTTP API that tests/operator's full-demo
+# reads the page email from; kept under .tools/ (MailHog and Mailpit are not obtainable).
+MAILDEV_VERSION=3.0.0
+if command -v npm >/dev/null && [ ! -x .tools/maildev/node_modules/.bin/maildev ]; then
+  npm install --no-audit --no-fund --prefix .tools/maildev "maildev@$MAILDEV_VERSION" >/dev/null 2>&1 \
+    || echo "test-services: could not install maildev; its tests skip (fail under CI=true)" >&2
+fi
 exit 0

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from oncallnova.operator import register as register_operator_commands
 from oncallnova.settings import Settings
 from oncallnova.transport.mcp.command import mcp_command
 
@@ -185,39 +186,6 @@ def user_create(
     console.print(f"user id: {user_id}")
 
 
-@app.command()
-def check(
-    host: Annotated[str, typer.Option(help="The address `serve` would listen on.")] = "127.0.0.1",
-    base_url: Annotated[
-        str | None, typer.Option(help="Overrides ONCALLNOVA_BASE_URL for this check.")
-    ] = None,
-) -> None:
-    """Report unsafe configuration (secrets, TLS, SSRF, limits); exit status 1 if any."""
-    from pydantic import ValidationError
-    from rich.markup import escape
-
-    from oncallnova.runtime.check import findings
-
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        console.print(f"[red]invalid configuration:[/red] {escape(str(exc))}")
-        raise typer.Exit(1) from exc
-    if base_url is not None:
-        settings = settings.model_copy(update={"base_url": base_url})
-    found = findings(settings, host)
-    if not found:
-        console.print("[green]no problems found[/green]")
-        return
-    for finding in found:
-        console.print(
-            f"[red]problem[/red] [bold]{escape(finding.code)}[/bold]: {escape(finding.message)}"
-        )
-        console.print(f"  [cyan]fix:[/cyan] {escape(finding.fix)}")
-    console.print(f"{len(found)} problem{'s' if len(found) > 1 else ''} found")
-    raise typer.Exit(1)
-
-
 def load_settings() -> Settings:
     """Settings from the environment, or a clear message and exit status 2."""
     from pydantic import ValidationError
@@ -242,6 +210,9 @@ def _logging(settings: Settings, role: str) -> None:
         loki_url=settings.loki_url,
         environment=settings.environment,
     )
+
+
+register_operator_commands(app)
 
 
 def main() -> None:

@@ -153,7 +153,12 @@ def test_loopback_detection():
 
 
 def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    from tests.system.servers import free_port
+
     clean = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "LC_ALL"}}
+    # `check` is an alias of `security`, which also scans the server at ONCALLNOVA_URL:
+    # aim it where nothing listens, so only the configuration is judged here.
+    clean["ONCALLNOVA_URL"] = f"http://127.0.0.1:{free_port()}"
     return subprocess.run(
         [sys.executable, "-m", "oncallnova", "check", *args],
         cwd=tmp_path,  # no .env file there

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
@@ -68,7 +69,11 @@ async def health(request: Request) -> JSONResponse:
             {"status": "unavailable", "database": f"unreachable: {type(exc).__name__}"},
             status_code=503,
         )
-    return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+    started = getattr(request.app.state, "started_at", None)
+    uptime = None if started is None else round(time.monotonic() - started, 1)
+    return JSONResponse(
+        {"status": "ok", "database": "ok", "version": __version__, "uptime_seconds": uptime}
+    )
 
 
 class Host(Protocol):
@@ -125,6 +130,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.use_cases = svc = rt.use_cases
+    app.state.started_at = time.monotonic()  # for the uptime /health reports
     errors.install(app)
     app.add_middleware(TextGuard)  # inside the body limit: it reads what that lets through
     app.add_middleware(BodyLimit, max_bytes=svc.settings.max_body_bytes)
@@ -193,6 +199,7 @@ def create_metrics_app(rt: Host, *, manage_runtime: bool = True) -> FastAPI:
         openapi_url=None,
     )
     app.state.use_cases = svc = rt.use_cases
+    app.state.started_at = time.monotonic()  # for the uptime /health reports
     errors.install(app)
     install_rate_limits(app, svc.settings, rt.redis_breaker)
     install_security_headers(app, svc.settings.trusted_proxies)
