@@ -48,6 +48,17 @@ class AlertGroup(BaseModel):
     message: str | None = Field(default=None, max_length=65_536)
 
 
+class GrafanaEntries(BaseModel):
+    """`grafana` with Alertmanager-form entries: Grafana OnCall read only the entries."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    alerts: list[AmAlert] = Field(max_length=1000)
+    groupKey: str | None = Field(default=None, max_length=65_536)
+    receiver: str | None = Field(default=None, max_length=1024)
+    externalURL: str | None = Field(default=None, max_length=2048)
+
+
 class LegacyGrafana(BaseModel):
     """Grafana's legacy alerting notification (before unified alerting)."""
 
@@ -120,7 +131,7 @@ def group_alert(group: AlertGroup, kind: str) -> NormalizedAlert:
     )
 
 
-def grafana_entries(group: AlertGroup) -> list[NormalizedAlert]:
+def grafana_entries(group: GrafanaEntries) -> list[NormalizedAlert]:
     """`grafana` with Alertmanager-form entries: each entry is one alert."""
     return [alertmanager.entry_alert(group, entry) for entry in group.alerts]
 

@@ -67,7 +67,7 @@ def _alerts(kind: str, body: bytes) -> tuple[list[NormalizedAlert], list[str]]:
         return [go.webhook_alert(document)], []
     try:
         if "alerts" in document:
-            return go.grafana_entries(_group.validate_python(document)), []
+            return go.grafana_entries(go.GrafanaEntries.model_validate(document)), []
         return [go.legacy_alert(go.LegacyGrafana.model_validate(document))], []
     except ValidationError as exc:
         raise _invalid(exc) from exc
