@@ -186,7 +186,7 @@ def webhook_alert(payload: dict[str, Any]) -> NormalizedAlert:
     so that a resolving body (with `state` "OK") never met the alert it resolved; here
     an alert is known by its first identity field present (`alert_uid`, `alert_id`, `id`,
     `dedup_key`, `fingerprint`, `title`), else by the body without its `state`."""
-    identity = next((str(payload[f]) for f in _IDENTITY_FIELDS if _text(payload.get(f))), None)
+    identity = next((str(payload[f]) for f in _IDENTITY_FIELDS if _scalar(payload.get(f))), None)
     if identity is None:
         identity = _hash({k: v for k, v in payload.items() if k != "state"})
     title = _text(payload.get("title")) or _text(payload.get("message")) or "Incident"
@@ -212,6 +212,11 @@ def _severity(value: str | None) -> str:
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
+
+
+def _scalar(value: object) -> bool:
+    """A non-empty string or a number (an `id: 7`), not a flag or a structure."""
+    return bool(_text(value)) or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
 def _hash(value: object) -> str:
