@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from oncallnova.importers.cli import import_app
 from oncallnova.settings import Settings
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(service_app, name="service")
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+app.add_typer(import_app, name="import")
 console = Console()
 
 
