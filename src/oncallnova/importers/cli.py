@@ -18,7 +18,8 @@ import_app = typer.Typer(
     no_args_is_help=True,
 )
 Apply = Annotated[
-    bool, typer.Option("--apply/--dry-run", help="Create what the plan lists (default: only show it).")
+    bool,
+    typer.Option("--apply/--dry-run", help="Create what the plan lists (default: only show it)."),
 ]
 
 
@@ -47,7 +48,9 @@ def import_grafana_oncall(
 @import_app.command("opsgenie")
 def import_opsgenie(
     api_key: Annotated[str, typer.Option(help="An Opsgenie API key (read-only is enough).")],
-    url: Annotated[str, typer.Option(help="api.eu.opsgenie.com for EU accounts.")] = opsgenie.DEFAULT_URL,
+    url: Annotated[
+        str, typer.Option(help="api.eu.opsgenie.com for EU accounts.")
+    ] = opsgenie.DEFAULT_URL,
     apply: Apply = False,
 ) -> None:
     """Users, teams, schedules with their rotations and overrides, escalations, and
@@ -79,7 +82,7 @@ def show(report: Report) -> None:
     for step in report.steps:
         typer.echo(f"  {step.action:<14} {step.kind:<18} {step.name}")
     if report.remarks:
-        typer.echo("No equivalent here (per object):")
+        typer.echo("Left out or changed, per object (no equivalent here, or unknown):")
         for remark in report.remarks:
             typer.echo(f"  {remark.kind} {remark.name}: {remark.text}")
     if report.urls:

@@ -95,7 +95,8 @@ def _schedule(
         bundle.remark(
             "schedule",
             name,
-            f"an iCal schedule: import its feed with `oncallnova import ical {url} --schedule '{name}'`",
+            "an iCal schedule: import its feed with "
+            f"`oncallnova import ical {url} --schedule '{name}'`",
         )
     zone = ZoneInfo(spec.time_zone)
     layered: list[tuple[int, LayerSpec]] = []
@@ -230,7 +231,8 @@ def _integration(
         bundle.remark(
             "integration",
             name,
-            f"type {kind}: OnCallNova accepts no such body; point the sender at a webhook or formatted_webhook URL instead",
+            f"type {kind}: OnCallNova accepts no such body; point the sender at a webhook "
+            "or formatted_webhook URL instead",
         )
         return
     urls = [integration["link"]] if integration.get("link") else []
@@ -242,7 +244,8 @@ def _integration(
         bundle.remark(
             "integration",
             name,
-            "routes other than the default: no equivalent; every alert goes to the default route's chain",
+            "routes other than the default: no equivalent; every alert goes to the "
+            "default route's chain",
         )
     bundle.services.append(
         ServiceSpec(

@@ -92,7 +92,9 @@ def to_bundle(data: dict[str, Any]) -> Bundle:
             bundle.remark(
                 "integration",
                 name,
-                f"type {kind}: its sender posts Opsgenie's {kind} format, which OnCallNova does not accept; point it at OnCallNova's native, Alertmanager, PagerDuty or Grafana OnCall URL",
+                f"type {kind}: its sender posts Opsgenie's {kind} format, which OnCallNova "
+                "does not accept; point it at OnCallNova's native, Alertmanager, PagerDuty "
+                "or Grafana OnCall URL",
             )
             continue
         team = team_names.get(integration.get("teamId") or "")
@@ -107,7 +109,8 @@ def to_bundle(data: dict[str, Any]) -> Bundle:
         bundle.remark(
             "integration",
             name,
-            "Opsgenie routes alerts to teams and their routing rules; here the service's escalation policy pages: set it after the import",
+            "Opsgenie routes alerts to teams and their routing rules; here the service's "
+            "escalation policy pages: set it after the import",
         )
     return bundle
 
@@ -122,7 +125,8 @@ def _schedule(
         bundle.remark(
             "schedule",
             name,
-            "Opsgenie puts every rotation on call at once; here a later layer covers an earlier one where it has someone",
+            "Opsgenie puts every rotation on call at once; here a later layer covers an "
+            "earlier one where it has someone",
         )
     for rotation in rotations:
         where = f"{name} / {rotation.get('name')}"
@@ -194,7 +198,8 @@ def _restrictions(value: dict[str, Any] | None) -> list[dict[str, str | int]]:
 
 
 def _hhmm(restriction: dict[str, Any], which: str) -> str:
-    return f"{int(restriction.get(which + 'Hour', 0)):02d}:{int(restriction.get(which + 'Min', 0)):02d}"
+    hour, minute = restriction.get(which + "Hour", 0), restriction.get(which + "Min", 0)
+    return f"{int(hour):02d}:{int(minute):02d}"
 
 
 def _policy(bundle: Bundle, escalation: dict[str, Any]) -> PolicySpec:

@@ -39,7 +39,8 @@ class Report:
 
     @property
     def created(self) -> int:
-        return sum(1 for s in self.steps if s.action in ("create", "add"))
+        """What was created (or, in a dry run, would be)."""
+        return sum(1 for s in self.steps if s.action != "exists")
 
 
 class Reconciler:
