@@ -189,6 +189,9 @@ def _policy(
     for step in steps:
         kind = step.get("type")
         if kind == "wait":
+            if not levels:
+                text = "a wait before the first notification: level 1 pages at once here"
+                bundle.remark("escalation chain", name, text)
             if current is not None:
                 current.delay_seconds = (current.delay_seconds or 0) + int(
                     step.get("duration") or 0

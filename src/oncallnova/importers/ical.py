@@ -8,8 +8,9 @@ which covers everything else, so the schedule's shifts are exactly the feed's.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 from icalendar import Calendar
@@ -33,7 +34,13 @@ def to_bundle(data: bytes, schedule: str) -> Bundle:
     bundle = Bundle()
     calendar = Calendar.from_ical(data)
     zone = str(calendar.get("X-WR-TIMEZONE") or "UTC")
+    try:
+        ZoneInfo(zone)
+    except (ValueError, KeyError):  # an unknown or malformed zone name
+        bundle.remark("schedule", schedule, f"unknown time zone {zone}: UTC instead")
+        zone = "UTC"
     spec = ScheduleSpec(name=schedule, time_zone=zone)
+    local = ZoneInfo(zone)  # floating times and whole days are the feed's local time
     for event in calendar.walk("VEVENT"):
         summary = str(event.get("SUMMARY") or "")
         start, end = event.get("DTSTART"), event.get("DTEND")
@@ -48,7 +55,9 @@ def to_bundle(data: bytes, schedule: str) -> Bundle:
             bundle.remark("shift", summary, "names nobody by email: left out")
             continue
         for email in emails:
-            spec.overrides.append(OverrideSpec(email, _instant(start.dt), _instant(end.dt)))
+            spec.overrides.append(
+                OverrideSpec(email, _instant(start.dt, local), _instant(end.dt, local))
+            )
     spec.overrides.sort(key=lambda o: (o.start, o.email))
     bundle.schedules.append(spec)
     return bundle
@@ -65,7 +74,7 @@ def _emails(event: object) -> list[str]:
     return list(dict.fromkeys(e.lower() for e in EMAIL.findall(text)))
 
 
-def _instant(value: datetime | date) -> datetime:
+def _instant(value: datetime | date, local: tzinfo) -> datetime:
     if not isinstance(value, datetime):
-        return datetime.combine(value, time(0), tzinfo=UTC)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return datetime.combine(value, time(0), tzinfo=local)
+    return value if value.tzinfo is not None else value.replace(tzinfo=local)
