@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from oncallnova.importers.cli import import_app
 from oncallnova.operator import register as register_operator_commands
 from oncallnova.settings import Settings
 from oncallnova.transport.mcp.command import mcp_command
@@ -24,6 +25,7 @@ app.add_typer(service_app, name="service")
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.command("mcp")(mcp_command)  # the MCP tools over stdio, for desktop assistants
+app.add_typer(import_app, name="import")
 console = Console()
 
 

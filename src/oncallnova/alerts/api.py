@@ -9,6 +9,7 @@ cases: a `Principal` and typed values in, typed values out.
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -19,7 +20,7 @@ from oncallnova.alerts.schemas import AlertOut, AlertResult
 from oncallnova.services.api import ServiceRoute
 
 # Where a batch came from; it names the actor of the timeline entries it causes.
-IngestSource = Literal["native", "alertmanager", "pagerduty"]
+IngestSource = Literal["native", "alertmanager", "pagerduty", "opsgenie", "grafana_oncall"]
 
 
 class IngestionService(Protocol):
@@ -45,6 +46,86 @@ class IngestionService(Protocol):
         `batch_id` (an idempotency key), the same batch sent again stores and counts
         nothing more and completes with the first delivery's results."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRef:
+    """Which alert of the key's service a request acts on: its `id`; its `alias` (the
+    sender's dedup key: the open alert with it, else the latest); or `tiny`, the short
+    number of its incident (#482), which then acts on every alert of that incident."""
+
+    value: str
+    kind: Literal["id", "tiny", "alias"] = "id"
+
+
+@dataclass(frozen=True, slots=True)
+class Requester:
+    """Who asked, as the sender names them (`user`, `source`), and the note they added;
+    shown on the incident's timeline."""
+
+    user: str | None = None
+    source: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestOutcome:
+    """What became of one request; kept for a day so that the sender can poll it."""
+
+    request_id: str
+    service_id: str
+    action: Literal["Create", "Close", "Acknowledge", "AddNote"]
+    success: bool
+    status: str
+    processed_at: datetime
+    alert_id: str | None = None
+    alias: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Beat:
+    service_id: str
+    kind: str
+    first_beat_at: datetime
+    last_beat_at: datetime
+    beats: int
+
+
+class AlertRequestsService(Protocol):
+    """Requests about one alert whose outcome the sender polls for afterwards (Opsgenie's
+    Alert API): each is done and its outcome stored before the call returns."""
+
+    async def create(
+        self, route: ServiceRoute, alert: NormalizedAlert, alias: str, who: Requester
+    ) -> RequestOutcome:
+        """Ingest the alert (dedup on `alias`), with the requester's note."""
+        ...
+
+    async def close(self, route: ServiceRoute, ref: AlertRef, who: Requester) -> RequestOutcome:
+        """Resolve the alert (and so its incident once all its alerts are resolved)."""
+        ...
+
+    async def acknowledge(
+        self, route: ServiceRoute, ref: AlertRef, who: Requester
+    ) -> RequestOutcome:
+        """Acknowledge the alert's incident."""
+        ...
+
+    async def add_note(self, route: ServiceRoute, ref: AlertRef, who: Requester) -> RequestOutcome:
+        """Write `who.note` on the alert's incident timeline."""
+        ...
+
+    async def outcome(self, route: ServiceRoute, request_id: str) -> RequestOutcome | None:
+        """A request of this key's service, or None (unknown, pruned, another service's)."""
+        ...
+
+
+class BeatsService(Protocol):
+    """Heartbeats an integration sends to say it is alive."""
+
+    async def beat(self, route: ServiceRoute, kind: str) -> Beat: ...
+
+    async def last(self, service_id: str, kind: str) -> Beat | None: ...
 
 
 class AlertsApi(Protocol):

@@ -22,6 +22,8 @@ _ACTORS: dict[str, str] = {
     "native": "integration:{}",
     "alertmanager": "alertmanager",
     "pagerduty": "pagerduty:{}",
+    "opsgenie": "opsgenie:{}",
+    "grafana_oncall": "grafana-oncall:{}",
 }
 MISSING_KEY = (
     "missing integration key: send it in the X-Routing-Key header"

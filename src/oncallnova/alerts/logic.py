@@ -133,3 +133,16 @@ def links(details: dict[str, Any] | None) -> list[tuple[str, str]]:
 
 def _dicts(value: object) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+# The stored dedup key and fingerprint hold at most this many characters.
+MAX_DEDUP_KEY = 255
+
+
+def dedup_key_for(identity: str) -> str:
+    """A sender's own identity of an alert (an Opsgenie alias of up to 512 characters, an
+    Alertmanager group key of any length) as a dedup key: itself when it fits, else a
+    SHA-256 of it, so the same identity always finds the same open alert."""
+    if len(identity) <= MAX_DEDUP_KEY:
+        return identity
+    return "sha256:" + hashlib.sha256(identity.encode()).hexdigest()

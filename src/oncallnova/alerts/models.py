@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oncallnova.core.tables import Base, JsonType
@@ -60,3 +60,36 @@ class IngestBatch(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     results: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType)
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AlertRequest(Base):
+    """The outcome of one request a sender may poll for afterwards (Opsgenie's request
+    status): kept for a day, then pruned."""
+
+    __tablename__ = "alert_requests"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    service_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("services.id", ondelete="CASCADE")
+    )
+    action: Mapped[str] = mapped_column(String(32))
+    success: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(500))
+    alert_id: Mapped[str | None] = mapped_column(String(36))
+    alias: Mapped[str | None] = mapped_column(String(512))
+    processed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class IntegrationBeat(Base):
+    """The last heartbeat an integration of a service sent (Grafana OnCall's
+    `<type>/<token>/heartbeat/` URL), and how many it has sent."""
+
+    __tablename__ = "integration_beats"
+
+    service_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
+    first_beat_at: Mapped[datetime]
+    last_beat_at: Mapped[datetime]
+    beats: Mapped[int] = mapped_column(Integer)

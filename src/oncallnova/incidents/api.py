@@ -80,6 +80,16 @@ class IncidentsApi(Protocol):
 
     async def count_open(self, session: AsyncSession, service_id: str) -> int: ...
 
+    async def annotate(
+        self, session: AsyncSession, incident_id: str, now: datetime, actor: str, message: str
+    ) -> None:
+        """A note on the incident's timeline from an alert source (`incident.annotated`)."""
+        ...
+
+    async def by_number(self, session: AsyncSession, service_id: str, number: int) -> str | None:
+        """The id of the service's incident with this short number, or None."""
+        ...
+
 
 class IncidentsService(Protocol):
     async def list(self, who: Principal, flt: IncidentFilter) -> IncidentPage: ...

@@ -179,6 +179,17 @@ class IncidentService:
     async def count_open(self, session: AsyncSession, service_id: str) -> int:
         return await store.count_open(session, service_id)
 
+    async def annotate(
+        self, session: AsyncSession, incident_id: str, now: datetime, actor: str, message: str
+    ) -> None:
+        incident = await _require(session, incident_id)
+        await store.add_timeline(session, [_entry(incident_id, now, "note", actor, message)])
+        events.emit(session, events.ANNOTATED, now, incident, actor, note=message)
+
+    async def by_number(self, session: AsyncSession, service_id: str, number: int) -> str | None:
+        incident = await store.by_reference(session, str(number))
+        return incident.id if incident is not None and incident.service_id == service_id else None
+
     # --- use cases ---
 
     async def list(self, who: Principal, flt: IncidentFilter) -> IncidentPage:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncallnova.alerts.ingest import Ingestor
 from oncallnova.alerts.ingestion import Ingestion
+from oncallnova.alerts.requests import AlertRequests, Beats
 from oncallnova.alerts.service import AlertQueries
 from oncallnova.analytics.service import AnalyticsService
 from oncallnova.auth.audit import AuditLog
@@ -190,6 +191,7 @@ class Runtime:
             count=self.metrics.count_ingested,
         )
         self.ingestion = Ingestion(self.services, self.ingestor)
+        self.alert_requests = AlertRequests(self.db, self.clock, self.ingestion, self.incidents)
         self.engine = Engine(
             [EscalationReconciler(self.escalation, self.metrics, self.tracing), self.dispatcher],
             self.clock,
@@ -213,6 +215,8 @@ class Runtime:
             audit=self.audit,
             webhooks=self.webhooks,
             analytics=self.analytics,
+            alert_requests=self.alert_requests,
+            beats=Beats(self.db, self.clock),
             ping_database=self.db.ping,
             database_failed=self.db.outage.failed,
         )

@@ -56,6 +56,8 @@ ROLES: dict[RoleName, Role] = {
                 "/api/v1/alerts",
                 "/api/v1/integrations",
                 "/v2/enqueue",
+                "/v2/alerts",
+                "/integrations/v1",
             ),
         ),
         Role(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from oncallnova.alerts.api import IngestionService
+from oncallnova.alerts.api import AlertRequestsService, BeatsService, IngestionService
 from oncallnova.analytics.api import AnalyticsService
 from oncallnova.auth.api import AuditService, AuthService
 from oncallnova.core.clock import Clock
@@ -45,6 +45,10 @@ class Services:
     audit: AuditService
     webhooks: WebhooksService
     analytics: AnalyticsService
+    # Requests about one alert whose outcome senders poll (Opsgenie's Alert API), and
+    # integration heartbeats.
+    alert_requests: AlertRequestsService
+    beats: BeatsService
     # The database as the health check and the error handler see it: reachable or not.
     ping_database: Callable[[], Awaitable[None]]
     database_failed: Callable[[BaseException], None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -68,11 +68,24 @@ class AmWebhook(BaseModel):
         return value
 
 
+class Group(Protocol):
+    """What an entry's alert takes from the webhook around it (Alertmanager's, or the same
+    form as Grafana alerting sends it)."""
+
+    @property
+    def receiver(self) -> str | None: ...
+    @property
+    def groupKey(self) -> str | None: ...
+    @property
+    def externalURL(self) -> str | None: ...
+
+
 def to_alerts(hook: AmWebhook) -> list[NormalizedAlert]:
-    return [_one(hook, entry) for entry in hook.alerts]
+    return [entry_alert(hook, entry) for entry in hook.alerts]
 
 
-def _one(hook: AmWebhook, entry: AmAlert) -> NormalizedAlert:
+def entry_alert(hook: Group, entry: AmAlert) -> NormalizedAlert:
+    """One entry of the webhook as one alert, its fingerprint (else its labels) the key."""
     labels = entry.labels
     title = (
         entry.annotations.get("summary")
@@ -96,18 +109,18 @@ def _one(hook: AmWebhook, entry: AmAlert) -> NormalizedAlert:
         source=labels.get("instance") or labels.get("job") or entry.generatorURL,
         description=entry.annotations.get("description"),
         labels=dict(labels),
-        dedup_key=entry.fingerprint or _label_fingerprint(labels),
-        occurred_at=_instant(entry.startsAt),
+        dedup_key=entry.fingerprint or label_fingerprint(labels),
+        occurred_at=instant(entry.startsAt),
         details=details or None,
     )
 
 
-def _label_fingerprint(labels: dict[str, str]) -> str:
+def label_fingerprint(labels: dict[str, str]) -> str:
     raw = json.dumps(sorted(labels.items()), separators=(",", ":"))
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
-def _instant(value: datetime | None) -> datetime | None:
+def instant(value: datetime | None) -> datetime | None:
     if value is None or value.year == _GO_ZERO_YEAR:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -29,10 +29,12 @@ from oncallnova.transport.http import (
     auth_routes,
     docs_routes,
     errors,
+    grafana_oncall_routes,
     incident_routes,
     ingest_routes,
     metrics_routes,
     oncall_routes,
+    opsgenie_routes,
     pagerduty_routes,
     people_routes,
     service_routes,
@@ -51,6 +53,8 @@ log = logging.getLogger("oncallnova")
 ROUTE_MODULES = (
     ingest_routes,
     pagerduty_routes,
+    opsgenie_routes,
+    grafana_oncall_routes,
     auth_routes,
     incident_routes,
     service_routes,
@@ -136,7 +140,14 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=svc.settings.max_body_bytes)
     install_rate_limits(app, svc.settings, rt.redis_breaker)  # per-IP, before the body limit
     # The ingestion routes get a lane without the framework's layers (see direct.py).
-    install_direct_routes(app, ingest_routes.router, pagerduty_routes.router)
+    install_direct_routes(
+        app,
+        ingest_routes.router,
+        pagerduty_routes.router,
+        opsgenie_routes.router,
+        grafana_oncall_routes.router,
+    )
+    errors.add_dialect(app, opsgenie_routes.PREFIX, opsgenie_routes.error_body)
     # wraps all of the above; ReDoc's page gets the policy it needs (see security.py)
     install_security_headers(app, svc.settings.trusted_proxies, [docs_routes.REDOC])
     install_http_metrics(app, svc.metrics)  # times everything
@@ -295,7 +306,11 @@ def _document_raw_bodies(app: FastAPI) -> None:
                 title=app.title, version=app.version, description=app.description, routes=app.routes
             )
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            extra = {**ingest_routes.extra_schemas(), **pagerduty_routes.extra_schemas()}
+            extra = {
+                **ingest_routes.extra_schemas(),
+                **pagerduty_routes.extra_schemas(),
+                **opsgenie_routes.extra_schemas(),
+            }
             for name, value in extra.items():
                 assert isinstance(value, dict)
                 components.update(value.pop("$defs", {}))

@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
@@ -53,18 +54,41 @@ class Endpoints:
 
 
 class DirectRoutes:
+    """Fixed paths are found in a table; paths with parameters (an alert's identifier, an
+    integration's token) by matching each such route, as routing would."""
+
     def __init__(self, full: ASGIApp, lane: ASGIApp, routes: Iterable[APIRoute]) -> None:
         self.full = full
         self.lane = lane
-        self.table = {(method, route.path): route for route in routes for method in route.methods}
+        routes = list(routes)
+        self.table = {
+            (method, route.path): route
+            for route in routes
+            if not route.param_convertors
+            for method in route.methods
+        }
+        self.patterns = [route for route in routes if route.param_convertors]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.full(scope, receive, send)
+            return
         route = self.table.get((scope.get("method"), scope.get("path")))
-        if route is None or scope["type"] != "http":
+        if route is None:
+            route = self._match(scope)
+        if route is None:
             await self.full(scope, receive, send)
             return
         scope["route"] = route  # the template for metrics and traces, as routing sets it
         await self.lane(scope, receive, send)
+
+    def _match(self, scope: Scope) -> APIRoute | None:
+        for route in self.patterns:
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                scope["path_params"] = child.get("path_params", {})
+                return route
+        return None
 
 
 def install_direct_routes(app: FastAPI, *routers: APIRouter) -> None:

@@ -64,6 +64,25 @@ def error_body(detail: str, errors: list[str] | None = None) -> dict[str, object
 
 # A web UI installs one of these: it answers errors of its pages (not of the API) in HTML.
 PageErrors = Callable[[Request, int, str], Awaitable[Response | None]]
+# Routes whose senders expect their own tool's error body (Opsgenie's) register one of
+# these for their path prefix: (status, detail, field errors) -> the body.
+Dialect = Callable[[int, str, list[str]], dict[str, object]]
+
+
+def add_dialect(app: FastAPI, prefix: str, dialect: Dialect) -> None:
+    """Errors on paths under `prefix` are answered with `dialect`'s body."""
+    if not hasattr(app.state, "error_dialects"):
+        app.state.error_dialects = []
+    app.state.error_dialects.append((prefix, dialect))
+
+
+def _reshaped(request: Request, status: int, body: dict[str, object]) -> dict[str, object]:
+    path = request.url.path
+    for prefix, dialect in getattr(request.app.state, "error_dialects", ()):
+        if path.startswith(prefix):
+            errors = body.get("errors")
+            return dialect(status, str(body["detail"]), errors if isinstance(errors, list) else [])
+    return body
 
 
 async def answer(
@@ -78,7 +97,7 @@ async def answer(
         page = await pages(request, status, str(body["detail"]))
         if page is not None:
             return page
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(_reshaped(request, status, body), status_code=status, headers=headers)
 
 
 def install(app: FastAPI) -> None:
@@ -156,4 +175,12 @@ def validation_detail(messages: list[str]) -> BadRequest:
     return BadRequest(422, "invalid request body: " + "; ".join(messages[:5]), messages)
 
 
-__all__ = ["BadRequest", "answer", "error_body", "field_messages", "install", "validation_detail"]
+__all__ = [
+    "BadRequest",
+    "add_dialect",
+    "answer",
+    "error_body",
+    "field_messages",
+    "install",
+    "validation_detail",
+]

@@ -24,7 +24,7 @@ router = APIRouter(tags=["ingestion"])
 
 _one = TypeAdapter(AlertIn)
 _webhook = TypeAdapter(alertmanager.AmWebhook)
-_ERRORS = {
+ERRORS = {
     400: {"description": "Malformed JSON"},
     401: {"description": "Missing, unknown or revoked integration key"},
     413: {"description": "Body over the size limit"},
@@ -84,12 +84,15 @@ def parse_error(exc: ValidationError) -> BadRequest:
     return BadRequest(422, "invalid alert: " + "; ".join(messages[:5]), messages)
 
 
-def accepted(results: list[AlertResult], warnings: list[str] | None = None) -> Response:
-    """The 202 answer; the results are ours, so they are serialised without validation."""
+def accepted(
+    results: list[AlertResult], warnings: list[str] | None = None, status: int = 202
+) -> Response:
+    """The answer once stored (202 unless the format's senders expect another); the
+    results are ours, so they are serialised without validation."""
     body = IngestResponse.model_construct(
         accepted=len(results), alerts=results, warnings=warnings or []
     ).model_dump_json()
-    return Response(body, status_code=202, media_type="application/json")
+    return Response(body, status_code=status, media_type="application/json")
 
 
 _ALERT_SCHEMA = AlertIn.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -115,7 +118,7 @@ _KEY_QUERY = {
     "/api/v1/alerts",
     status_code=202,
     summary="Send one alert or a batch",
-    responses={202: {"model": IngestResponse}, **_ERRORS},
+    responses={202: {"model": IngestResponse}, **ERRORS},
     openapi_extra={
         "parameters": [_KEY_HEADER, _KEY_QUERY],
         "requestBody": {
@@ -149,7 +152,7 @@ async def post_alerts(request: Request) -> Response:
     "/api/v1/integrations/alertmanager",
     status_code=202,
     summary="Prometheus Alertmanager webhook receiver (payload version 4)",
-    responses={202: {"model": IngestResponse}, **_ERRORS},
+    responses={202: {"model": IngestResponse}, **ERRORS},
     openapi_extra={
         "parameters": [_KEY_HEADER, _KEY_QUERY],
         "requestBody": {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -29,6 +30,8 @@ from oncallnova.settings import Settings
 from oncallnova.transport.http.security import TrustedProxies
 
 PAGERDUTY_PATHS = frozenset({"/v2/enqueue"})
+# Opsgenie's clients read `message`; its error bodies also carry `took` and `requestId`.
+OPSGENIE_PREFIX = "/v2/alerts"
 UNLIMITED = frozenset({("GET", "/health"), ("HEAD", "/health")})
 
 
@@ -89,10 +92,12 @@ def retry_after(wait: float) -> int:
     return max(1, math.ceil(wait))
 
 
-def limited_body(path: str, what: str, seconds: int) -> dict[str, str]:
+def limited_body(path: str, what: str, seconds: int) -> dict[str, object]:
     message = f"rate limit exceeded for {what}; retry after {seconds} s"
     if path in PAGERDUTY_PATHS:
         return {"status": "throttle event", "message": message}
+    if path.startswith(OPSGENIE_PREFIX):
+        return {"message": message, "took": 0.0, "requestId": str(uuid.uuid4())}
     return {"detail": message}
 
 
@@ -141,7 +146,7 @@ async def key_wait(request: Request, key: str) -> int:
 async def check_key(request: Request, key: str) -> None:
     """Raises `Overloaded` (429 with Retry-After) once the key has spent its burst."""
     if seconds := await key_wait(request, key):
-        raise Overloaded(limited_body("", "integration key", seconds)["detail"], seconds)
+        raise Overloaded(str(limited_body("", "integration key", seconds)["detail"]), seconds)
 
 
 async def pagerduty_throttle(request: Request, key: str) -> JSONResponse | None:
