@@ -13,6 +13,7 @@ import pytest
 
 from oncallnova.runtime import services as bundle
 from oncallnova.runtime.roles import ROLES, RoleName
+from oncallnova.transport.grpc.clients.alert_requests import AlertRequestsClient
 from oncallnova.transport.grpc.clients.analytics import AnalyticsClient
 from oncallnova.transport.grpc.clients.auth import AuditClient, AuthClient
 from oncallnova.transport.grpc.clients.catalog import CatalogClient
@@ -32,6 +33,7 @@ from oncallnova.transport.grpc.gen.oncallnova.v1 import (
     people_pb2,
 )
 from oncallnova.transport.grpc.server import registration
+from oncallnova.transport.grpc.servicers.alert_requests import AlertRequestServicer
 from oncallnova.transport.grpc.servicers.analytics import AnalyticsServicer
 from oncallnova.transport.grpc.servicers.auth import AuthServicer
 from oncallnova.transport.grpc.servicers.catalog import CatalogServicer
@@ -46,6 +48,8 @@ CLIENTS: dict[str, type] = {
     "incidents": IncidentsClient,
     "escalation": IncidentsClient,
     "similar_incidents": IncidentsClient,
+    "alert_requests": AlertRequestsClient,
+    "beats": AlertRequestsClient,
     "oncall": OncallClient,
     "schedules": SchedulesClient,
     "policies": PoliciesClient,
@@ -58,6 +62,7 @@ CLIENTS: dict[str, type] = {
 }
 SERVICERS = [
     IngestServicer,
+    AlertRequestServicer,
     IncidentServicer,
     OnCallServicer,
     CatalogServicer,
@@ -133,6 +138,7 @@ def test_each_servicer_is_served_by_the_role_the_table_names() -> None:
     roles = {name: served[name] for name in names}
     assert roles == {
         "oncallnova.v1.IngestService": RoleName.incidents,
+        "oncallnova.v1.AlertRequestService": RoleName.incidents,
         "oncallnova.v1.IncidentService": RoleName.incidents,
         "oncallnova.v1.CatalogService": RoleName.incidents,
         "oncallnova.v1.WebhookService": RoleName.incidents,

@@ -19,6 +19,7 @@ from oncallnova.settings import Settings
 from oncallnova.transport.changes import ChangeFeed
 from oncallnova.transport.grpc.channel import server_tracing
 from oncallnova.transport.grpc.server import GrpcServer, build_server
+from oncallnova.transport.grpc.servicers.alert_requests import AlertRequestServicer
 from oncallnova.transport.grpc.servicers.analytics import AnalyticsServicer
 from oncallnova.transport.grpc.servicers.auth import AuthServicer
 from oncallnova.transport.grpc.servicers.catalog import CatalogServicer
@@ -38,6 +39,7 @@ def servicers(role: RoleName, svc: Services, changes: ChangeFeed, clock: Clock) 
     if role is RoleName.incidents:
         return [
             ingest,
+            AlertRequestServicer(svc.ingestion, svc.alert_requests, svc.beats),
             IncidentServicer(svc.incidents, svc.escalation, svc.similar_incidents, changes, clock),
             CatalogServicer(svc.catalog),
             WebhooksServicer(svc.webhooks),

@@ -26,6 +26,7 @@ from oncallnova.runtime.services import Services
 from oncallnova.settings import Settings
 from oncallnova.transport.changes import ChangeFeed
 from oncallnova.transport.grpc.channel import open_channel
+from oncallnova.transport.grpc.clients.alert_requests import AlertRequestsClient
 from oncallnova.transport.grpc.clients.analytics import AnalyticsClient
 from oncallnova.transport.grpc.clients.auth import AuditClient, AuthClient
 from oncallnova.transport.grpc.clients.catalog import CatalogClient
@@ -65,6 +66,7 @@ class RemoteRuntime:
         }
         to_incidents, to_oncall = self._channels["incidents"], self._channels["oncall"]
         self.incidents = IncidentsClient(to_incidents)
+        requests = AlertRequestsClient(to_incidents)
         self.use_cases = Services(
             settings=settings,
             clock=self.clock,
@@ -84,6 +86,8 @@ class RemoteRuntime:
             audit=AuditClient(to_oncall),
             webhooks=WebhooksClient(to_incidents),
             analytics=AnalyticsClient(to_incidents),
+            alert_requests=requests,
+            beats=requests,
             ping_database=self.ping,
             database_failed=lambda _exc: None,  # no database here: its owners log outages
         )

@@ -74,6 +74,7 @@ ROLES: dict[RoleName, Role] = {
             ),
             grpc_services=(
                 "IngestService",
+                "AlertRequestService",
                 "IncidentService",
                 "CatalogService",
                 "WebhookService",

@@ -78,6 +78,31 @@ ALERT_OUTCOME_IGNORED: AlertOutcome.ValueType  # 3
 """A resolve or acknowledge that matched no open alert; nothing was stored."""
 Global___AlertOutcome: _TypeAlias = AlertOutcome  # noqa: Y015
 
+class _AlertRefKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _AlertRefKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AlertRefKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ALERT_REF_KIND_UNSPECIFIED: _AlertRefKind.ValueType  # 0
+    ALERT_REF_KIND_ID: _AlertRefKind.ValueType  # 1
+    """The alert's id."""
+    ALERT_REF_KIND_TINY: _AlertRefKind.ValueType  # 2
+    """The short number of its incident (#482): every alert of that incident."""
+    ALERT_REF_KIND_ALIAS: _AlertRefKind.ValueType  # 3
+    """The sender's dedup key: the open alert with it, else the latest."""
+
+class AlertRefKind(_AlertRefKind, metaclass=_AlertRefKindEnumTypeWrapper): ...
+
+ALERT_REF_KIND_UNSPECIFIED: AlertRefKind.ValueType  # 0
+ALERT_REF_KIND_ID: AlertRefKind.ValueType  # 1
+"""The alert's id."""
+ALERT_REF_KIND_TINY: AlertRefKind.ValueType  # 2
+"""The short number of its incident (#482): every alert of that incident."""
+ALERT_REF_KIND_ALIAS: AlertRefKind.ValueType  # 3
+"""The sender's dedup key: the open alert with it, else the latest."""
+Global___AlertRefKind: _TypeAlias = AlertRefKind  # noqa: Y015
+
 @_typing.final
 class ResolveIntegrationKeyRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -331,3 +356,317 @@ class IngestResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___IngestResponse: _TypeAlias = IngestResponse  # noqa: Y015
+
+@_typing.final
+class Requester(_message.Message):
+    """Who asked, as the sender names them, and the note they added."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    user: _builtins.str
+    source: _builtins.str
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        user: _builtins.str | None = ...,
+        source: _builtins.str | None = ...,
+        note: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_note", b"_note", "_source", b"_source", "_user", b"_user", "note", b"note", "source", b"source", "user", b"user"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_note", b"_note", "_source", b"_source", "_user", b"_user", "note", b"note", "source", b"source", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__note: _TypeAlias = _typing.Literal["note"]  # noqa: Y015
+    _WhichOneofArgType__note: _TypeAlias = _typing.Literal["_note", b"_note"]  # noqa: Y015
+    _WhichOneofReturnType__source: _TypeAlias = _typing.Literal["source"]  # noqa: Y015
+    _WhichOneofArgType__source: _TypeAlias = _typing.Literal["_source", b"_source"]  # noqa: Y015
+    _WhichOneofReturnType__user: _TypeAlias = _typing.Literal["user"]  # noqa: Y015
+    _WhichOneofArgType__user: _TypeAlias = _typing.Literal["_user", b"_user"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__note) -> _WhichOneofReturnType__note | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__source) -> _WhichOneofReturnType__source | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__user) -> _WhichOneofReturnType__user | None: ...
+
+Global___Requester: _TypeAlias = Requester  # noqa: Y015
+
+@_typing.final
+class AlertRef(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VALUE_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    value: _builtins.str
+    kind: Global___AlertRefKind.ValueType
+    def __init__(
+        self,
+        *,
+        value: _builtins.str = ...,
+        kind: Global___AlertRefKind.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AlertRef: _TypeAlias = AlertRef  # noqa: Y015
+
+@_typing.final
+class CreateAlertRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INTEGRATION_KEY_FIELD_NUMBER: _builtins.int
+    ALERT_FIELD_NUMBER: _builtins.int
+    ALIAS_FIELD_NUMBER: _builtins.int
+    REQUESTER_FIELD_NUMBER: _builtins.int
+    integration_key: _builtins.str
+    alias: _builtins.str
+    """The sender's dedup key (up to 512 characters)."""
+    @_builtins.property
+    def alert(self) -> Global___Alert: ...
+    @_builtins.property
+    def requester(self) -> Global___Requester: ...
+    def __init__(
+        self,
+        *,
+        integration_key: _builtins.str = ...,
+        alert: Global___Alert | None = ...,
+        alias: _builtins.str = ...,
+        requester: Global___Requester | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["alert", b"alert", "requester", b"requester"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alert", b"alert", "alias", b"alias", "integration_key", b"integration_key", "requester", b"requester"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateAlertRequest: _TypeAlias = CreateAlertRequest  # noqa: Y015
+
+@_typing.final
+class AlertActionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INTEGRATION_KEY_FIELD_NUMBER: _builtins.int
+    REF_FIELD_NUMBER: _builtins.int
+    REQUESTER_FIELD_NUMBER: _builtins.int
+    integration_key: _builtins.str
+    @_builtins.property
+    def ref(self) -> Global___AlertRef: ...
+    @_builtins.property
+    def requester(self) -> Global___Requester: ...
+    def __init__(
+        self,
+        *,
+        integration_key: _builtins.str = ...,
+        ref: Global___AlertRef | None = ...,
+        requester: Global___Requester | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref", "requester", b"requester"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["integration_key", b"integration_key", "ref", b"ref", "requester", b"requester"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AlertActionRequest: _TypeAlias = AlertActionRequest  # noqa: Y015
+
+@_typing.final
+class RequestOutcome(_message.Message):
+    """What became of one request."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    SERVICE_ID_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    SUCCESS_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PROCESSED_AT_FIELD_NUMBER: _builtins.int
+    ALERT_ID_FIELD_NUMBER: _builtins.int
+    ALIAS_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    service_id: _builtins.str
+    action: _builtins.str
+    """"Create", "Close", "Acknowledge" or "AddNote"."""
+    success: _builtins.bool
+    status: _builtins.str
+    """What happened, in the sender's words ("Created alert", "Alert does not exist")."""
+    alert_id: _builtins.str
+    alias: _builtins.str
+    @_builtins.property
+    def processed_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        service_id: _builtins.str = ...,
+        action: _builtins.str = ...,
+        success: _builtins.bool = ...,
+        status: _builtins.str = ...,
+        processed_at: _timestamp_pb2.Timestamp | None = ...,
+        alert_id: _builtins.str | None = ...,
+        alias: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_alert_id", b"_alert_id", "_alias", b"_alias", "alert_id", b"alert_id", "alias", b"alias", "processed_at", b"processed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_alert_id", b"_alert_id", "_alias", b"_alias", "action", b"action", "alert_id", b"alert_id", "alias", b"alias", "processed_at", b"processed_at", "request_id", b"request_id", "service_id", b"service_id", "status", b"status", "success", b"success"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__alert_id: _TypeAlias = _typing.Literal["alert_id"]  # noqa: Y015
+    _WhichOneofArgType__alert_id: _TypeAlias = _typing.Literal["_alert_id", b"_alert_id"]  # noqa: Y015
+    _WhichOneofReturnType__alias: _TypeAlias = _typing.Literal["alias"]  # noqa: Y015
+    _WhichOneofArgType__alias: _TypeAlias = _typing.Literal["_alias", b"_alias"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__alert_id) -> _WhichOneofReturnType__alert_id | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__alias) -> _WhichOneofReturnType__alias | None: ...
+
+Global___RequestOutcome: _TypeAlias = RequestOutcome  # noqa: Y015
+
+@_typing.final
+class GetRequestOutcomeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INTEGRATION_KEY_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    integration_key: _builtins.str
+    request_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        integration_key: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["integration_key", b"integration_key", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRequestOutcomeRequest: _TypeAlias = GetRequestOutcomeRequest  # noqa: Y015
+
+@_typing.final
+class GetRequestOutcomeResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def outcome(self) -> Global___RequestOutcome:
+        """Unset when the request is unknown, pruned, or another service's."""
+
+    def __init__(
+        self,
+        *,
+        outcome: Global___RequestOutcome | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["outcome", b"outcome"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["outcome", b"outcome"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRequestOutcomeResponse: _TypeAlias = GetRequestOutcomeResponse  # noqa: Y015
+
+@_typing.final
+class RecordBeatRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INTEGRATION_KEY_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    integration_key: _builtins.str
+    kind: _builtins.str
+    """Which integration of the service beats, e.g. "grafana_alerting"."""
+    def __init__(
+        self,
+        *,
+        integration_key: _builtins.str = ...,
+        kind: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["integration_key", b"integration_key", "kind", b"kind"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordBeatRequest: _TypeAlias = RecordBeatRequest  # noqa: Y015
+
+@_typing.final
+class Beat(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERVICE_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    FIRST_BEAT_AT_FIELD_NUMBER: _builtins.int
+    LAST_BEAT_AT_FIELD_NUMBER: _builtins.int
+    BEATS_FIELD_NUMBER: _builtins.int
+    service_id: _builtins.str
+    kind: _builtins.str
+    beats: _builtins.int
+    @_builtins.property
+    def first_beat_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def last_beat_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        service_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        first_beat_at: _timestamp_pb2.Timestamp | None = ...,
+        last_beat_at: _timestamp_pb2.Timestamp | None = ...,
+        beats: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["first_beat_at", b"first_beat_at", "last_beat_at", b"last_beat_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["beats", b"beats", "first_beat_at", b"first_beat_at", "kind", b"kind", "last_beat_at", b"last_beat_at", "service_id", b"service_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Beat: _TypeAlias = Beat  # noqa: Y015
+
+@_typing.final
+class GetLastBeatRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERVICE_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    service_id: _builtins.str
+    kind: _builtins.str
+    def __init__(
+        self,
+        *,
+        service_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "service_id", b"service_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLastBeatRequest: _TypeAlias = GetLastBeatRequest  # noqa: Y015
+
+@_typing.final
+class GetLastBeatResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BEAT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def beat(self) -> Global___Beat:
+        """Unset when the integration never beat."""
+
+    def __init__(
+        self,
+        *,
+        beat: Global___Beat | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["beat", b"beat"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["beat", b"beat"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLastBeatResponse: _TypeAlias = GetLastBeatResponse  # noqa: Y015

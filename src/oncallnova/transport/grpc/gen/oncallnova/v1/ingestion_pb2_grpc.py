@@ -148,3 +148,350 @@ class IngestService:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class AlertRequestServiceStub:
+    """Requests about one alert that the sender polls for afterwards (Opsgenie's Alert API),
+    and the heartbeats integrations send. Served by the `incidents` role to `ingestion`;
+    each request names the integration key it came with, which the server checks again.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.CreateAlert = channel.unary_unary(
+                '/oncallnova.v1.AlertRequestService/CreateAlert',
+                request_serializer=oncallnova_dot_v1_dot_ingestion__pb2.CreateAlertRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_ingestion__pb2.RequestOutcome.FromString,
+                _registered_method=True)
+        self.CloseAlert = channel.unary_unary(
+                '/oncallnova.v1.AlertRequestService/CloseAlert',
+                request_serializer=oncallnova_dot_v1_dot_ingestion__pb2.AlertActionRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_ingestion__pb2.RequestOutcome.FromString,
+                _registered_method=True)
+        self.AcknowledgeAlert = channel.unary_unary(
+                '/oncallnova.v1.AlertRequestService/AcknowledgeAlert',
+                request_serializer=oncallnova_dot_v1_dot_ingestion__pb2.AlertActionRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_ingestion__pb2.RequestOutcome.FromString,
+                _registered_method=True)
+        self.AddAlertNote = channel.unary_unary(
+                '/oncallnova.v1.AlertRequestService/AddAlertNote',
+                request_serializer=oncallnova_dot_v1_dot_ingestion__pb2.AlertActionRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_ingestion__pb2.RequestOutcome.FromString,
+                _registered_method=True)
+        self.GetRequestOutcome = channel.unary_unary(
+                '/oncallnova.v1.AlertRequestService/GetRequestOutcome',
+                request_serializer=oncallnova_dot_v1_dot_ingestion__pb2.GetRequestOutcomeRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_ingestion__pb2.GetRequestOutcomeResponse.FromString,
+                _registered_method=True)
+        self.RecordBeat = channel.unary_unary(
+                '/oncallnova.v1.AlertRequestService/RecordBeat',
+                request_serializer=oncallnova_dot_v1_dot_ingestion__pb2.RecordBeatRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_ingestion__pb2.Beat.FromString,
+                _registered_method=True)
+        self.GetLastBeat = channel.unary_unary(
+                '/oncallnova.v1.AlertRequestService/GetLastBeat',
+                request_serializer=oncallnova_dot_v1_dot_ingestion__pb2.GetLastBeatRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_ingestion__pb2.GetLastBeatResponse.FromString,
+                _registered_method=True)
+
+
+class AlertRequestServiceServicer:
+    """Requests about one alert that the sender polls for afterwards (Opsgenie's Alert API),
+    and the heartbeats integrations send. Served by the `incidents` role to `ingestion`;
+    each request names the integration key it came with, which the server checks again.
+    """
+
+    def CreateAlert(self, request, context):
+        """Open the alert (a repeat of the open alert with this alias is counted on it).
+        Not idempotent by itself: the alias dedups a repeat. Never retried.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseAlert(self, request, context):
+        """Resolve the alert (and its incident once all of its alerts are resolved).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcknowledgeAlert(self, request, context):
+        """Acknowledge the alert's incident.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddAlertNote(self, request, context):
+        """Write the requester's note on the alert's incident timeline.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRequestOutcome(self, request, context):
+        """The outcome of an earlier request of the key's service, kept for a day.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordBeat(self, request, context):
+        """Record a heartbeat of an integration of the key's service.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLastBeat(self, request, context):
+        """The last heartbeat of an integration of a service.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_AlertRequestServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'CreateAlert': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateAlert,
+                    request_deserializer=oncallnova_dot_v1_dot_ingestion__pb2.CreateAlertRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_ingestion__pb2.RequestOutcome.SerializeToString,
+            ),
+            'CloseAlert': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseAlert,
+                    request_deserializer=oncallnova_dot_v1_dot_ingestion__pb2.AlertActionRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_ingestion__pb2.RequestOutcome.SerializeToString,
+            ),
+            'AcknowledgeAlert': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcknowledgeAlert,
+                    request_deserializer=oncallnova_dot_v1_dot_ingestion__pb2.AlertActionRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_ingestion__pb2.RequestOutcome.SerializeToString,
+            ),
+            'AddAlertNote': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddAlertNote,
+                    request_deserializer=oncallnova_dot_v1_dot_ingestion__pb2.AlertActionRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_ingestion__pb2.RequestOutcome.SerializeToString,
+            ),
+            'GetRequestOutcome': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRequestOutcome,
+                    request_deserializer=oncallnova_dot_v1_dot_ingestion__pb2.GetRequestOutcomeRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_ingestion__pb2.GetRequestOutcomeResponse.SerializeToString,
+            ),
+            'RecordBeat': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordBeat,
+                    request_deserializer=oncallnova_dot_v1_dot_ingestion__pb2.RecordBeatRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_ingestion__pb2.Beat.SerializeToString,
+            ),
+            'GetLastBeat': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLastBeat,
+                    request_deserializer=oncallnova_dot_v1_dot_ingestion__pb2.GetLastBeatRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_ingestion__pb2.GetLastBeatResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'oncallnova.v1.AlertRequestService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('oncallnova.v1.AlertRequestService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class AlertRequestService:
+    """Requests about one alert that the sender polls for afterwards (Opsgenie's Alert API),
+    and the heartbeats integrations send. Served by the `incidents` role to `ingestion`;
+    each request names the integration key it came with, which the server checks again.
+    """
+
+    @staticmethod
+    def CreateAlert(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.AlertRequestService/CreateAlert',
+            oncallnova_dot_v1_dot_ingestion__pb2.CreateAlertRequest.SerializeToString,
+            oncallnova_dot_v1_dot_ingestion__pb2.RequestOutcome.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseAlert(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.AlertRequestService/CloseAlert',
+            oncallnova_dot_v1_dot_ingestion__pb2.AlertActionRequest.SerializeToString,
+            oncallnova_dot_v1_dot_ingestion__pb2.RequestOutcome.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcknowledgeAlert(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.AlertRequestService/AcknowledgeAlert',
+            oncallnova_dot_v1_dot_ingestion__pb2.AlertActionRequest.SerializeToString,
+            oncallnova_dot_v1_dot_ingestion__pb2.RequestOutcome.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddAlertNote(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.AlertRequestService/AddAlertNote',
+            oncallnova_dot_v1_dot_ingestion__pb2.AlertActionRequest.SerializeToString,
+            oncallnova_dot_v1_dot_ingestion__pb2.RequestOutcome.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRequestOutcome(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.AlertRequestService/GetRequestOutcome',
+            oncallnova_dot_v1_dot_ingestion__pb2.GetRequestOutcomeRequest.SerializeToString,
+            oncallnova_dot_v1_dot_ingestion__pb2.GetRequestOutcomeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordBeat(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.AlertRequestService/RecordBeat',
+            oncallnova_dot_v1_dot_ingestion__pb2.RecordBeatRequest.SerializeToString,
+            oncallnova_dot_v1_dot_ingestion__pb2.Beat.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLastBeat(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.AlertRequestService/GetLastBeat',
+            oncallnova_dot_v1_dot_ingestion__pb2.GetLastBeatRequest.SerializeToString,
+            oncallnova_dot_v1_dot_ingestion__pb2.GetLastBeatResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -61,3 +61,93 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
         """
 
 def add_IngestServiceServicer_to_server(servicer: IngestServiceServicer, server: _aio.Server) -> None: ...
+
+class AlertRequestServiceStub:
+    """Requests about one alert that the sender polls for afterwards (Opsgenie's Alert API),
+    and the heartbeats integrations send. Served by the `incidents` role to `ingestion`;
+    each request names the integration key it came with, which the server checks again.
+    """
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    CreateAlert: _aio.UnaryUnaryMultiCallable[_ingestion_pb2.CreateAlertRequest, _ingestion_pb2.RequestOutcome]
+    """Open the alert (a repeat of the open alert with this alias is counted on it).
+    Not idempotent by itself: the alias dedups a repeat. Never retried.
+    """
+    CloseAlert: _aio.UnaryUnaryMultiCallable[_ingestion_pb2.AlertActionRequest, _ingestion_pb2.RequestOutcome]
+    """Resolve the alert (and its incident once all of its alerts are resolved)."""
+    AcknowledgeAlert: _aio.UnaryUnaryMultiCallable[_ingestion_pb2.AlertActionRequest, _ingestion_pb2.RequestOutcome]
+    """Acknowledge the alert's incident."""
+    AddAlertNote: _aio.UnaryUnaryMultiCallable[_ingestion_pb2.AlertActionRequest, _ingestion_pb2.RequestOutcome]
+    """Write the requester's note on the alert's incident timeline."""
+    GetRequestOutcome: _aio.UnaryUnaryMultiCallable[_ingestion_pb2.GetRequestOutcomeRequest, _ingestion_pb2.GetRequestOutcomeResponse]
+    """The outcome of an earlier request of the key's service, kept for a day."""
+    RecordBeat: _aio.UnaryUnaryMultiCallable[_ingestion_pb2.RecordBeatRequest, _ingestion_pb2.Beat]
+    """Record a heartbeat of an integration of the key's service."""
+    GetLastBeat: _aio.UnaryUnaryMultiCallable[_ingestion_pb2.GetLastBeatRequest, _ingestion_pb2.GetLastBeatResponse]
+    """The last heartbeat of an integration of a service."""
+
+class AlertRequestServiceServicer(metaclass=_abc_1.ABCMeta):
+    """Requests about one alert that the sender polls for afterwards (Opsgenie's Alert API),
+    and the heartbeats integrations send. Served by the `incidents` role to `ingestion`;
+    each request names the integration key it came with, which the server checks again.
+    """
+
+    @_abc_1.abstractmethod
+    def CreateAlert(
+        self,
+        request: _ingestion_pb2.CreateAlertRequest,
+        context: _aio.ServicerContext[_ingestion_pb2.CreateAlertRequest, _abc.Awaitable[_ingestion_pb2.RequestOutcome]],
+    ) -> _abc.Awaitable[_ingestion_pb2.RequestOutcome]:
+        """Open the alert (a repeat of the open alert with this alias is counted on it).
+        Not idempotent by itself: the alias dedups a repeat. Never retried.
+        """
+
+    @_abc_1.abstractmethod
+    def CloseAlert(
+        self,
+        request: _ingestion_pb2.AlertActionRequest,
+        context: _aio.ServicerContext[_ingestion_pb2.AlertActionRequest, _abc.Awaitable[_ingestion_pb2.RequestOutcome]],
+    ) -> _abc.Awaitable[_ingestion_pb2.RequestOutcome]:
+        """Resolve the alert (and its incident once all of its alerts are resolved)."""
+
+    @_abc_1.abstractmethod
+    def AcknowledgeAlert(
+        self,
+        request: _ingestion_pb2.AlertActionRequest,
+        context: _aio.ServicerContext[_ingestion_pb2.AlertActionRequest, _abc.Awaitable[_ingestion_pb2.RequestOutcome]],
+    ) -> _abc.Awaitable[_ingestion_pb2.RequestOutcome]:
+        """Acknowledge the alert's incident."""
+
+    @_abc_1.abstractmethod
+    def AddAlertNote(
+        self,
+        request: _ingestion_pb2.AlertActionRequest,
+        context: _aio.ServicerContext[_ingestion_pb2.AlertActionRequest, _abc.Awaitable[_ingestion_pb2.RequestOutcome]],
+    ) -> _abc.Awaitable[_ingestion_pb2.RequestOutcome]:
+        """Write the requester's note on the alert's incident timeline."""
+
+    @_abc_1.abstractmethod
+    def GetRequestOutcome(
+        self,
+        request: _ingestion_pb2.GetRequestOutcomeRequest,
+        context: _aio.ServicerContext[_ingestion_pb2.GetRequestOutcomeRequest, _abc.Awaitable[_ingestion_pb2.GetRequestOutcomeResponse]],
+    ) -> _abc.Awaitable[_ingestion_pb2.GetRequestOutcomeResponse]:
+        """The outcome of an earlier request of the key's service, kept for a day."""
+
+    @_abc_1.abstractmethod
+    def RecordBeat(
+        self,
+        request: _ingestion_pb2.RecordBeatRequest,
+        context: _aio.ServicerContext[_ingestion_pb2.RecordBeatRequest, _abc.Awaitable[_ingestion_pb2.Beat]],
+    ) -> _abc.Awaitable[_ingestion_pb2.Beat]:
+        """Record a heartbeat of an integration of the key's service."""
+
+    @_abc_1.abstractmethod
+    def GetLastBeat(
+        self,
+        request: _ingestion_pb2.GetLastBeatRequest,
+        context: _aio.ServicerContext[_ingestion_pb2.GetLastBeatRequest, _abc.Awaitable[_ingestion_pb2.GetLastBeatResponse]],
+    ) -> _abc.Awaitable[_ingestion_pb2.GetLastBeatResponse]:
+        """The last heartbeat of an integration of a service."""
+
+def add_AlertRequestServiceServicer_to_server(servicer: AlertRequestServiceServicer, server: _aio.Server) -> None: ...
