@@ -26,7 +26,7 @@ from oncallnova.core.tables import Base
 from oncallnova.runtime.container import Runtime
 from oncallnova.runtime.models import load_all_models
 from oncallnova.settings import Settings
-from oncallnova.transport.http.app import create_app
+from oncallnova.transport.http.app import Host, create_app
 from oncallnova.users.schemas import UserIn
 
 PG_ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/test")
@@ -151,10 +151,16 @@ async def sign_in(rt: Runtime, email: str, role: str = "admin", name: str | None
     return (await rt.auth.issue(user_id)).access_token
 
 
+# The host an app made for a runtime is built over instead of the runtime itself, when a
+# test registers one: tests/web/conftest.py registers the split `web` role's (gRPC
+# clients of the runtime), so each page test runs over gRPC too.
+REMOTE_HOSTS: dict[int, Host] = {}
+
+
 @asynccontextmanager
 async def api_client(rt: Runtime, token: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client on the app of `rt`; signed in as a new admin unless given a token."""
-    app = create_app(rt, manage_runtime=False)
+    app = create_app(REMOTE_HOSTS.get(id(rt), rt), manage_runtime=False)
     if token is None:
         token = await sign_in(rt, f"admin-{uuid.uuid4().hex[:8]}@example.com", name="Admin")
     headers = {"Authorization": f"Bearer {token}"} if token else {}
