@@ -16,11 +16,11 @@ from oncallnova.auth.api import AuditService, AuthService
 from oncallnova.core.clock import Clock
 from oncallnova.core.metrics import Metrics
 from oncallnova.incidents.api import EscalationService, IncidentsService
-from oncallnova.notify.api import WebhooksService
+from oncallnova.notify.api import ContactTestsService, WebhooksService
 from oncallnova.oncall.api import OncallService, PoliciesService, SchedulesService
 from oncallnova.services.api import CatalogService
 from oncallnova.settings import Settings
-from oncallnova.users.api import UsersService
+from oncallnova.users.api import ContactsService, UsersService
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +39,8 @@ class Services:
     auth: AuthService
     audit: AuditService
     webhooks: WebhooksService
+    contacts: ContactsService
+    contact_tests: ContactTestsService
     analytics: AnalyticsService
     # The database as the health check and the error handler see it: reachable or not.
     ping_database: Callable[[], Awaitable[None]]
