@@ -13,7 +13,7 @@ import re
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 ContactType = Literal["email", "slack", "mattermost", "teams", "ntfy"]
 CONTACT_TYPES: tuple[str, ...] = ContactType.__args__  # type: ignore[attr-defined]
@@ -64,28 +64,33 @@ class ContactMethodIn(BaseModel):
 
     type: ContactType = "email"
     name: str = Field(default="", max_length=100, description="A label, e.g. 'work phone'.")
-    address: str | None = Field(default=None, max_length=320)
-    url: str | None = Field(default=None, max_length=2048)
+    address: str | None = Field(default=None, max_length=320, validate_default=True)
+    url: str | None = Field(default=None, max_length=2048, validate_default=True)
     server: str | None = Field(
-        default=None, max_length=2048, description="ntfy server, e.g. https://ntfy.example.com"
+        default=None,
+        max_length=2048,
+        validate_default=True,
+        description="ntfy server, e.g. https://ntfy.example.com",
     )
-    topic: str | None = Field(default=None, max_length=64)
-    token: str | None = Field(default=None, max_length=200, description="ntfy access token")
+    topic: str | None = Field(default=None, max_length=64, validate_default=True)
+    token: str | None = Field(
+        default=None, max_length=200, validate_default=True, description="ntfy access token"
+    )
 
-    _address = field_validator("address")(lambda v: None if v is None else check_email(v))
-    _url = field_validator("url", "server")(lambda v: None if v is None else check_http_url(v))
-    _topic = field_validator("topic")(lambda v: None if v is None else _topic(v))
-
-    @model_validator(mode="after")
-    def _fields_of_type(self) -> ContactMethodIn:
-        needed, optional = FIELDS[self.type], OPTIONAL.get(self.type, ())
-        for field in ("address", "url", "server", "topic", "token"):
-            value = getattr(self, field)
-            if field in needed and not value:
-                raise ValueError(f"{field} is required for a {self.type} contact method")
-            if field not in needed and field not in optional and value is not None:
-                raise ValueError(f"{field} does not apply to a {self.type} contact method")
-        return self
+    @field_validator("address", "url", "server", "topic", "token")
+    @classmethod
+    def _fits_type(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind = str(info.data.get("type") or "email")
+        field = str(info.field_name)
+        if field in FIELDS[kind] and not (value or "").strip():
+            raise ValueError(f"required for a {kind} contact method")
+        if field not in FIELDS[kind] + OPTIONAL.get(kind, ()):
+            if value is not None:
+                raise ValueError(f"does not apply to a {kind} contact method")
+            return None
+        if value is None or (field == "token" and not value):
+            return value
+        return CHECKS[field](value)
 
     def stored(self, method_id: str) -> dict[str, Any]:
         fields = FIELDS[self.type] + OPTIONAL.get(self.type, ())
@@ -105,6 +110,15 @@ class ContactMethodPatch(BaseModel):
     server: str | None = Field(default=None, max_length=2048)
     topic: str | None = Field(default=None, max_length=64)
     token: str | None = Field(default=None, max_length=200)
+
+
+CHECKS = {
+    "address": check_email,
+    "url": check_http_url,
+    "server": check_http_url,
+    "topic": _topic,
+    "token": str.strip,
+}
 
 
 def target(method: dict[str, Any]) -> str:

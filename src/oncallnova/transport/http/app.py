@@ -23,6 +23,7 @@ from oncallnova.runtime.services import Services
 from oncallnova.transport.http import (
     analytics_routes,
     auth_routes,
+    contact_routes,
     docs_routes,
     errors,
     incident_routes,
@@ -52,6 +53,7 @@ ROUTE_MODULES = (
     incident_routes,
     service_routes,
     people_routes,
+    contact_routes,
     oncall_routes,
     webhook_routes,
     analytics_routes,
