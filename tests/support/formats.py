@@ -17,7 +17,6 @@ for Teams) when the body is valid, 400 with the problems when not.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -227,8 +226,10 @@ class ServiceReceiver:
         self._server.should_exit = True
         self._thread.join(timeout=10)
 
-    async def wait_for(self, count: int, timeout: float = 20) -> list[Posted]:
+    def wait_for(self, count: int, timeout: float = 20) -> list[Posted]:
+        """The requests so far, once `count` arrived or `timeout` passed (for a server
+        process that sends on its own)."""
         deadline = time.monotonic() + timeout
         while len(self.posted) < count and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+            time.sleep(0.05)
         return list(self.posted)

@@ -55,9 +55,7 @@ async def update_contact_method(
     return await use_cases(request).contacts.update_contact_method(who, user_id, method_id, body)
 
 
-@router.delete(
-    "/contact-methods/{method_id}", status_code=204, response_class=Response, **SELF
-)
+@router.delete("/contact-methods/{method_id}", status_code=204, response_class=Response, **SELF)
 async def delete_contact_method(
     request: Request, user_id: str, method_id: str, who: Actor
 ) -> Response:
@@ -107,28 +105,20 @@ async def list_reminders(request: Request, user_id: str, who: Actor) -> Reminder
 
 
 @router.post("/shift-reminders", response_model=ReminderOut, status_code=201, **SELF)
-async def add_reminder(
-    request: Request, user_id: str, body: ReminderIn, who: Actor
-) -> ReminderOut:
+async def add_reminder(request: Request, user_id: str, body: ReminderIn, who: Actor) -> ReminderOut:
     """`event: start` with `minutes_before`, or `event: end`; on one contact method."""
     return await use_cases(request).contacts.add_reminder(who, user_id, body)
 
 
-@router.delete(
-    "/shift-reminders/{reminder_id}", status_code=204, response_class=Response, **SELF
-)
-async def delete_reminder(
-    request: Request, user_id: str, reminder_id: str, who: Actor
-) -> Response:
+@router.delete("/shift-reminders/{reminder_id}", status_code=204, response_class=Response, **SELF)
+async def delete_reminder(request: Request, user_id: str, reminder_id: str, who: Actor) -> Response:
     """Remove one shift reminder."""
     await use_cases(request).contacts.delete_reminder(who, user_id, reminder_id)
     return Response(status_code=204)
 
 
 @router.post("/shift-reminders/{reminder_id}/test", **QUEUED, **SELF)
-async def test_reminder(
-    request: Request, user_id: str, reminder_id: str, who: Actor
-) -> TestQueued:
+async def test_reminder(request: Request, user_id: str, reminder_id: str, who: Actor) -> TestQueued:
     """Send the reminder now as it would read for the user's next shift."""
     delivery = await use_cases(request).contact_tests.test_reminder(who, user_id, reminder_id)
     return TestQueued(delivery_id=delivery)
