@@ -103,15 +103,19 @@ class ShiftReminders:
             return 0
         lead = max(r.minutes_before for p in people for r in p.reminders)
 
+        async with self._db.read() as session:
+            shifts = await self._schedules.shifts_of(
+                session, [p.id for p in people], now - END_GRACE, now + timedelta(minutes=lead + 1)
+            )
+            rows = self.rows(people, shifts, now)
+            if rows:
+                written = await store.existing_keys(session, [r["dedup_key"] for r in rows])
+                rows = [r for r in rows if r["dedup_key"] not in written]
+        if not rows:
+            return 0  # the usual pass: nothing due, or all of it written already
+
         async def attempt() -> int:
             async with self._db.write() as session:
-                shifts = await self._schedules.shifts_of(
-                    session,
-                    [p.id for p in people],
-                    now - END_GRACE,
-                    now + timedelta(minutes=lead + 1),
-                )
-                rows = self.rows(people, shifts, now)
                 added = await store.add(session, rows)
                 if added:
                     session.info["outbox"] = True

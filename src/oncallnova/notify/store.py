@@ -29,6 +29,14 @@ async def add(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
     return added
 
 
+async def existing_keys(session: AsyncSession, keys: list[str]) -> set[str]:
+    """The dedup keys among `keys` that rows already have."""
+    if not keys:
+        return set()
+    query = select(Notification.dedup_key).where(Notification.dedup_key.in_(keys))
+    return {str(k) for k in (await session.execute(query)).scalars()}
+
+
 async def for_incident(
     session: AsyncSession, incident_id: str, kind: str | None = None
 ) -> list[Notification]:
@@ -36,15 +44,6 @@ async def for_incident(
     if kind is not None:
         query = query.where(Notification.kind == kind)
     return list((await session.execute(query.order_by(Notification.seq))).scalars())
-
-
-async def paged_users(session: AsyncSession, incident_id: str) -> list[str]:
-    query = (
-        select(Notification.destination)
-        .where(Notification.incident_id == incident_id, Notification.kind == "page")
-        .distinct()
-    )
-    return sorted((await session.execute(query)).scalars())
 
 
 def _sendable(now: datetime) -> ColumnElement[bool]:
