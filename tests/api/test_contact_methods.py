@@ -134,3 +134,28 @@ async def test_people_change_their_own_and_admins_anyones_and_secrets_stay_hidde
     )
     assert patched.status_code == 200 and patched.json()["topic"] == "u"
     assert patched.json()["token_set"] is False
+
+
+async def test_every_route_is_documented_with_a_summary_and_its_role(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+    base = "/api/v1/users/{user_id}"
+    expected = {
+        f"{base}/contact-methods": {"get", "post"},
+        f"{base}/contact-methods/{{method_id}}": {"patch", "delete"},
+        f"{base}/contact-methods/{{method_id}}/test": {"post"},
+        f"{base}/notification-rules": {"get", "put", "post"},
+        f"{base}/notification-rules/{{rule_id}}": {"delete"},
+        f"{base}/shift-reminders": {"get", "post"},
+        f"{base}/shift-reminders/{{reminder_id}}": {"delete"},
+        f"{base}/shift-reminders/{{reminder_id}}/test": {"post"},
+    }
+    for path, methods in expected.items():
+        operations = document["paths"][path]
+        assert set(operations) == methods, path
+        for operation in operations.values():
+            assert operation["summary"] and operation["description"], path
+            assert operation["x-self-or-role"] == "admin", path
+    webhook = document["components"]["schemas"]["WebhookIn"]["properties"]["format"]
+    assert "teams" in str(webhook) and "Adaptive Card" in webhook["description"]

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
 import time
 from dataclasses import dataclass, field
 from functools import cache
@@ -28,7 +27,6 @@ from typing import Any
 
 import adaptive_cards
 import jsonschema
-import uvicorn
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 from starlette.applications import Starlette
@@ -36,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from tests.support.receiver import serve_in_thread
 from tests.system.servers import free_port
 
 SLACK_BLOCK_TYPES = {"header", "section", "actions", "context", "divider", "image", "rich_text"}
@@ -209,22 +208,11 @@ class ServiceReceiver:
 
     def __enter__(self) -> ServiceReceiver:
         app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["POST", "PUT"])])
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="error", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("receiver did not start")
-            time.sleep(0.01)
+        self._server = serve_in_thread(app, self.port)
         return self
 
     def __exit__(self, *_: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        self._server.stop()
 
     def wait_for(self, count: int, timeout: float = 20) -> list[Posted]:
         """The requests so far, once `count` arrived or `timeout` passed (for a server

@@ -34,6 +34,7 @@ class PersonalTests:
         now = self._clock.now()
         async with self._db.write() as session:
             person, contact = await self._contact(session, user_id, method_id)
+            assert contact is not None  # a method id was given: found, or NotFound raised
             row = contacts.to_contact(
                 now,
                 person,
@@ -63,6 +64,7 @@ class PersonalTests:
             if reminder is None:
                 raise NotFound(f"shift reminder {reminder_id} not found")
             _, contact = await self._contact(session, user_id, reminder.contact_method_id)
+            assert contact is not None
             upcoming = await self._schedules.shifts_of(session, [user_id], now, now + LOOK_AHEAD)
             later = [s for s in upcoming if s.start > now]
             shift = later[0] if later else _sample(now, reminder.minutes_before)

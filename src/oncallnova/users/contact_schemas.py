@@ -10,6 +10,7 @@ name and host; its owner and admins see the rest, and a token is never shown aga
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -53,6 +54,15 @@ def _topic(value: str) -> str:
     if not value or len(value) > 64 or not all(c.isalnum() or c in "-_" for c in value):
         raise ValueError("must be 1 to 64 letters, digits, '-' or '_'")
     return value
+
+
+CHECKS: dict[str, Callable[[str], str]] = {
+    "address": check_email,
+    "url": check_http_url,
+    "server": check_http_url,
+    "topic": _topic,
+    "token": str.strip,
+}
 
 
 class ContactMethodIn(BaseModel):
@@ -110,15 +120,6 @@ class ContactMethodPatch(BaseModel):
     server: str | None = Field(default=None, max_length=2048)
     topic: str | None = Field(default=None, max_length=64)
     token: str | None = Field(default=None, max_length=200)
-
-
-CHECKS = {
-    "address": check_email,
-    "url": check_http_url,
-    "server": check_http_url,
-    "topic": _topic,
-    "token": str.strip,
-}
 
 
 def target(method: dict[str, Any]) -> str:

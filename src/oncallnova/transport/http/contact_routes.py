@@ -4,6 +4,8 @@ responder role (the use cases check both again)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 
 from oncallnova.core.authz import Role
@@ -25,7 +27,7 @@ from oncallnova.users.contact_schemas import (
 
 router = APIRouter(prefix="/api/v1/users/{user_id}", tags=["contact methods and rules"])
 SELF = needs_self_or(Role.admin)
-QUEUED = {
+QUEUED: dict[str, Any] = {
     "response_model": TestQueued,
     "status_code": 202,
     "responses": {404: {"description": "No such user, contact method or reminder"}},
