@@ -113,7 +113,14 @@ class Paging:
                 return total
 
     async def stop(self, session: AsyncSession, incident_id: str, now: datetime) -> None:
-        """No rule of any page of the incident fires any more."""
+        """No rule of any page of the incident fires any more.
+
+        Runs in the acknowledging transaction, which holds the incident's row. On
+        PostgreSQL an engine firing a rule of the same page at that instant holds the
+        page's row and waits for the incident's (its outbox insert checks the foreign
+        key): PostgreSQL ends that deadlock by failing one of the two, and both retry
+        (`retry_conflicts`), so the rule either fired before the acknowledgement or not
+        at all."""
         await session.execute(
             update(PageRow)
             .where(PageRow.incident_id == incident_id, PageRow.next_at.is_not(None))
