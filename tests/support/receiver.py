@@ -46,11 +46,28 @@ class Receiver:
 
     def __enter__(self) -> Receiver:
         app = Starlette(routes=[Route("/hook", self._hook, methods=["POST"])])
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="error", lifespan="off"
-        )
+        self._server = serve_in_thread(app, self.port)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.stop()
+
+    def wait_for(self, count: int, timeout: float = 10) -> list[Received]:
+        deadline = time.monotonic() + timeout
+        while len(self.requests) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return list(self.requests)
+
+
+class ThreadServer:
+    """An ASGI app served by uvicorn on loopback, in a thread of its own."""
+
+    def __init__(self, app: Starlette, port: int) -> None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def start(self) -> ThreadServer:
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
@@ -59,12 +76,10 @@ class Receiver:
             time.sleep(0.01)
         return self
 
-    def __exit__(self, *_: object) -> None:
+    def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
 
-    def wait_for(self, count: int, timeout: float = 10) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        while len(self.requests) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return list(self.requests)
+
+def serve_in_thread(app: Starlette, port: int) -> ThreadServer:
+    return ThreadServer(app, port).start()

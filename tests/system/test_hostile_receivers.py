@@ -17,8 +17,8 @@ from sqlalchemy import select
 from oncallnova.core.clock import FakeClock
 from oncallnova.engine.dispatch import Dispatcher
 from oncallnova.notify.channels import Delivery
+from oncallnova.notify.contacts import HttpTarget
 from oncallnova.notify.models import Notification
-from oncallnova.notify.webhooks import WebhookTarget
 from oncallnova.transport.webhooks.channel import MAX_RESPONSE_BYTES, WebhookChannel
 from tests.api.oncall_helpers import alert
 from tests.conftest import RuntimeFactory, api_client, new_service
@@ -131,8 +131,8 @@ def _delivery() -> Delivery:
 
 
 def _channel(url: str, timeout: float = 5.0) -> WebhookChannel:
-    async def directory(_: str) -> WebhookTarget:
-        return WebhookTarget(url=url, headers={}, secrets=["whsec_test"])
+    async def directory(_: str) -> HttpTarget:
+        return HttpTarget(url=url, headers={}, secrets=["whsec_test"])
 
     return WebhookChannel(directory, timeout=timeout)
 

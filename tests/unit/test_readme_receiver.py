@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from oncallnova.notify.channels import Delivery
-from oncallnova.notify.webhooks import WebhookTarget
+from oncallnova.notify.contacts import HttpTarget
 from oncallnova.transport.webhooks.channel import WebhookChannel
 from tests.system.servers import free_port
 
@@ -61,8 +61,8 @@ async def test_readme_receiver_verifies_our_signatures(receiver_port: int) -> No
     )
 
     async def send(secrets: list[str]) -> int | None:
-        async def directory(_: str) -> WebhookTarget:
-            return WebhookTarget(url=url, headers={}, secrets=secrets)
+        async def directory(_: str) -> HttpTarget:
+            return HttpTarget(url=url, headers={}, secrets=secrets)
 
         channel = WebhookChannel(directory)
         try:

@@ -11,7 +11,7 @@ import pytest
 
 from oncallnova.notify import ssrf
 from oncallnova.notify.channels import Delivery
-from oncallnova.notify.webhooks import WebhookTarget
+from oncallnova.notify.contacts import HttpTarget
 from oncallnova.transport.webhooks.channel import WebhookChannel
 from tests.support.receiver import Receiver
 
@@ -155,8 +155,8 @@ DELIVERY = Delivery(
 
 
 async def send(url: str, *, allow_private: bool):
-    async def directory(_: str) -> WebhookTarget:
-        return WebhookTarget(url=url, headers={}, secrets=["whsec_x"])
+    async def directory(_: str) -> HttpTarget:
+        return HttpTarget(url=url, headers={}, secrets=["whsec_x"])
 
     channel = WebhookChannel(directory, timeout=2.0, allow_private=allow_private)
     try:

@@ -38,6 +38,7 @@ from oncallnova.notify.models import Notification
 log = logging.getLogger(__name__)
 
 Result = tuple[Outcome, datetime, float]
+MAX_RETRY_AFTER_SECONDS = 3600.0
 
 
 class Dispatcher:
@@ -207,6 +208,10 @@ class Dispatcher:
             }, "sent"
         if outcome.temporary and delivery.attempt < self.max_attempts:
             delay = self._delays[delivery.attempt - 1] * random.uniform(0.8, 1.2)  # noqa: S311
+            if outcome.retry_after is not None:
+                # The receiver said when to come back: not before (bounded, so a typo
+                # in a header cannot park a page for days).
+                delay = max(delay, min(outcome.retry_after, MAX_RETRY_AFTER_SECONDS))
             return {
                 "status": store.PENDING,
                 "lease_until": None,

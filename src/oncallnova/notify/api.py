@@ -69,3 +69,12 @@ class WebhooksService(Protocol):
     async def deliveries(
         self, actor: Principal, webhook_id: str, limit: int = 100
     ) -> list[DeliveryOut]: ...
+
+
+class ContactTestsService(Protocol):
+    """Send a test to a person's contact method, or one of their shift reminders now;
+    the person themself (responder) or an admin. Returns the outbox delivery id."""
+
+    async def test_contact(self, actor: Principal, user_id: str, method_id: str) -> str: ...
+
+    async def test_reminder(self, actor: Principal, user_id: str, reminder_id: str) -> str: ...

@@ -14,9 +14,9 @@ from typing import Any, Protocol
 @dataclass(frozen=True)
 class Delivery:
     id: str  # stable across retries: receivers drop duplicates by it
-    channel: str  # "email" | "webhook"
-    destination: str  # user id (email) or webhook id
-    kind: str  # "page" | "acknowledged" | "resolved" | "event"
+    channel: str  # "email" | "webhook" | "slack" | "mattermost" | "teams" | "ntfy"
+    destination: str  # webhook id, or contact method id (user id on older email rows)
+    kind: str  # "page" | "acknowledged" | "resolved" | "event" | "test" | "reminder"
     event_type: str | None
     incident_id: str | None
     payload: dict[str, Any]
@@ -30,6 +30,9 @@ class Outcome:
     temporary: bool = False  # worth retrying (timeouts, connection errors, 429, 5xx)
     status_code: int | None = None
     error: str | None = None
+    # Seconds the receiver asked to wait (Retry-After on a 429 or 503): the next attempt
+    # waits at least this long.
+    retry_after: float | None = None
 
 
 class Channel(Protocol):

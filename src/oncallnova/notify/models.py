@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oncallnova.core.tables import Base, JsonType
@@ -75,8 +85,42 @@ class Webhook(Base):
     service_ids: Mapped[list[str]] = mapped_column(JsonType)  # empty: every service
     headers: Mapped[dict[str, str]] = mapped_column(JsonType)
     enabled: Mapped[bool] = mapped_column(Boolean)
+    # The body sent: "oncallnova" (signed event JSON), "slack", "mattermost" or "teams".
+    format: Mapped[str] = mapped_column(String(16), default="oncallnova")
     secret: Mapped[str] = mapped_column(String(128))
     previous_secret: Mapped[str | None] = mapped_column(String(128))
     previous_secret_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class PageRow(Base):
+    """A user paged for one escalation step, and how far their notification rules got.
+
+    `rules` is the user's rules as they were when paged (every contact method at once
+    when they had none): [{"contact_method_id", "delay_minutes"}], by delay. The engine
+    fires rule `next_rule` at `next_at` and moves on; `next_at` is None once every rule
+    fired or when an acknowledgement stopped them (`stopped_at`).
+    """
+
+    __tablename__ = "pages"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "step", "user_id"),
+        Index("ix_pages_next_at", "next_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("incidents.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[str] = mapped_column(String(36))
+    step: Mapped[int] = mapped_column(Integer)
+    level: Mapped[int] = mapped_column(Integer)
+    round: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    rules: Mapped[list[dict[str, Any]]] = mapped_column(JsonType)
+    next_rule: Mapped[int] = mapped_column(Integer)
+    next_at: Mapped[datetime | None]
+    stopped_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]

@@ -17,6 +17,13 @@ EventType = Literal[
     "incident.severity_raised",
 ]
 ALL_EVENTS: list[str] = list(EventType.__args__)  # type: ignore[attr-defined]
+WebhookFormat = Literal["oncallnova", "slack", "mattermost", "teams"]
+FORMAT_DESCRIPTION = (
+    "The body sent: `oncallnova` (signed event JSON, the default), `slack` (a Block Kit "
+    "message for a Slack incoming webhook), `mattermost` (a Mattermost incoming webhook "
+    "message with an attachment) or `teams` (an Adaptive Card for a Microsoft Teams "
+    "Workflows webhook)."
+)
 RESERVED_HEADERS = {
     "content-type",
     "content-length",
@@ -54,6 +61,7 @@ class WebhookIn(BaseModel):
     service_ids: list[str] = Field(default_factory=list, description="Empty: every service.")
     enabled: bool = True
     headers: dict[str, str] = Field(default_factory=dict, max_length=20)
+    format: WebhookFormat = Field(default="oncallnova", description=FORMAT_DESCRIPTION)
 
     _url = field_validator("url")(_check_url)
     _headers = field_validator("headers")(_check_headers)
@@ -68,6 +76,7 @@ class WebhookPatch(BaseModel):
     service_ids: list[str] | None = None
     enabled: bool | None = None
     headers: dict[str, str] | None = Field(default=None, max_length=20)
+    format: WebhookFormat | None = Field(default=None, description=FORMAT_DESCRIPTION)
 
     @field_validator("url")
     @classmethod
@@ -87,6 +96,7 @@ class WebhookOut(BaseModel):
     service_ids: list[str]
     enabled: bool
     headers: dict[str, str]
+    format: WebhookFormat = "oncallnova"
     previous_secret_until: datetime | None = Field(
         default=None, description="Until when the secret before the last rotation still signs."
     )
@@ -140,5 +150,14 @@ class PageOut(BaseModel):
     level: int = Field(description="The escalation level paged, counting from 1.")
     round: int
     reason: str
-    status: str
+    status: str = Field(
+        description="sent (a notification reached them), pending, failed, or stopped (the "
+        "incident was acknowledged before any notification went out)."
+    )
     created_at: datetime
+    notified: list[str] = Field(
+        default_factory=list, description="The kinds of contact method notified so far."
+    )
+    rules_stopped_at: datetime | None = Field(
+        default=None, description="When an acknowledgement stopped the user's notification rules."
+    )

@@ -18,11 +18,11 @@ from oncallnova.core.bus import Event, recorded
 from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
 from oncallnova.core.errors import Conflict, NotFound
-from oncallnova.core.ids import new_id
-from oncallnova.core.tracing import Tracing, current_traceparent
-from oncallnova.notify import store
+from oncallnova.core.tracing import Tracing
+from oncallnova.notify import paging, store
 from oncallnova.notify.api import Page
-from oncallnova.notify.models import Webhook
+from oncallnova.notify.contacts import row as _row
+from oncallnova.notify.models import Notification, PageRow, Webhook
 from oncallnova.notify.schemas import PageOut
 from oncallnova.users.api import UsersApi
 
@@ -39,6 +39,7 @@ class Outbox:
         self._db = db
         self._clock = clock
         self._users = users
+        self.paging = paging.Paging(db, users)
         self.service_names: NamesLookup | None = None
         self._cache_seconds = webhook_cache_seconds
         self._hooks: tuple[float, list[Webhook]] | None = None
@@ -48,16 +49,13 @@ class Outbox:
         self._hooks = None
 
     async def enqueue(self, session: AsyncSession, pages: list[Page], now: datetime) -> int:
+        """Start each paged user's notification rules (see `paging`)."""
         if not pages:
             return 0
         people = await self._users.people(session, [p.user_id for p in pages])
         names = await self._names([str(p.incident.get("service_id", "")) for p in pages])
-        rows = []
         for page in pages:
-            person = people.get(page.user_id)
             payload = {
-                "to": (person.page_address or "") if person else "",
-                "user_name": person.name if person else page.user_id,
                 "service_name": names.get(str(page.incident.get("service_id")), ""),
                 "incident": page.incident,
                 "level": page.level + 1,
@@ -65,39 +63,40 @@ class Outbox:
                 "reason": page.reason,
                 "agent": "escalation",
             }
-            rows.append(
-                _row(
-                    now,
-                    channel="email",
-                    destination=page.user_id,
-                    kind="page",
-                    incident_id=page.incident_id,
-                    payload=payload,
-                    step=page.step,
-                    level=page.level,
-                    round=page.round,
-                    reason=page.reason,
-                    dedup_key=f"page:{page.incident_id}:{page.step}:{page.user_id}",
-                )
-            )
-        added = await store.add(session, traced(rows))
-        session.info["outbox"] = True
-        return added
+            fields = {
+                "incident_id": page.incident_id,
+                "user_id": page.user_id,
+                "step": page.step,
+                "level": page.level,
+                "round": page.round,
+                "reason": page.reason,
+                "payload": payload,
+            }
+            await self.paging.start(session, people.get(page.user_id), fields, now)
+        return len(pages)
 
     async def pages_of(self, session: AsyncSession, incident_id: str) -> list[PageOut]:
-        return [
-            PageOut(
-                user_id=n.destination,
-                kind=n.kind,
-                step=n.step,
-                level=n.level + 1,  # stored from 0; people count levels from 1
-                round=n.round,
-                reason=n.reason,
-                status=n.status,
-                created_at=n.created_at,
+        sent = await store.for_incident(session, incident_id, kind="page")
+        out = []
+        for page in await paging.pages(session, incident_id):
+            mine = [n for n in sent if n.step == page.step and _paged_user(n) == page.user_id]
+            out.append(
+                PageOut(
+                    user_id=page.user_id,
+                    kind="page",
+                    step=page.step,
+                    level=page.level + 1,  # stored from 0; people count levels from 1
+                    round=page.round,
+                    reason=page.reason,
+                    status=_page_status(page, mine),
+                    created_at=page.created_at,
+                    notified=sorted(
+                        {str(n.payload.get("contact_type") or n.channel) for n in mine}
+                    ),
+                    rules_stopped_at=page.stopped_at,
+                )
             )
-            for n in await store.for_incident(session, incident_id, kind="page")
-        ]
+        return out
 
     async def write_events(self, session: AsyncSession) -> None:
         """Turn the events recorded in this transaction into outbox rows."""
@@ -128,32 +127,12 @@ class Outbox:
                     )
         for event in emails:
             incident = event.data["incident"]
-            paged = await store.paged_users(session, incident["id"])
-            people = await self._users.people(session, paged)
-            for user_id in paged:
-                person = people.get(user_id)
-                rows.append(
-                    _row(
-                        now,
-                        channel="email",
-                        destination=user_id,
-                        kind=EMAIL_EVENTS[event.type],
-                        incident_id=incident["id"],
-                        event_type=event.type,
-                        payload={
-                            "to": (person.page_address or "") if person else "",
-                            "user_name": person.name if person else user_id,
-                            "service_name": names.get(str(incident["service_id"]), ""),
-                            "incident": incident,
-                            "agent": event.data.get("agent", ""),
-                        },
-                    )
-                )
+            await self.paging.stop(session, incident["id"], now)
+            rows.extend(await _notices(session, event, EMAIL_EVENTS[event.type], now, names))
         if rows:
             # Tracing: a span only when the transaction writes notifications.
             with self.tracing.tracer.start_as_current_span("notify.enqueue") as span:
                 span.set_attribute("notifications.count", len(rows))
-                traced(rows)
                 await store.add(session, rows)
             session.info["outbox"] = True
 
@@ -250,32 +229,55 @@ def _iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def traced(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows, each with the trace being recorded now (if any), so their delivery by
-    an engine (later, maybe in another process) joins it."""
-    parent = current_traceparent()
-    for row in rows:
-        row["trace_parent"] = parent
+def _paged_user(sent: Notification) -> str:
+    """Whom an outbox page row was for (rows from before contact methods had ids went
+    to the user's id)."""
+    return str(sent.payload.get("user_id") or sent.destination)
+
+
+def _page_status(page: PageRow, sent: list[Notification]) -> str:
+    """sent (one notification reached them), pending (some still going or due),
+    failed (every one failed), or stopped (acknowledged before any went out)."""
+    statuses = {n.status for n in sent}
+    if store.SENT in statuses:
+        return "sent"
+    if statuses & {store.PENDING, store.SENDING} or page.next_at is not None:
+        return "pending"
+    if statuses:
+        return "failed"
+    return "stopped" if page.stopped_at is not None else "failed"
+
+
+async def _notices(
+    session: AsyncSession, event: Event, kind: str, now: datetime, names: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Tell every contact method a page of the incident reached that it was
+    acknowledged or resolved, in that contact method's stream (after the page)."""
+    incident = event.data["incident"]
+    rows = []
+    seen: set[tuple[str, str]] = set()
+    for sent in await store.for_incident(session, incident["id"], kind="page"):
+        if (sent.channel, sent.destination) in seen:
+            continue
+        seen.add((sent.channel, sent.destination))
+        keep = ("to", "user_id", "user_name", "contact_method_id", "contact_type")
+        payload = {k: sent.payload[k] for k in keep if k in sent.payload}
+        payload.update(
+            {
+                "service_name": names.get(str(incident["service_id"]), ""),
+                "incident": incident,
+                "agent": event.data.get("agent", ""),
+            }
+        )
+        rows.append(
+            _row(
+                now,
+                channel=sent.channel,
+                destination=sent.destination,
+                kind=kind,
+                incident_id=incident["id"],
+                event_type=event.type,
+                payload=payload,
+            )
+        )
     return rows
-
-
-def _row(now: datetime, **fields: Any) -> dict[str, Any]:
-    row = {
-        "id": new_id(),
-        "status": store.PENDING,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "lease_until": None,
-        "last_error": None,
-        "created_at": now,
-        "sent_at": None,
-        "step": 0,
-        "level": 0,
-        "round": 0,
-        "reason": "",
-        "dedup_key": None,
-        "event_type": None,
-        "trace_parent": None,
-    }
-    row.update(fields)
-    return row

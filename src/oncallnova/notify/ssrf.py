@@ -19,6 +19,8 @@ from collections.abc import Iterable
 
 import httpx
 
+from oncallnova.core.errors import InvalidInput
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 ALWAYS_REFUSED = [
@@ -141,3 +143,11 @@ def _is_literal(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+async def vet(url: str, field: str, *, allow_private: bool) -> None:
+    """`check_url` for a use case: a refused URL is bad input naming `field`."""
+    try:
+        await check_url(url, allow_private)
+    except TargetRefused as exc:
+        raise InvalidInput(f"{field} refused: {exc}", field=field) from exc

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, u
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from oncallnova.core.tracing import current_traceparent
 from oncallnova.core.upsert import insert_ignoring_duplicates
 from oncallnova.notify.models import DeliveryAttempt, Notification, Webhook
 
@@ -16,7 +17,12 @@ PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 
 
 async def add(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
-    """Insert outbox rows; pages (rows with a dedup_key) already written are skipped."""
+    """Insert outbox rows; pages (rows with a dedup_key) already written are skipped.
+    Each row keeps the trace being recorded now (if any), so that its delivery, by an
+    engine later and maybe in another process, joins the trace of what queued it."""
+    parent = current_traceparent()
+    for row in rows:
+        row["trace_parent"] = row.get("trace_parent") or parent
     keyed = [r for r in rows if r.get("dedup_key")]
     plain = [r for r in rows if not r.get("dedup_key")]
     if plain:
@@ -29,6 +35,14 @@ async def add(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
     return added
 
 
+async def existing_keys(session: AsyncSession, keys: list[str]) -> set[str]:
+    """The dedup keys among `keys` that rows already have."""
+    if not keys:
+        return set()
+    query = select(Notification.dedup_key).where(Notification.dedup_key.in_(keys))
+    return {str(k) for k in (await session.execute(query)).scalars()}
+
+
 async def for_incident(
     session: AsyncSession, incident_id: str, kind: str | None = None
 ) -> list[Notification]:
@@ -36,15 +50,6 @@ async def for_incident(
     if kind is not None:
         query = query.where(Notification.kind == kind)
     return list((await session.execute(query.order_by(Notification.seq))).scalars())
-
-
-async def paged_users(session: AsyncSession, incident_id: str) -> list[str]:
-    query = (
-        select(Notification.destination)
-        .where(Notification.incident_id == incident_id, Notification.kind == "page")
-        .distinct()
-    )
-    return sorted((await session.execute(query)).scalars())
 
 
 def _sendable(now: datetime) -> ColumnElement[bool]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,9 +11,10 @@ from oncallnova.core.audit import note
 from oncallnova.core.authz import Principal, Role, require
 from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
-from oncallnova.core.errors import InvalidInput, NotFound
+from oncallnova.core.errors import NotFound
 from oncallnova.core.ids import new_id
 from oncallnova.notify import ssrf, store
+from oncallnova.notify.contacts import HttpTarget
 from oncallnova.notify.models import Webhook
 from oncallnova.notify.schemas import (
     DeliveryOut,
@@ -25,13 +25,6 @@ from oncallnova.notify.schemas import (
     WebhookWithSecret,
 )
 from oncallnova.notify.service import Outbox
-
-
-@dataclass(frozen=True)
-class WebhookTarget:
-    url: str
-    headers: dict[str, str]
-    secrets: list[str]  # the current one first, then the previous one during its grace
 
 
 def new_webhook_secret() -> str:
@@ -49,10 +42,7 @@ class WebhookService:
 
     async def _check_target(self, url: str) -> None:
         """Refuse a URL whose host is unreachable by policy; the channel checks again at send."""
-        try:
-            await ssrf.check_url(url, self._allow_private)
-        except ssrf.TargetRefused as exc:
-            raise InvalidInput(f"url refused: {exc}", field="url") from exc
+        await ssrf.vet(url, "url", allow_private=self._allow_private)
 
     async def create(self, actor: Principal, data: WebhookIn) -> WebhookWithSecret:
         require(actor, Role.admin)
@@ -66,6 +56,7 @@ class WebhookService:
             service_ids=data.service_ids,
             headers=data.headers,
             enabled=data.enabled,
+            format=data.format,
             secret=new_webhook_secret(),
             previous_secret=None,
             previous_secret_until=None,
@@ -153,7 +144,7 @@ class WebhookService:
             for a, n in rows
         ]
 
-    async def target(self, webhook_id: str) -> WebhookTarget | None:
+    async def target(self, webhook_id: str) -> HttpTarget | None:
         """Where and how to deliver now; None when the webhook is gone or disabled."""
         async with self._db.read() as session:
             hook = await session.get(Webhook, webhook_id)
@@ -166,7 +157,9 @@ class WebhookService:
             and (hook.previous_secret_until > self._clock.now())
         ):
             keys.append(hook.previous_secret)
-        return WebhookTarget(url=hook.url, headers=dict(hook.headers), secrets=keys)
+        return HttpTarget(
+            url=hook.url, format=hook.format, headers=dict(hook.headers), secrets=keys
+        )
 
 
 async def _require(session: AsyncSession, webhook_id: str) -> Webhook:

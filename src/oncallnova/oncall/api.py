@@ -9,6 +9,7 @@ cases: a `Principal` and typed values in, typed values out.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -52,6 +53,17 @@ class PoliciesApi(Protocol):
     async def exists(self, session: AsyncSession, policy_id: str) -> bool: ...
 
 
+@dataclass(frozen=True)
+class OnCallShift:
+    """A user's final shift in one schedule (overrides applied), start to end."""
+
+    schedule_id: str
+    schedule_name: str
+    user_id: str
+    start: datetime
+    end: datetime
+
+
 class SchedulesApi(Protocol):
     async def on_call(
         self, session: AsyncSession, schedule_ids: list[str], at: datetime
@@ -60,6 +72,13 @@ class SchedulesApi(Protocol):
         ...
 
     async def missing(self, session: AsyncSession, schedule_ids: list[str]) -> list[str]: ...
+
+    async def shifts_of(
+        self, session: AsyncSession, user_ids: list[str], start: datetime, end: datetime
+    ) -> list[OnCallShift]:
+        """Every schedule's shifts of `user_ids` that overlap [start, end), each whole
+        (from its real start to its real end, not clipped to the range), by start."""
+        ...
 
 
 class PoliciesService(Protocol):

@@ -15,6 +15,7 @@ from oncallnova.core.errors import Conflict, InvalidInput, NotFound
 from oncallnova.core.ids import new_id, new_secret
 from oncallnova.core.usage import refuse_if_used
 from oncallnova.oncall import ical, logic
+from oncallnova.oncall.api import OnCallShift
 from oncallnova.oncall.models import Schedule, ScheduleOverride
 from oncallnova.oncall.schedule_rows import (
     layer_json,
@@ -39,6 +40,7 @@ from oncallnova.oncall.usage import schedule_uses
 from oncallnova.users.api import UsersApi
 
 MAX_RANGE = timedelta(days=366)
+SHIFT_END_LOOKAHEAD = timedelta(days=1)
 FEED_PAST, FEED_AHEAD = timedelta(days=7), timedelta(days=60)
 
 
@@ -69,6 +71,27 @@ class ScheduleService:
         rows = await session.execute(select(Schedule.id).where(Schedule.id.in_(schedule_ids)))
         found = set(rows.scalars())
         return [s for s in schedule_ids if s not in found]
+
+    async def shifts_of(
+        self, session: AsyncSession, user_ids: list[str], start: datetime, end: datetime
+    ) -> list[OnCallShift]:
+        wanted = set(user_ids)
+        if not wanted:
+            return []
+        schedules = list((await session.execute(select(Schedule))).scalars())
+        overrides = await overrides_of(session, [s.id for s in schedules])
+        found = []
+        for schedule in schedules:
+            model = to_logic(schedule, overrides.get(schedule.id, []))
+            # Look a day past the range so a shift running over its end keeps its own end.
+            for shift in logic.shifts_overlapping(model, start, end + SHIFT_END_LOOKAHEAD):
+                if shift.user_id in wanted and shift.start < end:
+                    found.append(
+                        OnCallShift(
+                            schedule.id, schedule.name, shift.user_id, shift.start, shift.end
+                        )
+                    )
+        return sorted(found, key=lambda s: (s.start, s.schedule_id, s.user_id))
 
     # --- CRUD ---
 

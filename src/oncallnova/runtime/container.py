@@ -6,6 +6,7 @@ Nothing here is global, so two complete instances can live in one test process.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,10 +29,15 @@ from oncallnova.core.ratelimit import RedisBreaker, redis_client
 from oncallnova.core.tracing import Tracing
 from oncallnova.engine.dispatch import Dispatcher
 from oncallnova.engine.escalation import EscalationReconciler
+from oncallnova.engine.rules import RemindersReconciler, RulesReconciler
 from oncallnova.engine.runner import Engine
 from oncallnova.incidents.escalation import Escalation
 from oncallnova.incidents.service import IncidentService
 from oncallnova.incidents.similar import SimilarIncidentsFinder
+from oncallnova.notify import ssrf
+from oncallnova.notify.contacts import HTTP_CHANNELS, ContactDirectory
+from oncallnova.notify.personal import PersonalTests
+from oncallnova.notify.reminders import ShiftReminders
 from oncallnova.notify.service import Outbox
 from oncallnova.notify.webhooks import WebhookService
 from oncallnova.oncall.now import WhoIsOnCall
@@ -47,6 +53,7 @@ from oncallnova.settings import Settings
 from oncallnova.transport.changes import ChangeFeed
 from oncallnova.transport.email.channel import EmailChannel, SmtpConfig
 from oncallnova.transport.webhooks.channel import WebhookChannel
+from oncallnova.users.contacts import ContactPreferences
 from oncallnova.users.service import UserService
 
 
@@ -93,6 +100,8 @@ class Runtime:
         # One breaker for every Redis user of this process: a hung Redis is noticed once.
         self.redis_breaker = RedisBreaker(count=self.metrics.count_redis_unavailable)
         self.users = UserService(self.db, self.clock)
+        vet = partial(ssrf.vet, allow_private=settings.webhook_allow_private)
+        self.contacts = ContactPreferences(self.db, self.clock, check_url=vet)
         self.auth = AuthService(
             self.db,
             self.clock,
@@ -153,8 +162,11 @@ class Runtime:
         self.db.before_commit.append(self.outbox.write_events)
         self.db.before_commit.append(self.audit.write_notes)
         self.db.after_commit.append(self._after_commit)
+        self.contact_tests = PersonalTests(self.db, self.clock, self.users, self.schedules)
         self.webhook_channel = WebhookChannel(
             self.webhooks.target,
+            contacts=ContactDirectory(self.db, self.users).target,
+            base_url=settings.base_url,
             timeout=settings.webhook_timeout_seconds,
             allow_private=settings.webhook_allow_private,
         )
@@ -173,7 +185,7 @@ class Runtime:
         self.dispatcher = Dispatcher(
             self.db,
             self.clock,
-            {"email": email, "webhook": self.webhook_channel},
+            {"email": email, **dict.fromkeys(("webhook", *HTTP_CHANNELS), self.webhook_channel)},
             retry_delays=settings.retry_delays(),
             lease_seconds=settings.notify_lease_seconds,
             poll_seconds=settings.engine_interval_seconds,
@@ -193,7 +205,12 @@ class Runtime:
         self.ingestion = Ingestion(self.services, self.ingestor)
         self.alert_requests = AlertRequests(self.db, self.clock, self.ingestion, self.incidents)
         self.engine = Engine(
-            [EscalationReconciler(self.escalation, self.metrics, self.tracing), self.dispatcher],
+            [
+                EscalationReconciler(self.escalation, self.metrics, self.tracing),
+                RulesReconciler(self.outbox.paging, self.tracing),
+                RemindersReconciler(ShiftReminders(self.db, self.users, self.schedules)),
+                self.dispatcher,
+            ],
             self.clock,
             interval=settings.engine_interval_seconds,
             outage=self.db.outage,
@@ -214,6 +231,8 @@ class Runtime:
             auth=self.auth,
             audit=self.audit,
             webhooks=self.webhooks,
+            contacts=self.contacts,
+            contact_tests=self.contact_tests,
             analytics=self.analytics,
             alert_requests=self.alert_requests,
             beats=Beats(self.db, self.clock),

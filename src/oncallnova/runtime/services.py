@@ -20,11 +20,11 @@ from oncallnova.incidents.api import (
     IncidentsService,
     SimilarIncidentsService,
 )
-from oncallnova.notify.api import WebhooksService
+from oncallnova.notify.api import ContactTestsService, WebhooksService
 from oncallnova.oncall.api import OncallService, PoliciesService, SchedulesService
 from oncallnova.services.api import CatalogService
 from oncallnova.settings import Settings
-from oncallnova.users.api import UsersService
+from oncallnova.users.api import ContactsService, UsersService
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,8 @@ class Services:
     auth: AuthService
     audit: AuditService
     webhooks: WebhooksService
+    contacts: ContactsService
+    contact_tests: ContactTestsService
     analytics: AnalyticsService
     # Requests about one alert whose outcome senders poll (Opsgenie's Alert API), and
     # integration heartbeats.

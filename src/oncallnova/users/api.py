@@ -9,12 +9,58 @@ cases: a `Principal` and typed values in, typed values out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncallnova.core.authz import Principal
+from oncallnova.users.contact_schemas import (
+    ContactMethodIn,
+    ContactMethodOut,
+    ContactMethodPatch,
+    ReminderIn,
+    ReminderOut,
+    RemindersOut,
+    RuleIn,
+    RulesIn,
+    RulesOut,
+)
 from oncallnova.users.schemas import TeamIn, TeamOut, TeamPatch, UserIn, UserOut, UserPatch
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One contact method; which fields are set depends on `type`."""
+
+    id: str
+    type: str  # email | slack | mattermost | teams | ntfy
+    name: str = ""
+    address: str = ""  # email
+    url: str = ""  # slack, mattermost, teams: the incoming webhook URL
+    server: str = ""  # ntfy
+    topic: str = ""  # ntfy
+    token: str = ""  # ntfy, optional
+
+    @property
+    def label(self) -> str:
+        """How people recognise it: its name, else its type and target."""
+        return self.name or f"{self.type} {self.address or self.topic or ''}".strip()
+
+
+@dataclass(frozen=True)
+class Rule:
+    contact_method_id: str
+    delay_minutes: int
+
+
+@dataclass(frozen=True)
+class Reminder:
+    id: str
+    contact_method_id: str
+    event: str  # "start" | "end"
+    minutes_before: int
+    created_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -24,8 +70,16 @@ class Person:
     email: str
     time_zone: str
     role: str = "responder"
-    # Where a page reaches them (their first email contact method); None: nowhere.
+    # Whether, and where first, a page reaches them: their first email address, else
+    # their first contact method of another kind; None: they have none.
     page_address: str | None = None
+    contacts: tuple[Contact, ...] = ()
+    # In the order they fire; empty: every contact method at once.
+    rules: tuple[Rule, ...] = ()
+    reminders: tuple[Reminder, ...] = ()
+
+    def contact(self, contact_id: str) -> Contact | None:
+        return next((c for c in self.contacts if c.id == contact_id), None)
 
 
 class UsersApi(Protocol):
@@ -36,6 +90,10 @@ class UsersApi(Protocol):
     async def people(self, session: AsyncSession, user_ids: list[str]) -> dict[str, Person]: ...
 
     async def team_exists(self, session: AsyncSession, team_id: str) -> bool: ...
+
+    async def with_reminders(self, session: AsyncSession) -> list[Person]:
+        """Everyone who asked for shift reminders."""
+        ...
 
     async def team_ids_of(self, session: AsyncSession, user_id: str) -> set[str]:
         """The teams the user is a member of."""
@@ -73,3 +131,38 @@ class UsersService(Protocol):
     async def rotate_ical_token(self, actor: Principal, user_id: str) -> str:
         """A new secret for the user's calendar feed; the old URL stops working."""
         ...
+
+
+class ContactsService(Protocol):
+    """A person's contact methods, notification rules and shift reminders: each user
+    reads and changes their own (responders), admins anyone's."""
+
+    async def contact_methods(self, actor: Principal, user_id: str) -> list[ContactMethodOut]: ...
+
+    async def add_contact_method(
+        self, actor: Principal, user_id: str, data: ContactMethodIn
+    ) -> ContactMethodOut: ...
+
+    async def update_contact_method(
+        self, actor: Principal, user_id: str, method_id: str, data: ContactMethodPatch
+    ) -> ContactMethodOut: ...
+
+    async def delete_contact_method(self, actor: Principal, user_id: str, method_id: str) -> None:
+        """The rules and reminders that use it go with it."""
+        ...
+
+    async def rules(self, actor: Principal, user_id: str) -> RulesOut: ...
+
+    async def add_rule(self, actor: Principal, user_id: str, data: RuleIn) -> RulesOut: ...
+
+    async def set_rules(self, actor: Principal, user_id: str, data: RulesIn) -> RulesOut: ...
+
+    async def delete_rule(self, actor: Principal, user_id: str, rule_id: str) -> RulesOut: ...
+
+    async def reminders(self, actor: Principal, user_id: str) -> RemindersOut: ...
+
+    async def add_reminder(
+        self, actor: Principal, user_id: str, data: ReminderIn
+    ) -> ReminderOut: ...
+
+    async def delete_reminder(self, actor: Principal, user_id: str, reminder_id: str) -> None: ...

@@ -20,6 +20,10 @@ class User(Base):
     time_zone: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16))
     contact_methods: Mapped[list[dict[str, Any]]] = mapped_column(JsonType)
+    # How a page walks through the contact methods, and the shift reminders asked for;
+    # both name contact methods by their id (see users/contact_schemas.py).
+    notification_rules: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    shift_reminders: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
     ical_token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

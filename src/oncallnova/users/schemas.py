@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from oncallnova.users.contact_schemas import ContactMethodIn, ContactMethodPublic, check_email
+
 Role = Literal["admin", "responder", "viewer"]
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def check_email(value: str) -> str:
-    value = value.strip()
-    if not _EMAIL.match(value):
-        raise ValueError("not an email address")
-    return value.lower()
 
 
 def check_zone(value: str) -> str:
@@ -30,15 +23,6 @@ def check_zone(value: str) -> str:
     return value
 
 
-class ContactMethod(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["email"] = "email"
-    address: str = Field(max_length=320)
-
-    _address = field_validator("address")(check_email)
-
-
 class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -46,7 +30,7 @@ class UserIn(BaseModel):
     email: str = Field(max_length=320)
     time_zone: str = "UTC"
     role: Role = "responder"
-    contact_methods: list[ContactMethod] | None = Field(
+    contact_methods: list[ContactMethodIn] | None = Field(
         default=None,
         max_length=20,
         description="Where pages go; defaults to one email method at the user's email.",
@@ -63,7 +47,12 @@ class UserPatch(BaseModel):
     email: str | None = Field(default=None, max_length=320)
     time_zone: str | None = None
     role: Role | None = None
-    contact_methods: list[ContactMethod] | None = Field(default=None, max_length=20)
+    contact_methods: list[ContactMethodIn] | None = Field(
+        default=None,
+        max_length=20,
+        description="Replaces every contact method; those equal to one kept keep their id "
+        "(and the rules and reminders that use them).",
+    )
 
     @field_validator("email")
     @classmethod
@@ -84,7 +73,7 @@ class UserOut(BaseModel):
     email: str
     time_zone: str
     role: Role
-    contact_methods: list[ContactMethod]
+    contact_methods: list[ContactMethodPublic]
     created_at: datetime
     updated_at: datetime
 

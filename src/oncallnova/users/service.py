@@ -13,6 +13,8 @@ from oncallnova.core.ids import new_id, new_secret
 from oncallnova.core.usage import UsageCheck, refuse_if_used
 from oncallnova.users import store
 from oncallnova.users.api import Person
+from oncallnova.users.contact_schemas import ContactMethodIn
+from oncallnova.users.contacts import person_of, replace_contact_methods
 from oncallnova.users.models import Team, User
 from oncallnova.users.schemas import (
     TeamIn,
@@ -40,11 +42,14 @@ class UserService:
         return [u for u in user_ids if u not in found]
 
     async def people(self, session: AsyncSession, user_ids: list[str]) -> dict[str, Person]:
-        return {u.id: _person(u) for u in await store.users(session, sorted(set(user_ids)))}
+        return {u.id: person_of(u) for u in await store.users(session, sorted(set(user_ids)))}
 
     async def by_email(self, session: AsyncSession, email: str) -> Person | None:
         user = await store.user_by_email(session, email)
-        return None if user is None else _person(user)
+        return None if user is None else person_of(user)
+
+    async def with_reminders(self, session: AsyncSession) -> list[Person]:
+        return [person_of(u) for u in await store.users(session) if u.shift_reminders]
 
     async def count(self, session: AsyncSession) -> int:
         return await store.count_users(session)
@@ -60,15 +65,16 @@ class UserService:
     async def create_user(self, actor: Principal, data: UserIn) -> UserOut:
         require(actor, Role.admin)
         now = self._clock.now()
-        methods = data.contact_methods or []
+        methods = data.contact_methods or [ContactMethodIn(address=data.email)]
         user = User(
             id=new_id(),
             name=data.name,
             email=data.email,
             time_zone=data.time_zone,
             role=data.role,
-            contact_methods=[m.model_dump() for m in methods]
-            or [{"type": "email", "address": data.email}],
+            contact_methods=[m.stored(new_id()) for m in methods],
+            notification_rules=[],
+            shift_reminders=[],
             ical_token=new_secret(),
             created_at=now,
             updated_at=now,
@@ -104,8 +110,11 @@ class UserService:
             email = changes.get("email")
             if email and email != user.email and await store.user_by_email(session, email):
                 raise Conflict(f"a user with email {email} already exists", field="email")
+            if data.contact_methods is not None:
+                replace_contact_methods(user, data.contact_methods)
             for field, value in changes.items():
-                setattr(user, field, value)
+                if field != "contact_methods":
+                    setattr(user, field, value)
             user.updated_at = self._clock.now()
             note(session, actor, "user.update", "user", user_id, {"fields": sorted(changes)})
         return UserOut.model_validate(user)
@@ -191,18 +200,6 @@ class UserService:
         missing = await self.missing(session, member_ids)
         if missing:
             raise InvalidInput(f"unknown user id(s): {', '.join(missing)}", field="member_ids")
-
-
-def _person(user: User) -> Person:
-    return Person(user.id, user.name, user.email, user.time_zone, user.role, _page_address(user))
-
-
-def _page_address(user: User) -> str | None:
-    """Where pages go: the first email contact method (None: the user cannot be paged)."""
-    for method in user.contact_methods or []:
-        if method.get("type") == "email" and str(method.get("address") or "").strip():
-            return str(method["address"]).strip()
-    return None
 
 
 def _unique(ids: list[str]) -> list[str]:

@@ -34,6 +34,8 @@ import jinja2
 from oncallnova.notify.channels import Delivery
 
 KINDS = ("page", "acknowledged", "resolved")
+# A test of a contact method and a shift reminder: a title and a text, no incident.
+NOTICES = {"test": "TEST", "reminder": "ON CALL"}
 TEMPLATES = Path(__file__).parent / "templates"
 
 # Banner colour per severity (pages) or per kind (acknowledged, resolved).
@@ -108,6 +110,8 @@ def _duration(start: Instant | None, end: Instant | None) -> str | None:
 
 
 def subject(delivery: Delivery) -> str:
+    if delivery.kind in NOTICES:
+        return _one_line(delivery.payload.get("title") or "OnCallNova")
     incident = delivery.payload.get("incident") or {}
     if delivery.kind == "page":
         label = str(incident.get("severity") or "alert").upper()
@@ -168,6 +172,25 @@ def _context(delivery: Delivery, base_url: str) -> dict[str, Any]:
     }
 
 
+def _notice(delivery: Delivery, base_url: str) -> dict[str, Any]:
+    payload = delivery.payload
+    link = str(payload.get("link") or "")
+    if link.startswith("/"):
+        link = base_url.rstrip("/") + link
+    return {
+        "subject": subject(delivery),
+        "label": NOTICES[delivery.kind],
+        "accent": ACCENTS["low"],
+        "title": str(payload.get("title") or "OnCallNova"),
+        "text": str(payload.get("text") or ""),
+        "link": link,
+        "to": str(payload.get("to") or ""),
+        "user_name": str(payload.get("user_name") or payload.get("to") or ""),
+        "delivery_id": delivery.id,
+        "incident_id": "",
+    }
+
+
 def render(
     delivery: Delivery,
     base_url: str,
@@ -176,15 +199,17 @@ def render(
     now: datetime | None = None,
 ) -> EmailMessage:
     """The complete message for `delivery`; raises ValueError when it cannot be built."""
-    if delivery.kind not in KINDS:
+    if delivery.kind not in KINDS and delivery.kind not in NOTICES:
         raise ValueError(f"email does not support delivery kind '{delivery.kind}'")
     to = str(delivery.payload.get("to") or "").strip()
     if not to:
         raise ValueError("user has no email address")
-    context = _context(delivery, base_url)
+    notice = delivery.kind in NOTICES
+    context = _notice(delivery, base_url) if notice else _context(delivery, base_url)
     env = _environment()
-    text = env.get_template(f"{delivery.kind}.txt").render(context)
-    html = env.get_template(f"{delivery.kind}.html").render(context)
+    template = "notice" if notice else delivery.kind
+    text = env.get_template(f"{template}.txt").render(context)
+    html = env.get_template(f"{template}.html").render(context)
 
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     message = EmailMessage()

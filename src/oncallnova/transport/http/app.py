@@ -27,6 +27,7 @@ from oncallnova.transport.changes import ChangeFeed
 from oncallnova.transport.http import (
     analytics_routes,
     auth_routes,
+    contact_routes,
     docs_routes,
     errors,
     grafana_oncall_routes,
@@ -59,6 +60,7 @@ ROUTE_MODULES = (
     incident_routes,
     service_routes,
     people_routes,
+    contact_routes,
     oncall_routes,
     webhook_routes,
     analytics_routes,

@@ -3,6 +3,8 @@ user's own account with their API tokens (`/account`). Every change is an API ca
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -12,6 +14,13 @@ from oncallnova.users.schemas import TeamOut
 
 router = APIRouter(include_in_schema=False)
 ROLES = ("viewer", "responder", "admin")
+CONTACT_TYPES = {
+    "email": "Email",
+    "ntfy": "ntfy (push)",
+    "slack": "Slack",
+    "mattermost": "Mattermost",
+    "teams": "Microsoft Teams",
+}
 
 
 def can_edit(page: Viewer, user_id: str) -> bool:
@@ -47,6 +56,15 @@ async def person(request: Request, user_id: str, page: PageViewer) -> HTMLRespon
     svc = use_cases(request)
     user = await svc.users.get_user(page.who, user_id)
     teams = await svc.users.list_teams(page.who)
+    editable = can_edit(page, user.id)
+    reach: dict[str, Any] = {}
+    if editable:  # contact details, rules and reminders: the person themself and admins
+        reach = {
+            "contacts": await svc.contacts.contact_methods(page.who, user.id),
+            "rules": await svc.contacts.rules(page.who, user.id),
+            "reminders": await svc.contacts.reminders(page.who, user.id),
+            "contact_types": CONTACT_TYPES,
+        }
     return render(
         request,
         page,
@@ -55,9 +73,10 @@ async def person(request: Request, user_id: str, page: PageViewer) -> HTMLRespon
         user=user,
         teams=teams_of(teams, user.id),
         is_self=page.who.user_id == user.id,
-        can_edit=can_edit(page, user.id),
+        can_edit=editable,
         roles=ROLES,
         zones=time_zones(),
+        **reach,
     )
 
 

@@ -1,4 +1,6 @@
-"""Delivers webhook notifications over HTTP, signed, each within one deadline.
+"""Delivers notifications over HTTP, each within one deadline: outgoing webhooks (signed
+OnCallNova JSON, or a Slack, Mattermost or Teams message) and a person's chat and ntfy
+contact methods.
 
 The deadline (5 s by default) covers the whole exchange: connecting, sending, the
 answer's head and the part of its body that is read. httpx's own timeouts only bound
@@ -21,6 +23,8 @@ import asyncio
 import json
 import typing
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import httpcore
 import httpx
@@ -28,10 +32,14 @@ import httpx
 from oncallnova import __version__
 from oncallnova.notify import ssrf
 from oncallnova.notify.channels import Delivery, Outcome
+from oncallnova.notify.contacts import HttpTarget
 from oncallnova.notify.signing import signature_header
-from oncallnova.notify.webhooks import WebhookTarget
+from oncallnova.transport.webhooks import formats
+from oncallnova.transport.webhooks.messages import message_of
 
-Directory = Callable[[str], Awaitable[WebhookTarget | None]]
+# A webhook by id; a person's contact method by (user id, contact method id).
+Directory = Callable[[str], Awaitable[HttpTarget | None]]
+ContactLookup = Callable[[str, str], Awaitable[HttpTarget | None]]
 MAX_RESPONSE_BYTES = 64 * 1024
 
 
@@ -109,11 +117,15 @@ class WebhookChannel:
         self,
         directory: Directory,
         *,
+        contacts: ContactLookup | None = None,
+        base_url: str = "http://127.0.0.1:8080",
         timeout: float = 5.0,
         allow_private: bool = True,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self._directory = directory
+        self._contacts = contacts
+        self._base_url = base_url.rstrip("/")
         self._timeout = timeout
         self._max_response_bytes = max_response_bytes
         limits = httpx.Limits(max_connections=50, max_keepalive_connections=20)
@@ -128,43 +140,67 @@ class WebhookChannel:
 
         # Lookups of a webhook's target in flight: the deliveries of one dispatcher pass,
         # sent concurrently, share one read of each webhook instead of one read each.
-        self._lookups: dict[str, asyncio.Future[WebhookTarget | None]] = {}
+        self._lookups: dict[str, asyncio.Future[HttpTarget | None]] = {}
 
     async def close(self) -> None:
         await self._client.aclose()
 
-    async def _target(self, webhook_id: str) -> WebhookTarget | None:
+    async def _target(self, webhook_id: str) -> HttpTarget | None:
         pending = self._lookups.get(webhook_id)
         if pending is None:
             pending = asyncio.ensure_future(self._directory(webhook_id))
             self._lookups[webhook_id] = pending
 
-            def forget(done: asyncio.Future[WebhookTarget | None]) -> None:
+            def forget(done: asyncio.Future[HttpTarget | None]) -> None:
                 if self._lookups.get(webhook_id) is done:
                     del self._lookups[webhook_id]
 
             pending.add_done_callback(forget)
         return await asyncio.shield(pending)
 
-    async def send(self, delivery: Delivery) -> Outcome:
-        target = await self._target(delivery.destination)
-        if target is None:
-            return Outcome(ok=False, error="the webhook was deleted or disabled")
-        body = body_bytes(delivery.payload)
+    async def _where(self, delivery: Delivery) -> HttpTarget | None:
+        if delivery.channel == "webhook":
+            return await self._target(delivery.destination)
+        user_id = str(delivery.payload.get("user_id") or "")
+        if self._contacts is None or not user_id:
+            return None
+        return await self._contacts(user_id, delivery.destination)
+
+    def _request(self, delivery: Delivery, target: HttpTarget) -> tuple[str, bytes, dict[str, str]]:
+        """URL, body and headers of the POST, in the target's format."""
+        url = target.url
+        if target.format == "oncallnova":
+            body = body_bytes(delivery.payload)
+        else:
+            message = message_of(delivery, self._base_url)
+            if target.format == "ntfy":
+                body = body_bytes(formats.ntfy(message, target.topic))
+                url = target.url.rstrip("/") + "/"  # JSON is published to the root URL
+            else:
+                body = body_bytes(formats.RENDER[target.format](message))
         headers = {
             **target.headers,
             "Content-Type": "application/json",
             "User-Agent": f"OnCallNova/{__version__}",
             "X-OnCallNova-Delivery": delivery.id,
-            "X-OnCallNova-Event": delivery.event_type or "",
-            "X-OnCallNova-Signature": signature_header(target.secrets, body),
+            "X-OnCallNova-Event": delivery.event_type or delivery.kind,
             # The body is read raw and capped; compressed, its excerpt would be unreadable.
             "Accept-Encoding": "identity",
         }
+        if target.secrets:
+            headers["X-OnCallNova-Signature"] = signature_header(target.secrets, body)
+        return url, body, headers
+
+    async def send(self, delivery: Delivery) -> Outcome:
+        target = await self._where(delivery)
+        if target is None:
+            what = "webhook" if delivery.channel == "webhook" else "contact method"
+            return Outcome(ok=False, error=f"the {what} was deleted or disabled")
+        url, body, headers = self._request(delivery, target)
         try:
             async with asyncio.timeout(self._timeout):
                 async with self._client.stream(
-                    "POST", target.url, content=body, headers=headers
+                    "POST", url, content=body, headers=headers
                 ) as response:
                     head = await _read_at_most(response, self._max_response_bytes)
         except ssrf.TargetRefused as exc:
@@ -191,7 +227,24 @@ class WebhookChannel:
             temporary=temporary,
             status_code=code,
             error=f"HTTP {code}: {_excerpt(response, head)}",
+            retry_after=retry_after(response.headers.get("retry-after")) if temporary else None,
         )
+
+
+def retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 async def _read_at_most(response: httpx.Response, limit: int) -> bytes:

@@ -269,3 +269,27 @@ function connect() {
 }
 
 document.addEventListener("DOMContentLoaded", connect);
+
+// --- forms whose fields depend on a choice: <select data-switch> shows the elements of
+// its form whose data-for lists the chosen value, and disables the inputs of the others
+// (so they are not sent) ---------------------------------------------------------------
+
+function applySwitches() {
+  for (const select of document.querySelectorAll("select[data-switch]")) {
+    const form = select.closest("form");
+    if (!form) continue;
+    for (const part of form.querySelectorAll("[data-for]")) {
+      const shown = part.dataset.for.split(" ").includes(select.value);
+      part.hidden = !shown;
+      const inputs = part.matches("input, select, textarea") ? [part] : part.querySelectorAll("input, select, textarea");
+      inputs.forEach((input) => { input.disabled = !shown; });
+    }
+  }
+}
+
+document.addEventListener("change", (event) => {
+  if (event.target.matches("select[data-switch]")) applySwitches();
+});
+document.addEventListener("reset", () => setTimeout(applySwitches, 0));
+document.addEventListener("oncallnova:refreshed", applySwitches);
+document.addEventListener("DOMContentLoaded", applySwitches);
