@@ -73,9 +73,7 @@ class ContactsClient:
         request = pb.ListShiftRemindersRequest(user_id=user_id)
         return await read(actor, self._stub.ListShiftReminders, request, RemindersOut)
 
-    async def add_reminder(
-        self, actor: Principal, user_id: str, data: ReminderIn
-    ) -> ReminderOut:
+    async def add_reminder(self, actor: Principal, user_id: str, data: ReminderIn) -> ReminderOut:
         reminder = to_message(data, pb.ShiftReminderIn)
         request = pb.AddShiftReminderRequest(user_id=user_id, reminder=reminder)
         return await write(actor, self._stub.AddShiftReminder, request, ReminderOut)
