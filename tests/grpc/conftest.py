@@ -26,6 +26,7 @@ from oncallnova.transport.grpc.server import build_server
 from oncallnova.transport.grpc.servicers.analytics import AnalyticsServicer
 from oncallnova.transport.grpc.servicers.auth import AuthServicer
 from oncallnova.transport.grpc.servicers.catalog import CatalogServicer
+from oncallnova.transport.grpc.servicers.contacts import ContactServicer
 from oncallnova.transport.grpc.servicers.notify import WebhooksServicer
 from oncallnova.transport.grpc.servicers.oncall import OnCallServicer
 from oncallnova.transport.grpc.servicers.people import PeopleServicer
@@ -40,6 +41,7 @@ def servicers(u: Services) -> list[object]:
         OnCallServicer(u.oncall, u.schedules, u.policies),
         CatalogServicer(u.catalog),
         PeopleServicer(u.users),
+        ContactServicer(u.contacts, u.contact_tests),
         AuthServicer(u.auth, u.audit),
         WebhooksServicer(u.webhooks),
         AnalyticsServicer(u.analytics),

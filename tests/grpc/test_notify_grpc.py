@@ -60,6 +60,29 @@ async def test_every_method_answers_as_in_process(stack: Stack, webhooks: Webhoo
         await local.get(admin, every.id)
 
 
+async def test_a_chat_format_crosses_both_ways(stack: Stack, webhooks: WebhooksClient) -> None:
+    local, admin = stack.local.webhooks, stack.admin
+    created = await webhooks.create(admin, WebhookIn(url=CLOSED, format="slack"))
+    assert created.format == "slack"
+    same(WebhookOut(**created.model_dump(exclude={"secret"})), await local.get(admin, created.id))
+    same(await webhooks.get(admin, created.id), await local.get(admin, created.id))
+    # A patch that names no format keeps it; one that names it changes it.
+    renamed = await webhooks.update(admin, created.id, WebhookPatch(name="chat"))
+    assert (renamed.name, renamed.format) == ("chat", "slack")
+    teams = await webhooks.update(admin, created.id, WebhookPatch(format="teams"))
+    same(teams, await local.get(admin, created.id))
+    assert teams.format == "teams"
+    same(await webhooks.list(admin), await local.list(admin))
+    # Another client's webhook without a format is today's signed JSON.
+    with acting_as(admin):
+        stub = pb_grpc.WebhookServiceStub(stack.channel)
+        raw = await stub.CreateWebhook(pb.CreateWebhookRequest(webhook=pb.WebhookIn(url=CLOSED)))
+    assert raw.format == pb.WEBHOOK_FORMAT_ONCALLNOVA
+    assert (await local.get(admin, raw.id)).format == "oncallnova"
+    await local.delete(admin, created.id)
+    await local.delete(admin, raw.id)
+
+
 async def test_errors_are_the_in_process_ones(stack: Stack, webhooks: WebhooksClient) -> None:
     local, admin, responder = stack.local.webhooks, stack.admin, stack.responder
     err = await same_error(webhooks.get(admin, "nope"), local.get(admin, "nope"))

@@ -10,7 +10,8 @@ from oncallnova.transport.grpc.clients.people import UsersClient
 from oncallnova.transport.grpc.gen.oncallnova.v1 import people_pb2 as pb
 from oncallnova.transport.grpc.gen.oncallnova.v1 import people_pb2_grpc as pb_grpc
 from oncallnova.transport.grpc.interceptors import acting_as
-from oncallnova.users.schemas import ContactMethod, TeamIn, TeamPatch, UserIn, UserPatch
+from oncallnova.users.contact_schemas import ContactMethodIn
+from oncallnova.users.schemas import TeamIn, TeamPatch, UserIn, UserPatch
 from tests.grpc.conftest import Stack, same, same_error
 
 
@@ -31,15 +32,25 @@ async def test_users(stack: Stack, users: UsersClient) -> None:
     )
     same(await users.list_users(stack.viewer), await local.list_users(stack.viewer))
     same(await users.get_user(stack.viewer, dee.id), await local.get_user(stack.viewer, dee.id))
-    pager = [ContactMethod(address="pager@example.com")]
-    patch = UserPatch(name="Dee Dee", role="responder", contact_methods=pager)
+    chat = "https://chat.example.com/hooks/abc"
+    methods = [
+        ContactMethodIn(address="pager@example.com"),
+        ContactMethodIn(type="mattermost", name="ops chat", url=chat),
+    ]
+    patch = UserPatch(name="Dee Dee", role="responder", contact_methods=methods)
     updated = await users.update_user(admin, dee.id, patch)
     same(updated, await local.get_user(admin, dee.id))
-    assert (updated.role, updated.contact_methods, updated.time_zone) == (
-        "responder",
-        pager,
-        "Europe/Oslo",
-    )
+    assert (updated.role, updated.time_zone) == ("responder", "Europe/Oslo")
+    # Everyone sees a chat webhook's host, never its URL.
+    shown = [(m.type, m.name, m.address, m.target) for m in updated.contact_methods]
+    assert shown == [
+        ("email", "", "pager@example.com", "pager@example.com"),
+        ("mattermost", "ops chat", None, "chat.example.com"),
+    ]
+    same(await users.get_user(stack.viewer, dee.id), await local.get_user(stack.viewer, dee.id))
+    # The same list again keeps every method's id.
+    again = await users.update_user(admin, dee.id, UserPatch(contact_methods=methods))
+    assert [m.id for m in again.contact_methods] == [m.id for m in updated.contact_methods]
     # An empty list is a value in a patch: Dee is paged nowhere now.
     emptied = await users.update_user(admin, dee.id, UserPatch(contact_methods=[]))
     assert emptied.contact_methods == []
@@ -105,6 +116,14 @@ async def test_a_message_no_model_accepts_is_invalid_input(stack: Stack) -> None
             (pb.UserIn(name="x", email="not-an-email"), "email"),
             (pb.UserIn(name="x", email="x@example.com", time_zone="Nowhere/Land"), "time_zone"),
             (pb.UserIn(name="", email="x@example.com"), "name"),
+            (
+                pb.UserIn(
+                    name="x",
+                    email="x@example.com",
+                    contact_methods=[pb.ContactMethodIn(type=pb.CONTACT_METHOD_TYPE_SLACK)],
+                ),
+                "contact_methods.0.url",
+            ),
         ]:
             with pytest.raises(InvalidInput) as refused:
                 await stub.CreateUser(pb.CreateUserRequest(user=user))

@@ -17,6 +17,7 @@ from oncallnova.transport.grpc.clients.alert_requests import AlertRequestsClient
 from oncallnova.transport.grpc.clients.analytics import AnalyticsClient
 from oncallnova.transport.grpc.clients.auth import AuditClient, AuthClient
 from oncallnova.transport.grpc.clients.catalog import CatalogClient
+from oncallnova.transport.grpc.clients.contacts import ContactsClient
 from oncallnova.transport.grpc.clients.incidents import IncidentsClient
 from oncallnova.transport.grpc.clients.ingestion import IngestionClient
 from oncallnova.transport.grpc.clients.notify import WebhooksClient
@@ -37,6 +38,7 @@ from oncallnova.transport.grpc.servicers.alert_requests import AlertRequestServi
 from oncallnova.transport.grpc.servicers.analytics import AnalyticsServicer
 from oncallnova.transport.grpc.servicers.auth import AuthServicer
 from oncallnova.transport.grpc.servicers.catalog import CatalogServicer
+from oncallnova.transport.grpc.servicers.contacts import ContactServicer
 from oncallnova.transport.grpc.servicers.incidents import IncidentServicer
 from oncallnova.transport.grpc.servicers.ingestion import IngestServicer
 from oncallnova.transport.grpc.servicers.notify import WebhooksServicer
@@ -58,6 +60,8 @@ CLIENTS: dict[str, type] = {
     "auth": AuthClient,
     "audit": AuditClient,
     "webhooks": WebhooksClient,
+    "contacts": ContactsClient,
+    "contact_tests": ContactsClient,
     "analytics": AnalyticsClient,
 }
 SERVICERS = [
@@ -67,6 +71,7 @@ SERVICERS = [
     OnCallServicer,
     CatalogServicer,
     PeopleServicer,
+    ContactServicer,
     AuthServicer,
     WebhooksServicer,
     AnalyticsServicer,
@@ -145,5 +150,6 @@ def test_each_servicer_is_served_by_the_role_the_table_names() -> None:
         "oncallnova.v1.AnalyticsService": RoleName.incidents,
         "oncallnova.v1.OnCallService": RoleName.oncall,
         "oncallnova.v1.PeopleService": RoleName.oncall,
+        "oncallnova.v1.ContactService": RoleName.oncall,
         "oncallnova.v1.AuthService": RoleName.oncall,
     }

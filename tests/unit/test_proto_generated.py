@@ -75,6 +75,7 @@ def test_generated_modules_import_under_the_transport_package() -> None:
     assert oncall_pb2_grpc.add_OnCallServiceServicer_to_server
     assert catalog_pb2_grpc.add_CatalogServiceServicer_to_server
     assert people_pb2_grpc.add_PeopleServiceServicer_to_server
+    assert people_pb2_grpc.add_ContactServiceServicer_to_server
     assert auth_pb2_grpc.add_AuthServiceServicer_to_server
     assert notify_pb2_grpc.add_WebhookServiceServicer_to_server
     assert analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server

@@ -12,6 +12,7 @@ from oncallnova.incidents.schemas import IncidentDetail, IncidentFilter, Inciden
 from oncallnova.runtime.container import Runtime
 from oncallnova.runtime.services import Services
 from oncallnova.services.schemas import ServiceIn
+from oncallnova.users.contact_schemas import ContactMethodIn, RuleIn, RulesIn
 from oncallnova.users.schemas import TeamIn
 from tests.api.oncall_helpers import level, policy, user
 
@@ -49,6 +50,33 @@ async def test_detail_is_typed_with_alerts_timeline_and_pages(
     assert [(p.user_id, p.level, p.kind) for p in detail.pages] == [(ann, 1, "page")]
     by_number = await uc.incidents.detail(VIEWER, str(detail.number))
     assert by_number.id == incident_id
+
+
+async def test_pages_say_what_reached_whom_and_what_an_acknowledgement_stopped(
+    uc: Services, rt: Runtime, client: httpx.AsyncClient
+) -> None:
+    ann, ben = await user(client, "Ann"), await user(client, "Ben")
+    push = ContactMethodIn(type="ntfy", server="http://127.0.0.1:9", topic="oncall")
+    for who, rules in ((ann, ("email", "ntfy")), (ben, ("ntfy",))):
+        method = await rt.use_cases.contacts.add_contact_method(SYSTEM, who, push)
+        email = (await rt.use_cases.contacts.contact_methods(SYSTEM, who))[0]
+        ids = {"email": (email.id, 0), "ntfy": (method.id, 5)}
+        wanted = [RuleIn(contact_method_id=i, delay_minutes=m) for i, m in map(ids.get, rules)]
+        await rt.use_cases.contacts.set_rules(SYSTEM, who, RulesIn(rules=wanted))
+    policy_id = await policy(client, "p", [level(60, ("user", ann), ("user", ben))])
+    incident_id = await _incident(rt, "checkout", escalation_policy_id=policy_id)
+    await rt.escalation.run_due(rt.clock.now())
+    await rt.use_cases.incidents.acknowledge(RESPONDER, incident_id)
+
+    pages = (await uc.incidents.detail(VIEWER, incident_id)).pages
+
+    assert pages == (await rt.use_cases.incidents.detail(VIEWER, incident_id)).pages
+    # Ann's email went at once (still queued); Ben's one rule was minutes away.
+    assert {p.user_id: (p.status, p.notified) for p in pages} == {
+        ann: ("pending", ["email"]),
+        ben: ("stopped", []),
+    }
+    assert all(p.rules_stopped_at == rt.clock.now() for p in pages)
 
 
 async def test_detail_of_an_unknown_incident_is_not_found(uc: Services, rt: Runtime) -> None:

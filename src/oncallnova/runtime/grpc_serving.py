@@ -23,6 +23,7 @@ from oncallnova.transport.grpc.servicers.alert_requests import AlertRequestServi
 from oncallnova.transport.grpc.servicers.analytics import AnalyticsServicer
 from oncallnova.transport.grpc.servicers.auth import AuthServicer
 from oncallnova.transport.grpc.servicers.catalog import CatalogServicer
+from oncallnova.transport.grpc.servicers.contacts import ContactServicer
 from oncallnova.transport.grpc.servicers.incidents import IncidentServicer
 from oncallnova.transport.grpc.servicers.ingestion import IngestServicer
 from oncallnova.transport.grpc.servicers.notify import WebhooksServicer
@@ -49,6 +50,7 @@ def servicers(role: RoleName, svc: Services, changes: ChangeFeed, clock: Clock) 
         return [
             OnCallServicer(svc.oncall, svc.schedules, svc.policies),
             PeopleServicer(svc.users),
+            ContactServicer(svc.contacts, svc.contact_tests),
             AuthServicer(svc.auth, svc.audit),
         ]
     return []

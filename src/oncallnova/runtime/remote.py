@@ -3,8 +3,9 @@ owns it, and no database of their own.
 
 `incidents` (INCIDENTS_GRPC_ADDR) serves ingestion, incidents and escalation, services,
 webhooks and analytics; `oncall` (ONCALL_GRPC_ADDR) serves on-call, schedules, policies,
-people, sign-in and the audit log. A channel connects on its first call, so a role that
-never calls one (ingestion never calls oncall) never opens it.
+people and how each is reached (contact methods, notification rules, shift reminders and
+their tests), sign-in and the audit log. A channel connects on its first call, so a role
+that never calls one (ingestion never calls oncall) never opens it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from oncallnova.transport.grpc.clients.alert_requests import AlertRequestsClient
 from oncallnova.transport.grpc.clients.analytics import AnalyticsClient
 from oncallnova.transport.grpc.clients.auth import AuditClient, AuthClient
 from oncallnova.transport.grpc.clients.catalog import CatalogClient
+from oncallnova.transport.grpc.clients.contacts import ContactsClient
 from oncallnova.transport.grpc.clients.incidents import IncidentsClient
 from oncallnova.transport.grpc.clients.ingestion import IngestionClient
 from oncallnova.transport.grpc.clients.notify import WebhooksClient
@@ -67,6 +69,7 @@ class RemoteRuntime:
         to_incidents, to_oncall = self._channels["incidents"], self._channels["oncall"]
         self.incidents = IncidentsClient(to_incidents)
         requests = AlertRequestsClient(to_incidents)
+        contacts = ContactsClient(to_oncall)
         self.use_cases = Services(
             settings=settings,
             clock=self.clock,
@@ -85,6 +88,8 @@ class RemoteRuntime:
             auth=AuthClient(to_oncall),
             audit=AuditClient(to_oncall),
             webhooks=WebhooksClient(to_incidents),
+            contacts=contacts,
+            contact_tests=contacts,
             analytics=AnalyticsClient(to_incidents),
             alert_requests=requests,
             beats=requests,

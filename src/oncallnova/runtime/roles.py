@@ -96,7 +96,7 @@ ROLES: dict[RoleName, Role] = {
                 "/api/v1/audit",
                 "/api/v1/calendars",
             ),
-            grpc_services=("OnCallService", "PeopleService", "AuthService"),
+            grpc_services=("OnCallService", "PeopleService", "ContactService", "AuthService"),
         ),
         Role(
             RoleName.web,

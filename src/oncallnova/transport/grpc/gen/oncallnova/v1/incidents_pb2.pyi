@@ -46,6 +46,36 @@ ALERT_STATUS_RESOLVED: AlertStatus.ValueType  # 2
 """The source said it cleared, or its incident was resolved."""
 Global___AlertStatus: _TypeAlias = AlertStatus  # noqa: Y015
 
+class _PageStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _PageStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PageStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PAGE_STATUS_UNSPECIFIED: _PageStatus.ValueType  # 0
+    PAGE_STATUS_SENT: _PageStatus.ValueType  # 1
+    """A notification reached the user."""
+    PAGE_STATUS_PENDING: _PageStatus.ValueType  # 2
+    """Some are still being sent, or a notification rule is still due."""
+    PAGE_STATUS_FAILED: _PageStatus.ValueType  # 3
+    """Every notification failed."""
+    PAGE_STATUS_STOPPED: _PageStatus.ValueType  # 4
+    """The incident was acknowledged before any notification went out."""
+
+class PageStatus(_PageStatus, metaclass=_PageStatusEnumTypeWrapper):
+    """Where a page stands."""
+
+PAGE_STATUS_UNSPECIFIED: PageStatus.ValueType  # 0
+PAGE_STATUS_SENT: PageStatus.ValueType  # 1
+"""A notification reached the user."""
+PAGE_STATUS_PENDING: PageStatus.ValueType  # 2
+"""Some are still being sent, or a notification rule is still due."""
+PAGE_STATUS_FAILED: PageStatus.ValueType  # 3
+"""Every notification failed."""
+PAGE_STATUS_STOPPED: PageStatus.ValueType  # 4
+"""The incident was acknowledged before any notification went out."""
+Global___PageStatus: _TypeAlias = PageStatus  # noqa: Y015
+
 class _IncidentOrder:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -391,8 +421,10 @@ class Page(_message.Message):
     LEVEL_FIELD_NUMBER: _builtins.int
     ROUND_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
-    STATUS_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
+    NOTIFIED_FIELD_NUMBER: _builtins.int
+    RULES_STOPPED_AT_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
     user_id: _builtins.str
     kind: _builtins.str
     """The notification's kind as the outbox stores it ("page")."""
@@ -402,10 +434,17 @@ class Page(_message.Message):
     round: _builtins.int
     reason: _builtins.str
     """Why it was sent (an escalation level, a reassignment, ...)."""
-    status: _builtins.str
-    """Its delivery state in the outbox."""
+    status: Global___PageStatus.ValueType
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def notified(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The kinds of contact method notified so far ("email", "slack", "ntfy", ...)."""
+
+    @_builtins.property
+    def rules_stopped_at(self) -> _timestamp_pb2.Timestamp:
+        """When an acknowledgement stopped the user's notification rules; unset when none did."""
+
     def __init__(
         self,
         *,
@@ -415,12 +454,14 @@ class Page(_message.Message):
         level: _builtins.int = ...,
         round: _builtins.int = ...,
         reason: _builtins.str = ...,
-        status: _builtins.str = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
+        notified: _abc.Iterable[_builtins.str] | None = ...,
+        rules_stopped_at: _timestamp_pb2.Timestamp | None = ...,
+        status: Global___PageStatus.ValueType = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "rules_stopped_at", b"rules_stopped_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "kind", b"kind", "level", b"level", "reason", b"reason", "round", b"round", "status", b"status", "step", b"step", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "kind", b"kind", "level", b"level", "notified", b"notified", "reason", b"reason", "round", b"round", "rules_stopped_at", b"rules_stopped_at", "status", b"status", "step", b"step", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

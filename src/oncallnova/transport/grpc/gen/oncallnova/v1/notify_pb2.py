@@ -27,7 +27,7 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aoncallnova/v1/notify.proto\x12\roncallnova.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x87\x03\n\x07Webhook\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03url\x18\x03 \x01(\t\x12\x0e\n\x06\x65vents\x18\x04 \x03(\t\x12\x13\n\x0bservice_ids\x18\x05 \x03(\t\x12\x0f\n\x07\x65nabled\x18\x06 \x01(\x08\x12\x34\n\x07headers\x18\x07 \x03(\x0b\x32#.oncallnova.v1.Webhook.HeadersEntry\x12\x39\n\x15previous_secret_until\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x06secret\x18\x0b \x01(\tH\x00\x88\x01\x01\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\t\n\x07_secret\"\xe3\x01\n\tWebhookIn\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x0e\n\x06\x65vents\x18\x03 \x03(\t\x12\x13\n\x0bservice_ids\x18\x04 \x03(\t\x12\x14\n\x07\x65nabled\x18\x05 \x01(\x08H\x01\x88\x01\x01\x12\x36\n\x07headers\x18\x06 \x03(\x0b\x32%.oncallnova.v1.WebhookIn.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x07\n\x05_nameB\n\n\x08_enabled\"\xa7\x02\n\x0cWebhookPatch\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x10\n\x03url\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x0e\n\x06\x65vents\x18\x03 \x03(\t\x12\x13\n\x0bservice_ids\x18\x04 \x03(\t\x12\x14\n\x07\x65nabled\x18\x05 \x01(\x08H\x02\x88\x01\x01\x12\x39\n\x07headers\x18\x06 \x03(\x0b\x32(.oncallnova.v1.WebhookPatch.HeadersEntry\x12/\n\x0bupdate_mask\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x07\n\x05_nameB\x06\n\x04_urlB\n\n\x08_enabled\"\xd9\x02\n\x08\x44\x65livery\x12\x13\n\x0b\x64\x65livery_id\x18\x01 \x01(\t\x12\x17\n\nevent_type\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0bincident_id\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12.\n\nstarted_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x64uration_ms\x18\x06 \x01(\x01\x12/\n\x07outcome\x18\x07 \x01(\x0e\x32\x1e.oncallnova.v1.DeliveryOutcome\x12\x18\n\x0bstatus_code\x18\x08 \x01(\x05H\x02\x88\x01\x01\x12\x12\n\x05\x65rror\x18\t \x01(\tH\x03\x88\x01\x01\x12\x17\n\x0f\x64\x65livery_status\x18\n \x01(\tB\r\n\x0b_event_typeB\x0e\n\x0c_incident_idB\x0e\n\x0c_status_codeB\x08\n\x06_error\"A\n\x14\x43reateWebhookRequest\x12)\n\x07webhook\x18\x01 \x01(\x0b\x32\x18.oncallnova.v1.WebhookIn\"\x15\n\x13ListWebhooksRequest\"=\n\x14ListWebhooksResponse\x12%\n\x05items\x18\x01 \x03(\x0b\x32\x16.oncallnova.v1.Webhook\"\'\n\x11GetWebhookRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\"V\n\x14UpdateWebhookRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12*\n\x05patch\x18\x02 \x01(\x0b\x32\x1b.oncallnova.v1.WebhookPatch\"*\n\x14\x44\x65leteWebhookRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\">\n\x0eSecretRotation\x12\x1a\n\rgrace_seconds\x18\x01 \x01(\x05H\x00\x88\x01\x01\x42\x10\n\x0e_grace_seconds\"a\n\x1aRotateWebhookSecretRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12/\n\x08rotation\x18\x02 \x01(\x0b\x32\x1d.oncallnova.v1.SecretRotation\"*\n\x14SendTestEventRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\",\n\x15SendTestEventResponse\x12\x13\n\x0b\x64\x65livery_id\x18\x01 \x01(\t\"I\n\x15ListDeliveriesRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x12\n\x05limit\x18\x02 \x01(\x05H\x00\x88\x01\x01\x42\x08\n\x06_limit\"@\n\x16ListDeliveriesResponse\x12&\n\x05items\x18\x01 \x03(\x0b\x32\x17.oncallnova.v1.Delivery*\x87\x01\n\x0f\x44\x65liveryOutcome\x12 \n\x1c\x44\x45LIVERY_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15\x44\x45LIVERY_OUTCOME_SENT\x10\x01\x12\x1a\n\x16\x44\x45LIVERY_OUTCOME_RETRY\x10\x02\x12\x1b\n\x17\x44\x45LIVERY_OUTCOME_FAILED\x10\x03\x32\xb0\x05\n\x0eWebhookService\x12L\n\rCreateWebhook\x12#.oncallnova.v1.CreateWebhookRequest\x1a\x16.oncallnova.v1.Webhook\x12W\n\x0cListWebhooks\x12\".oncallnova.v1.ListWebhooksRequest\x1a#.oncallnova.v1.ListWebhooksResponse\x12\x46\n\nGetWebhook\x12 .oncallnova.v1.GetWebhookRequest\x1a\x16.oncallnova.v1.Webhook\x12L\n\rUpdateWebhook\x12#.oncallnova.v1.UpdateWebhookRequest\x1a\x16.oncallnova.v1.Webhook\x12L\n\rDeleteWebhook\x12#.oncallnova.v1.DeleteWebhookRequest\x1a\x16.google.protobuf.Empty\x12X\n\x13RotateWebhookSecret\x12).oncallnova.v1.RotateWebhookSecretRequest\x1a\x16.oncallnova.v1.Webhook\x12Z\n\rSendTestEvent\x12#.oncallnova.v1.SendTestEventRequest\x1a$.oncallnova.v1.SendTestEventResponse\x12]\n\x0eListDeliveries\x12$.oncallnova.v1.ListDeliveriesRequest\x1a%.oncallnova.v1.ListDeliveriesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aoncallnova/v1/notify.proto\x12\roncallnova.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb5\x03\n\x07Webhook\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03url\x18\x03 \x01(\t\x12\x0e\n\x06\x65vents\x18\x04 \x03(\t\x12\x13\n\x0bservice_ids\x18\x05 \x03(\t\x12\x0f\n\x07\x65nabled\x18\x06 \x01(\x08\x12\x34\n\x07headers\x18\x07 \x03(\x0b\x32#.oncallnova.v1.Webhook.HeadersEntry\x12\x39\n\x15previous_secret_until\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x06secret\x18\x0b \x01(\tH\x00\x88\x01\x01\x12,\n\x06\x66ormat\x18\x0c \x01(\x0e\x32\x1c.oncallnova.v1.WebhookFormat\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\t\n\x07_secret\"\x91\x02\n\tWebhookIn\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x0e\n\x06\x65vents\x18\x03 \x03(\t\x12\x13\n\x0bservice_ids\x18\x04 \x03(\t\x12\x14\n\x07\x65nabled\x18\x05 \x01(\x08H\x01\x88\x01\x01\x12\x36\n\x07headers\x18\x06 \x03(\x0b\x32%.oncallnova.v1.WebhookIn.HeadersEntry\x12,\n\x06\x66ormat\x18\x07 \x01(\x0e\x32\x1c.oncallnova.v1.WebhookFormat\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x07\n\x05_nameB\n\n\x08_enabled\"\xd5\x02\n\x0cWebhookPatch\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x10\n\x03url\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x0e\n\x06\x65vents\x18\x03 \x03(\t\x12\x13\n\x0bservice_ids\x18\x04 \x03(\t\x12\x14\n\x07\x65nabled\x18\x05 \x01(\x08H\x02\x88\x01\x01\x12\x39\n\x07headers\x18\x06 \x03(\x0b\x32(.oncallnova.v1.WebhookPatch.HeadersEntry\x12/\n\x0bupdate_mask\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12,\n\x06\x66ormat\x18\x08 \x01(\x0e\x32\x1c.oncallnova.v1.WebhookFormat\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x07\n\x05_nameB\x06\n\x04_urlB\n\n\x08_enabled\"\xd9\x02\n\x08\x44\x65livery\x12\x13\n\x0b\x64\x65livery_id\x18\x01 \x01(\t\x12\x17\n\nevent_type\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0bincident_id\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12.\n\nstarted_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x64uration_ms\x18\x06 \x01(\x01\x12/\n\x07outcome\x18\x07 \x01(\x0e\x32\x1e.oncallnova.v1.DeliveryOutcome\x12\x18\n\x0bstatus_code\x18\x08 \x01(\x05H\x02\x88\x01\x01\x12\x12\n\x05\x65rror\x18\t \x01(\tH\x03\x88\x01\x01\x12\x17\n\x0f\x64\x65livery_status\x18\n \x01(\tB\r\n\x0b_event_typeB\x0e\n\x0c_incident_idB\x0e\n\x0c_status_codeB\x08\n\x06_error\"A\n\x14\x43reateWebhookRequest\x12)\n\x07webhook\x18\x01 \x01(\x0b\x32\x18.oncallnova.v1.WebhookIn\"\x15\n\x13ListWebhooksRequest\"=\n\x14ListWebhooksResponse\x12%\n\x05items\x18\x01 \x03(\x0b\x32\x16.oncallnova.v1.Webhook\"\'\n\x11GetWebhookRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\"V\n\x14UpdateWebhookRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12*\n\x05patch\x18\x02 \x01(\x0b\x32\x1b.oncallnova.v1.WebhookPatch\"*\n\x14\x44\x65leteWebhookRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\">\n\x0eSecretRotation\x12\x1a\n\rgrace_seconds\x18\x01 \x01(\x05H\x00\x88\x01\x01\x42\x10\n\x0e_grace_seconds\"a\n\x1aRotateWebhookSecretRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12/\n\x08rotation\x18\x02 \x01(\x0b\x32\x1d.oncallnova.v1.SecretRotation\"*\n\x14SendTestEventRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\",\n\x15SendTestEventResponse\x12\x13\n\x0b\x64\x65livery_id\x18\x01 \x01(\t\"I\n\x15ListDeliveriesRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x12\n\x05limit\x18\x02 \x01(\x05H\x00\x88\x01\x01\x42\x08\n\x06_limit\"@\n\x16ListDeliveriesResponse\x12&\n\x05items\x18\x01 \x03(\x0b\x32\x17.oncallnova.v1.Delivery*\xa1\x01\n\rWebhookFormat\x12\x1e\n\x1aWEBHOOK_FORMAT_UNSPECIFIED\x10\x00\x12\x1d\n\x19WEBHOOK_FORMAT_ONCALLNOVA\x10\x01\x12\x18\n\x14WEBHOOK_FORMAT_SLACK\x10\x02\x12\x1d\n\x19WEBHOOK_FORMAT_MATTERMOST\x10\x03\x12\x18\n\x14WEBHOOK_FORMAT_TEAMS\x10\x04*\x87\x01\n\x0f\x44\x65liveryOutcome\x12 \n\x1c\x44\x45LIVERY_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15\x44\x45LIVERY_OUTCOME_SENT\x10\x01\x12\x1a\n\x16\x44\x45LIVERY_OUTCOME_RETRY\x10\x02\x12\x1b\n\x17\x44\x45LIVERY_OUTCOME_FAILED\x10\x03\x32\xb0\x05\n\x0eWebhookService\x12L\n\rCreateWebhook\x12#.oncallnova.v1.CreateWebhookRequest\x1a\x16.oncallnova.v1.Webhook\x12W\n\x0cListWebhooks\x12\".oncallnova.v1.ListWebhooksRequest\x1a#.oncallnova.v1.ListWebhooksResponse\x12\x46\n\nGetWebhook\x12 .oncallnova.v1.GetWebhookRequest\x1a\x16.oncallnova.v1.Webhook\x12L\n\rUpdateWebhook\x12#.oncallnova.v1.UpdateWebhookRequest\x1a\x16.oncallnova.v1.Webhook\x12L\n\rDeleteWebhook\x12#.oncallnova.v1.DeleteWebhookRequest\x1a\x16.google.protobuf.Empty\x12X\n\x13RotateWebhookSecret\x12).oncallnova.v1.RotateWebhookSecretRequest\x1a\x16.oncallnova.v1.Webhook\x12Z\n\rSendTestEvent\x12#.oncallnova.v1.SendTestEventRequest\x1a$.oncallnova.v1.SendTestEventResponse\x12]\n\x0eListDeliveries\x12$.oncallnova.v1.ListDeliveriesRequest\x1a%.oncallnova.v1.ListDeliveriesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,46 +40,48 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_WEBHOOKIN_HEADERSENTRY']._serialized_options = b'8\001'
   _globals['_WEBHOOKPATCH_HEADERSENTRY']._loaded_options = None
   _globals['_WEBHOOKPATCH_HEADERSENTRY']._serialized_options = b'8\001'
-  _globals['_DELIVERYOUTCOME']._serialized_start=2132
-  _globals['_DELIVERYOUTCOME']._serialized_end=2267
+  _globals['_WEBHOOKFORMAT']._serialized_start=2270
+  _globals['_WEBHOOKFORMAT']._serialized_end=2431
+  _globals['_DELIVERYOUTCOME']._serialized_start=2434
+  _globals['_DELIVERYOUTCOME']._serialized_end=2569
   _globals['_WEBHOOK']._serialized_start=142
-  _globals['_WEBHOOK']._serialized_end=533
-  _globals['_WEBHOOK_HEADERSENTRY']._serialized_start=476
-  _globals['_WEBHOOK_HEADERSENTRY']._serialized_end=522
-  _globals['_WEBHOOKIN']._serialized_start=536
-  _globals['_WEBHOOKIN']._serialized_end=763
-  _globals['_WEBHOOKIN_HEADERSENTRY']._serialized_start=476
-  _globals['_WEBHOOKIN_HEADERSENTRY']._serialized_end=522
-  _globals['_WEBHOOKPATCH']._serialized_start=766
-  _globals['_WEBHOOKPATCH']._serialized_end=1061
-  _globals['_WEBHOOKPATCH_HEADERSENTRY']._serialized_start=476
-  _globals['_WEBHOOKPATCH_HEADERSENTRY']._serialized_end=522
-  _globals['_DELIVERY']._serialized_start=1064
-  _globals['_DELIVERY']._serialized_end=1409
-  _globals['_CREATEWEBHOOKREQUEST']._serialized_start=1411
-  _globals['_CREATEWEBHOOKREQUEST']._serialized_end=1476
-  _globals['_LISTWEBHOOKSREQUEST']._serialized_start=1478
-  _globals['_LISTWEBHOOKSREQUEST']._serialized_end=1499
-  _globals['_LISTWEBHOOKSRESPONSE']._serialized_start=1501
-  _globals['_LISTWEBHOOKSRESPONSE']._serialized_end=1562
-  _globals['_GETWEBHOOKREQUEST']._serialized_start=1564
-  _globals['_GETWEBHOOKREQUEST']._serialized_end=1603
-  _globals['_UPDATEWEBHOOKREQUEST']._serialized_start=1605
-  _globals['_UPDATEWEBHOOKREQUEST']._serialized_end=1691
-  _globals['_DELETEWEBHOOKREQUEST']._serialized_start=1693
-  _globals['_DELETEWEBHOOKREQUEST']._serialized_end=1735
-  _globals['_SECRETROTATION']._serialized_start=1737
-  _globals['_SECRETROTATION']._serialized_end=1799
-  _globals['_ROTATEWEBHOOKSECRETREQUEST']._serialized_start=1801
-  _globals['_ROTATEWEBHOOKSECRETREQUEST']._serialized_end=1898
-  _globals['_SENDTESTEVENTREQUEST']._serialized_start=1900
-  _globals['_SENDTESTEVENTREQUEST']._serialized_end=1942
-  _globals['_SENDTESTEVENTRESPONSE']._serialized_start=1944
-  _globals['_SENDTESTEVENTRESPONSE']._serialized_end=1988
-  _globals['_LISTDELIVERIESREQUEST']._serialized_start=1990
-  _globals['_LISTDELIVERIESREQUEST']._serialized_end=2063
-  _globals['_LISTDELIVERIESRESPONSE']._serialized_start=2065
-  _globals['_LISTDELIVERIESRESPONSE']._serialized_end=2129
-  _globals['_WEBHOOKSERVICE']._serialized_start=2270
-  _globals['_WEBHOOKSERVICE']._serialized_end=2958
+  _globals['_WEBHOOK']._serialized_end=579
+  _globals['_WEBHOOK_HEADERSENTRY']._serialized_start=522
+  _globals['_WEBHOOK_HEADERSENTRY']._serialized_end=568
+  _globals['_WEBHOOKIN']._serialized_start=582
+  _globals['_WEBHOOKIN']._serialized_end=855
+  _globals['_WEBHOOKIN_HEADERSENTRY']._serialized_start=522
+  _globals['_WEBHOOKIN_HEADERSENTRY']._serialized_end=568
+  _globals['_WEBHOOKPATCH']._serialized_start=858
+  _globals['_WEBHOOKPATCH']._serialized_end=1199
+  _globals['_WEBHOOKPATCH_HEADERSENTRY']._serialized_start=522
+  _globals['_WEBHOOKPATCH_HEADERSENTRY']._serialized_end=568
+  _globals['_DELIVERY']._serialized_start=1202
+  _globals['_DELIVERY']._serialized_end=1547
+  _globals['_CREATEWEBHOOKREQUEST']._serialized_start=1549
+  _globals['_CREATEWEBHOOKREQUEST']._serialized_end=1614
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_start=1616
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_end=1637
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_start=1639
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_end=1700
+  _globals['_GETWEBHOOKREQUEST']._serialized_start=1702
+  _globals['_GETWEBHOOKREQUEST']._serialized_end=1741
+  _globals['_UPDATEWEBHOOKREQUEST']._serialized_start=1743
+  _globals['_UPDATEWEBHOOKREQUEST']._serialized_end=1829
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_start=1831
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_end=1873
+  _globals['_SECRETROTATION']._serialized_start=1875
+  _globals['_SECRETROTATION']._serialized_end=1937
+  _globals['_ROTATEWEBHOOKSECRETREQUEST']._serialized_start=1939
+  _globals['_ROTATEWEBHOOKSECRETREQUEST']._serialized_end=2036
+  _globals['_SENDTESTEVENTREQUEST']._serialized_start=2038
+  _globals['_SENDTESTEVENTREQUEST']._serialized_end=2080
+  _globals['_SENDTESTEVENTRESPONSE']._serialized_start=2082
+  _globals['_SENDTESTEVENTRESPONSE']._serialized_end=2126
+  _globals['_LISTDELIVERIESREQUEST']._serialized_start=2128
+  _globals['_LISTDELIVERIESREQUEST']._serialized_end=2201
+  _globals['_LISTDELIVERIESRESPONSE']._serialized_start=2203
+  _globals['_LISTDELIVERIESRESPONSE']._serialized_end=2267
+  _globals['_WEBHOOKSERVICE']._serialized_start=2572
+  _globals['_WEBHOOKSERVICE']._serialized_end=3260
 # @@protoc_insertion_point(module_scope)

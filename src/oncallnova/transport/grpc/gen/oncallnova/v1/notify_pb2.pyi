@@ -28,6 +28,38 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _WebhookFormat:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _WebhookFormatEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_WebhookFormat.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    WEBHOOK_FORMAT_UNSPECIFIED: _WebhookFormat.ValueType  # 0
+    WEBHOOK_FORMAT_ONCALLNOVA: _WebhookFormat.ValueType  # 1
+    """OnCallNova's event JSON, signed (X-OnCallNova-Signature)."""
+    WEBHOOK_FORMAT_SLACK: _WebhookFormat.ValueType  # 2
+    """A Block Kit message for a Slack incoming webhook."""
+    WEBHOOK_FORMAT_MATTERMOST: _WebhookFormat.ValueType  # 3
+    """A message with an attachment for a Mattermost incoming webhook."""
+    WEBHOOK_FORMAT_TEAMS: _WebhookFormat.ValueType  # 4
+    """An Adaptive Card for a Microsoft Teams Workflows webhook."""
+
+class WebhookFormat(_WebhookFormat, metaclass=_WebhookFormatEnumTypeWrapper):
+    """The body a webhook is sent. A chat format's message carries the severity, service,
+    title and a link to the incident, as that tool's incoming webhooks document it.
+    """
+
+WEBHOOK_FORMAT_UNSPECIFIED: WebhookFormat.ValueType  # 0
+WEBHOOK_FORMAT_ONCALLNOVA: WebhookFormat.ValueType  # 1
+"""OnCallNova's event JSON, signed (X-OnCallNova-Signature)."""
+WEBHOOK_FORMAT_SLACK: WebhookFormat.ValueType  # 2
+"""A Block Kit message for a Slack incoming webhook."""
+WEBHOOK_FORMAT_MATTERMOST: WebhookFormat.ValueType  # 3
+"""A message with an attachment for a Mattermost incoming webhook."""
+WEBHOOK_FORMAT_TEAMS: WebhookFormat.ValueType  # 4
+"""An Adaptive Card for a Microsoft Teams Workflows webhook."""
+Global___WebhookFormat: _TypeAlias = WebhookFormat  # noqa: Y015
+
 class _DeliveryOutcome:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -88,6 +120,7 @@ class Webhook(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
     SECRET_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     name: _builtins.str
     url: _builtins.str
@@ -95,6 +128,7 @@ class Webhook(_message.Message):
     enabled: _builtins.bool
     secret: _builtins.str
     """The signing secret: in the replies of CreateWebhook and RotateWebhookSecret only."""
+    format: Global___WebhookFormat.ValueType
     @_builtins.property
     def events(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """The events sent: "incident.new", "incident.acknowledged", "incident.resolved",
@@ -132,10 +166,11 @@ class Webhook(_message.Message):
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
         secret: _builtins.str | None = ...,
+        format: Global___WebhookFormat.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_secret", b"_secret", "created_at", b"created_at", "previous_secret_until", b"previous_secret_until", "secret", b"secret", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_secret", b"_secret", "created_at", b"created_at", "enabled", b"enabled", "events", b"events", "headers", b"headers", "id", b"id", "name", b"name", "previous_secret_until", b"previous_secret_until", "secret", b"secret", "service_ids", b"service_ids", "updated_at", b"updated_at", "url", b"url"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_secret", b"_secret", "created_at", b"created_at", "enabled", b"enabled", "events", b"events", "format", b"format", "headers", b"headers", "id", b"id", "name", b"name", "previous_secret_until", b"previous_secret_until", "secret", b"secret", "service_ids", b"service_ids", "updated_at", b"updated_at", "url", b"url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__secret: _TypeAlias = _typing.Literal["secret"]  # noqa: Y015
     _WhichOneofArgType__secret: _TypeAlias = _typing.Literal["_secret", b"_secret"]  # noqa: Y015
@@ -175,11 +210,14 @@ class WebhookIn(_message.Message):
     SERVICE_IDS_FIELD_NUMBER: _builtins.int
     ENABLED_FIELD_NUMBER: _builtins.int
     HEADERS_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """1 to 200 characters; unset means "webhook"."""
     url: _builtins.str
     enabled: _builtins.bool
     """Unset means true."""
+    format: Global___WebhookFormat.ValueType
+    """Unset means oncallnova."""
     @_builtins.property
     def events(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Empty means every event (see `Webhook.events`)."""
@@ -201,10 +239,11 @@ class WebhookIn(_message.Message):
         service_ids: _abc.Iterable[_builtins.str] | None = ...,
         enabled: _builtins.bool | None = ...,
         headers: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        format: Global___WebhookFormat.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_enabled", b"_enabled", "_name", b"_name", "enabled", b"enabled", "name", b"name"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_enabled", b"_enabled", "_name", b"_name", "enabled", b"enabled", "events", b"events", "headers", b"headers", "name", b"name", "service_ids", b"service_ids", "url", b"url"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_enabled", b"_enabled", "_name", b"_name", "enabled", b"enabled", "events", b"events", "format", b"format", "headers", b"headers", "name", b"name", "service_ids", b"service_ids", "url", b"url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__enabled: _TypeAlias = _typing.Literal["enabled"]  # noqa: Y015
     _WhichOneofArgType__enabled: _TypeAlias = _typing.Literal["_enabled", b"_enabled"]  # noqa: Y015
@@ -250,9 +289,11 @@ class WebhookPatch(_message.Message):
     ENABLED_FIELD_NUMBER: _builtins.int
     HEADERS_FIELD_NUMBER: _builtins.int
     UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     url: _builtins.str
     enabled: _builtins.bool
+    format: Global___WebhookFormat.ValueType
     @_builtins.property
     def events(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -273,10 +314,11 @@ class WebhookPatch(_message.Message):
         enabled: _builtins.bool | None = ...,
         headers: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         update_mask: _field_mask_pb2.FieldMask | None = ...,
+        format: Global___WebhookFormat.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_enabled", b"_enabled", "_name", b"_name", "_url", b"_url", "enabled", b"enabled", "name", b"name", "update_mask", b"update_mask", "url", b"url"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_enabled", b"_enabled", "_name", b"_name", "_url", b"_url", "enabled", b"enabled", "events", b"events", "headers", b"headers", "name", b"name", "service_ids", b"service_ids", "update_mask", b"update_mask", "url", b"url"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_enabled", b"_enabled", "_name", b"_name", "_url", b"_url", "enabled", b"enabled", "events", b"events", "format", b"format", "headers", b"headers", "name", b"name", "service_ids", b"service_ids", "update_mask", b"update_mask", "url", b"url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__enabled: _TypeAlias = _typing.Literal["enabled"]  # noqa: Y015
     _WhichOneofArgType__enabled: _TypeAlias = _typing.Literal["_enabled", b"_enabled"]  # noqa: Y015

@@ -580,3 +580,616 @@ class PeopleService:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class ContactServiceStub:
+    """Send notifications to a user the way they chose: contact methods, notification rules
+    and shift reminders, and a test of each. The `oncall` role serves these to `web`. A
+    user reads and changes their own (responder), an admin anyone's. Refused with
+    NOT_FOUND when the user, or the contact method, rule or reminder, does not exist.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.ListContactMethods = channel.unary_unary(
+                '/oncallnova.v1.ContactService/ListContactMethods',
+                request_serializer=oncallnova_dot_v1_dot_people__pb2.ListContactMethodsRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_people__pb2.ListContactMethodsResponse.FromString,
+                _registered_method=True)
+        self.AddContactMethod = channel.unary_unary(
+                '/oncallnova.v1.ContactService/AddContactMethod',
+                request_serializer=oncallnova_dot_v1_dot_people__pb2.AddContactMethodRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_people__pb2.ContactMethod.FromString,
+                _registered_method=True)
+        self.UpdateContactMethod = channel.unary_unary(
+                '/oncallnova.v1.ContactService/UpdateContactMethod',
+                request_serializer=oncallnova_dot_v1_dot_people__pb2.UpdateContactMethodRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_people__pb2.ContactMethod.FromString,
+                _registered_method=True)
+        self.DeleteContactMethod = channel.unary_unary(
+                '/oncallnova.v1.ContactService/DeleteContactMethod',
+                request_serializer=oncallnova_dot_v1_dot_people__pb2.DeleteContactMethodRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.GetNotificationRules = channel.unary_unary(
+                '/oncallnova.v1.ContactService/GetNotificationRules',
+                request_serializer=oncallnova_dot_v1_dot_people__pb2.GetNotificationRulesRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_people__pb2.NotificationRules.FromString,
+                _registered_method=True)
+        self.AddNotificationRule = channel.unary_unary(
+                '/oncallnova.v1.ContactService/AddNotificationRule',
+                request_serializer=oncallnova_dot_v1_dot_people__pb2.AddNotificationRuleRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_people__pb2.NotificationRules.FromString,
+                _registered_method=True)
+        self.SetNotificationRules = channel.unary_unary(
+                '/oncallnova.v1.ContactService/SetNotificationRules',
+                request_serializer=oncallnova_dot_v1_dot_people__pb2.SetNotificationRulesRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_people__pb2.NotificationRules.FromString,
+                _registered_method=True)
+        self.DeleteNotificationRule = channel.unary_unary(
+                '/oncallnova.v1.ContactService/DeleteNotificationRule',
+                request_serializer=oncallnova_dot_v1_dot_people__pb2.DeleteNotificationRuleRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_people__pb2.NotificationRules.FromString,
+                _registered_method=True)
+        self.ListShiftReminders = channel.unary_unary(
+                '/oncallnova.v1.ContactService/ListShiftReminders',
+                request_serializer=oncallnova_dot_v1_dot_people__pb2.ListShiftRemindersRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_people__pb2.ListShiftRemindersResponse.FromString,
+                _registered_method=True)
+        self.AddShiftReminder = channel.unary_unary(
+                '/oncallnova.v1.ContactService/AddShiftReminder',
+                request_serializer=oncallnova_dot_v1_dot_people__pb2.AddShiftReminderRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_people__pb2.ShiftReminder.FromString,
+                _registered_method=True)
+        self.DeleteShiftReminder = channel.unary_unary(
+                '/oncallnova.v1.ContactService/DeleteShiftReminder',
+                request_serializer=oncallnova_dot_v1_dot_people__pb2.DeleteShiftReminderRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.SendContactMethodTest = channel.unary_unary(
+                '/oncallnova.v1.ContactService/SendContactMethodTest',
+                request_serializer=oncallnova_dot_v1_dot_people__pb2.SendContactMethodTestRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_people__pb2.SendTestResponse.FromString,
+                _registered_method=True)
+        self.SendShiftReminderTest = channel.unary_unary(
+                '/oncallnova.v1.ContactService/SendShiftReminderTest',
+                request_serializer=oncallnova_dot_v1_dot_people__pb2.SendShiftReminderTestRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_people__pb2.SendTestResponse.FromString,
+                _registered_method=True)
+
+
+class ContactServiceServicer:
+    """Send notifications to a user the way they chose: contact methods, notification rules
+    and shift reminders, and a test of each. The `oncall` role serves these to `web`. A
+    user reads and changes their own (responder), an admin anyone's. Refused with
+    NOT_FOUND when the user, or the contact method, rule or reminder, does not exist.
+    """
+
+    def ListContactMethods(self, request, context):
+        """The user's contact methods as they and admins see them (no token ever).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddContactMethod(self, request, context):
+        """A new contact method; at most 20. A chat or ntfy URL the server may not post to is
+        refused (INVALID_ARGUMENT). Not idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateContactMethod(self, request, context):
+        """A new name or target; the type stays.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteContactMethod(self, request, context):
+        """The rules and reminders that use it go with it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetNotificationRules(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddNotificationRule(self, request, context):
+        """One more rule; answers them all. Not idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetNotificationRules(self, request, context):
+        """Replaces every rule (an empty list: back to the default).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteNotificationRule(self, request, context):
+        """Answers the rules left.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListShiftReminders(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddShiftReminder(self, request, context):
+        """A new reminder; at most 20. Not idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteShiftReminder(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SendContactMethodTest(self, request, context):
+        """Queue a test notification to one contact method; answers the delivery's id (see
+        WebhookService.ListDeliveries for how deliveries go). Not idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SendShiftReminderTest(self, request, context):
+        """Queue one shift reminder now, as it would read for the user's next shift (or a
+        sample shift when they have none in the next 60 days). Not idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_ContactServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'ListContactMethods': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListContactMethods,
+                    request_deserializer=oncallnova_dot_v1_dot_people__pb2.ListContactMethodsRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_people__pb2.ListContactMethodsResponse.SerializeToString,
+            ),
+            'AddContactMethod': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddContactMethod,
+                    request_deserializer=oncallnova_dot_v1_dot_people__pb2.AddContactMethodRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_people__pb2.ContactMethod.SerializeToString,
+            ),
+            'UpdateContactMethod': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateContactMethod,
+                    request_deserializer=oncallnova_dot_v1_dot_people__pb2.UpdateContactMethodRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_people__pb2.ContactMethod.SerializeToString,
+            ),
+            'DeleteContactMethod': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteContactMethod,
+                    request_deserializer=oncallnova_dot_v1_dot_people__pb2.DeleteContactMethodRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'GetNotificationRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetNotificationRules,
+                    request_deserializer=oncallnova_dot_v1_dot_people__pb2.GetNotificationRulesRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_people__pb2.NotificationRules.SerializeToString,
+            ),
+            'AddNotificationRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddNotificationRule,
+                    request_deserializer=oncallnova_dot_v1_dot_people__pb2.AddNotificationRuleRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_people__pb2.NotificationRules.SerializeToString,
+            ),
+            'SetNotificationRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetNotificationRules,
+                    request_deserializer=oncallnova_dot_v1_dot_people__pb2.SetNotificationRulesRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_people__pb2.NotificationRules.SerializeToString,
+            ),
+            'DeleteNotificationRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteNotificationRule,
+                    request_deserializer=oncallnova_dot_v1_dot_people__pb2.DeleteNotificationRuleRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_people__pb2.NotificationRules.SerializeToString,
+            ),
+            'ListShiftReminders': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListShiftReminders,
+                    request_deserializer=oncallnova_dot_v1_dot_people__pb2.ListShiftRemindersRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_people__pb2.ListShiftRemindersResponse.SerializeToString,
+            ),
+            'AddShiftReminder': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddShiftReminder,
+                    request_deserializer=oncallnova_dot_v1_dot_people__pb2.AddShiftReminderRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_people__pb2.ShiftReminder.SerializeToString,
+            ),
+            'DeleteShiftReminder': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteShiftReminder,
+                    request_deserializer=oncallnova_dot_v1_dot_people__pb2.DeleteShiftReminderRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'SendContactMethodTest': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendContactMethodTest,
+                    request_deserializer=oncallnova_dot_v1_dot_people__pb2.SendContactMethodTestRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_people__pb2.SendTestResponse.SerializeToString,
+            ),
+            'SendShiftReminderTest': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendShiftReminderTest,
+                    request_deserializer=oncallnova_dot_v1_dot_people__pb2.SendShiftReminderTestRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_people__pb2.SendTestResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'oncallnova.v1.ContactService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('oncallnova.v1.ContactService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class ContactService:
+    """Send notifications to a user the way they chose: contact methods, notification rules
+    and shift reminders, and a test of each. The `oncall` role serves these to `web`. A
+    user reads and changes their own (responder), an admin anyone's. Refused with
+    NOT_FOUND when the user, or the contact method, rule or reminder, does not exist.
+    """
+
+    @staticmethod
+    def ListContactMethods(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.ContactService/ListContactMethods',
+            oncallnova_dot_v1_dot_people__pb2.ListContactMethodsRequest.SerializeToString,
+            oncallnova_dot_v1_dot_people__pb2.ListContactMethodsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddContactMethod(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.ContactService/AddContactMethod',
+            oncallnova_dot_v1_dot_people__pb2.AddContactMethodRequest.SerializeToString,
+            oncallnova_dot_v1_dot_people__pb2.ContactMethod.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateContactMethod(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.ContactService/UpdateContactMethod',
+            oncallnova_dot_v1_dot_people__pb2.UpdateContactMethodRequest.SerializeToString,
+            oncallnova_dot_v1_dot_people__pb2.ContactMethod.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteContactMethod(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.ContactService/DeleteContactMethod',
+            oncallnova_dot_v1_dot_people__pb2.DeleteContactMethodRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetNotificationRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.ContactService/GetNotificationRules',
+            oncallnova_dot_v1_dot_people__pb2.GetNotificationRulesRequest.SerializeToString,
+            oncallnova_dot_v1_dot_people__pb2.NotificationRules.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddNotificationRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.ContactService/AddNotificationRule',
+            oncallnova_dot_v1_dot_people__pb2.AddNotificationRuleRequest.SerializeToString,
+            oncallnova_dot_v1_dot_people__pb2.NotificationRules.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetNotificationRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.ContactService/SetNotificationRules',
+            oncallnova_dot_v1_dot_people__pb2.SetNotificationRulesRequest.SerializeToString,
+            oncallnova_dot_v1_dot_people__pb2.NotificationRules.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteNotificationRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.ContactService/DeleteNotificationRule',
+            oncallnova_dot_v1_dot_people__pb2.DeleteNotificationRuleRequest.SerializeToString,
+            oncallnova_dot_v1_dot_people__pb2.NotificationRules.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListShiftReminders(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.ContactService/ListShiftReminders',
+            oncallnova_dot_v1_dot_people__pb2.ListShiftRemindersRequest.SerializeToString,
+            oncallnova_dot_v1_dot_people__pb2.ListShiftRemindersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddShiftReminder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.ContactService/AddShiftReminder',
+            oncallnova_dot_v1_dot_people__pb2.AddShiftReminderRequest.SerializeToString,
+            oncallnova_dot_v1_dot_people__pb2.ShiftReminder.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteShiftReminder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.ContactService/DeleteShiftReminder',
+            oncallnova_dot_v1_dot_people__pb2.DeleteShiftReminderRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendContactMethodTest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.ContactService/SendContactMethodTest',
+            oncallnova_dot_v1_dot_people__pb2.SendContactMethodTestRequest.SerializeToString,
+            oncallnova_dot_v1_dot_people__pb2.SendTestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendShiftReminderTest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncallnova.v1.ContactService/SendShiftReminderTest',
+            oncallnova_dot_v1_dot_people__pb2.SendShiftReminderTestRequest.SerializeToString,
+            oncallnova_dot_v1_dot_people__pb2.SendTestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
