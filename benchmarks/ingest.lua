@@ -7,10 +7,21 @@
 -- always a list). Every alert is unique: TAG (one per run) + thread number + a counter go
 -- into the dedup key / title (native) or the `instance` label (Alertmanager). Severities
 -- cycle through the four levels. `done` prints one JSON line that ingest.py reads.
+--
+-- With INGEST_PORTS=P1,P2,... in the environment, thread n connects to 127.0.0.1 on port
+-- P(n mod count) instead of the URL's: one run spreads its threads (and connections)
+-- over several front ends, and its latency figures cover all of them.
 
 local threads = {}
+local ports = {}
+for port in string.gmatch(os.getenv("INGEST_PORTS") or "", "%d+") do
+  table.insert(ports, port)
+end
 
 function setup(thread)
+  if #ports > 0 then
+    thread.addr = wrk.lookup("127.0.0.1", ports[#threads % #ports + 1])[1]
+  end
   thread:set("tid", #threads)
   table.insert(threads, thread)
 end

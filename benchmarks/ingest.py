@@ -1,13 +1,17 @@
-"""Ingestion throughput and latency: OnCallNova (SQLite, PostgreSQL) against Alertmanager.
+"""Ingestion throughput and latency: OnCallNova (all-in-one on SQLite and PostgreSQL, and
+split into roles on PostgreSQL) against Alertmanager.
 
-    .venv/bin/python benchmarks/ingest.py [--only sqlite|postgres|alertmanager] ...
+    .venv/bin/python benchmarks/ingest.py [--only sqlite|postgres|split-1|split-2|alertmanager]
 
 For each target and batch size (1 and 100 alerts per request) it starts a fresh server
 (subprocess, free loopback port, temporary data directory or scratch PostgreSQL database),
 warms it up, then keeps `--connections` keep-alive connections busy for `--duration`
 seconds with distinct alerts and records alerts/s and request latency. OnCallNova answers
 202 only after the alerts are committed; Alertmanager answers 200 once they are queued in
-memory. The same generator (wrk + ingest.lua by default) drives every target.
+memory. The same generator (wrk + ingest.lua by default) drives every target. The split
+targets (`split-N`) are one `incidents` process behind N `ingestion` replicas, each its
+own process; the connections are spread evenly over the replicas and the CPU of every
+process of the target is summed.
 
 OnCallNova is then profiled on a fresh instance under the same load with py-spy: once
 without native frames (low overhead; the reference breakdown) and once with native frames
@@ -43,25 +47,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loadgen
 import profiling
 import report
+from alertmanager import Alertmanager, alertmanager_version, ensure_alertmanager
+from split import SplitOnCallNova, replicas_of
 from targets import (
     ROOT,
-    Alertmanager,
     OnCallNova,
     Processes,
     Target,
-    alertmanager_version,
     analyze,
+    committed_transactions,
     drop_stale_databases,
-    ensure_alertmanager,
     machine_cpu,
     postgres_version,
-    process_cpu_seconds,
     wait_quiet,
 )
 
 RESULTS = ROOT / "benchmarks" / "results"
 WORK = ROOT / "benchmarks" / ".work"
-TARGETS = ("sqlite", "postgres", "alertmanager")
+TARGETS = report.TARGETS
+ON_POSTGRES = ("postgres", "split-1", "split-2")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -143,12 +147,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--fresh", action="store_true", help="do not merge with an existing ingest.json"
     )
+    parser.add_argument(
+        "--reclassify",
+        action="store_true",
+        help="measure nothing: classify the profiles of ingest.json again from their raw\n"
+        "files (benchmarks/.work/profiles/) and rewrite the results files",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS, help="output directory")
     args = parser.parse_args(argv)
     args.batch_sizes = [int(b) for b in args.batches.split(",") if b.strip()]
     args.targets = list(dict.fromkeys(args.only or TARGETS))
     if min(args.connections, args.duration, *args.batch_sizes) < 1 or args.retries < 0:
         parser.error("connections, duration and batch sizes must be positive")
+    for target in args.targets:
+        threads = loadgen.wrk_threads(args.wrk_threads, replicas_of(target) or 1)
+        if args.client == "wrk" and args.connections % threads:
+            parser.error(f"{target}: --connections must be a multiple of the {threads} wrk threads")
     return args
 
 
@@ -166,8 +180,16 @@ def main(argv: list[str] | None = None) -> int:
             snapshot = Path(tempfile.mkdtemp(prefix="oncallnova-bench-src-"))
             args.code_path = _export_src(args.git_ref, snapshot)
         results = _load_previous(args)
+        if args.reclassify:
+            for profile in results["profiles"]:
+                for kind in ("python", "native"):
+                    if "raw" in profile.get(kind, {}):
+                        profile[kind] = profiling.reclassify(profile[kind])
+            _save(args, results)
+            print(f"wrote {args.results / 'ingest.json'} and {args.results / 'ingest.md'}")
+            return 0
         results["meta"] = {**results.get("meta", {}), **_meta(args)}
-        if "postgres" in args.targets:
+        if set(ON_POSTGRES) & set(args.targets):
             for name in drop_stale_databases():
                 print(f"dropped stale scratch database {name}", file=sys.stderr)
         if "alertmanager" in args.targets:
@@ -235,8 +257,13 @@ def _interrupt(signum: int, _frame: object) -> None:
 def _instance(procs: Processes, args: argparse.Namespace, target: str) -> Iterator[Any]:
     """(manager, Target) of a fresh instance; the manager holds what is known after exit."""
     manager: OnCallNova | Alertmanager
+    replicas = replicas_of(target)
     if target == "alertmanager":
         manager = Alertmanager(procs)
+    elif replicas is not None:
+        manager = SplitOnCallNova(
+            procs, replicas, queue_limit=args.queue_limit, pythonpath=args.code_path
+        )
     else:
         manager = OnCallNova(procs, target, queue_limit=args.queue_limit, pythonpath=args.code_path)
     with manager as running:
@@ -285,6 +312,7 @@ def run_scenario(
         "code": _code_label(args),
         "generator": load.generator,
         "connections": args.connections,
+        "front_ends": len(target.urls),
         **load.as_dict(),
         **usage,
         "noisy": usage["other_processes_cpu_pct"] > args.max_noise,
@@ -310,33 +338,42 @@ def _after_warmup(args: argparse.Namespace, target: Target) -> None:
 def _measured(
     work: Callable[[], loadgen.LoadResult], target: Target
 ) -> tuple[loadgen.LoadResult, dict[str, Any]]:
-    """Runs the load and measures the CPU the server, its database and the machine used."""
-    cpu0, side0, (busy0, total0) = (
-        process_cpu_seconds(target.pid),
+    """Runs the load and measures the CPU the server processes, their database and the
+    machine used, and on PostgreSQL the transactions committed."""
+    commits0 = committed_transactions(target.db_name) if target.db_name else 0
+    procs0, side0, (busy0, total0) = (
+        target.cpu_by_process(),
         target.side_cpu_seconds(),
         machine_cpu(),
     )
     start = time.monotonic()
     result = work()
     wall = time.monotonic() - start
-    cpu1, side1, (busy1, total1) = (
-        process_cpu_seconds(target.pid),
+    procs1, side1, (busy1, total1) = (
+        target.cpu_by_process(),
         target.side_cpu_seconds(),
         machine_cpu(),
     )
-    ours = (cpu1 - cpu0) + (side1 - side0) + result.client_cpu_s
-    usage = {
-        "server_cpu_pct": round(100 * (cpu1 - cpu0) / wall, 1),
+    per_process = {label: procs1[label] - procs0[label] for label in procs0}
+    cpu = sum(per_process.values())
+    ours = cpu + (side1 - side0) + result.client_cpu_s
+    usage: dict[str, Any] = {
+        "server_cpu_pct": round(100 * cpu / wall, 1),
         "client_cpu_pct": round(100 * result.client_cpu_s / wall, 1),
         "machine_busy_pct": round(100 * (busy1 - busy0) / max(total1 - total0, 1e-9), 1),
         # CPU of everything else on the machine (other users' tests, daemons): noise.
         "other_processes_cpu_pct": round(max(0.0, 100 * (busy1 - busy0 - ours) / wall), 1),
     }
+    if len(per_process) > 1:
+        usage["process_cpu_pct"] = {k: round(100 * v / wall, 1) for k, v in per_process.items()}
     if target.db_name is not None:
         usage["postgres_backends_cpu_pct"] = round(100 * (side1 - side0) / wall, 1)
+        commits = committed_transactions(target.db_name) - commits0
+        usage["postgres_commits"] = commits
+        usage["alerts_per_commit"] = round(result.alerts / commits, 1) if commits else None
     # Less sensitive to other load than alerts/s, but not the same comparison: it ignores
     # that Alertmanager can use both cores and OnCallNova's event loop only one.
-    spent = (cpu1 - cpu0) + (side1 - side0)
+    spent = cpu + (side1 - side0)
     usage["alerts_per_cpu_s"] = round(result.alerts / spent) if spent > 0 else None
     return result, usage
 
@@ -350,7 +387,7 @@ def _check(manager: OnCallNova, accepted: int) -> dict[str, Any]:
         "ok": ok,
         "acknowledged_alerts": accepted,
         "stored": stored,
-        "server_exit_code": manager.exit_code,
+        "server_exit_code": manager.exit_codes,
         "server_log": manager.log_problems,
     }
 
@@ -376,29 +413,15 @@ def run_profile(
         _load(procs, args, target, batch, args.warmup)
         _after_warmup(args, target)
         for name, rate, native in runs:
-            raw = out_dir / f"{target_name}-{batch}-{name}.txt"
-            raw.unlink(missing_ok=True)
-            spy = procs.start(
-                profiling.pyspy_command(target.pid, raw, args.profile_seconds, rate, native),
-                log=out_dir / f"{target_name}-{batch}-{name}.log",
+            profile[name] = profiling.record(
+                procs,
+                target.processes,
+                out_dir / f"{target_name}-{batch}-{name}",
+                args.profile_seconds,
+                rate,
+                native,
+                lambda: _load(procs, args, target, batch, args.profile_seconds + 1).alerts_per_s,
             )
-            time.sleep(0.5)
-            load = _load(procs, args, target, batch, args.profile_seconds + 1)
-            try:
-                spy.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                procs.stop(spy, grace=5)
-            procs.forget(spy)
-            if not raw.exists():
-                profile[name] = {"error": f"py-spy wrote nothing; see {raw.with_suffix('.log')}"}
-                continue
-            parsed = profiling.parse(raw, args.profile_seconds, rate)
-            profile[name] = {
-                "alerts_per_s_while_profiling": round(load.alerts_per_s, 1),
-                **parsed.as_dict(load.alerts_per_s),
-                "top_stacks": profiling.top_stacks(raw, 15),
-                "raw": str(raw.relative_to(ROOT)),
-            }
             time.sleep(args.settle)
     return profile
 
@@ -450,7 +473,7 @@ def _meta(args: argparse.Namespace) -> dict[str, Any]:
         "loadavg_at_start": [round(v, 2) for v in os.getloadavg()],
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
-        "postgres": postgres_version() if "postgres" in args.targets else None,
+        "postgres": postgres_version() if set(ON_POSTGRES) & set(args.targets) else None,
         "generator": args.client,
         "wrk_threads": args.wrk_threads if args.client == "wrk" else None,
         "connections": args.connections,

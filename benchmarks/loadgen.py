@@ -3,7 +3,9 @@
 Both are closed loops: `connections` keep-alive HTTP/1.1 connections, each sending its
 next request as soon as the previous answer arrives, for `duration` seconds. Only answers
 that arrive before the end count (as wrk does); every alert in every request is distinct.
-Both produce the same bodies, so they can be swapped for the same target.
+Both produce the same bodies, so they can be swapped for the same target. A target with
+several front ends (the split's ingestion replicas) gets its connections spread evenly
+over them, by one generator whose latency figures cover all of them.
 """
 
 from __future__ import annotations
@@ -79,6 +81,12 @@ def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
+def wrk_threads(wanted: int, front_ends: int) -> int:
+    """wrk connects each thread to one address, so the threads are a multiple of the
+    front ends (each front end gets the same number of threads and connections)."""
+    return max(1, -(-wanted // front_ends)) * front_ends
+
+
 def run_wrk(
     procs: Processes,
     target: Target,
@@ -90,6 +98,11 @@ def run_wrk(
     threads: int = 1,
     timeout: float = 30.0,
 ) -> LoadResult:
+    threads = wrk_threads(threads, len(target.urls))
+    if connections % threads:
+        raise RuntimeError(f"{connections} connections cannot be spread over {threads} threads")
+    # ingest.lua points thread n at front end n modulo their number.
+    ports = ",".join(url.rsplit(":", 1)[1] for url in target.urls)
     cmd = [
         "wrk",
         f"-t{min(threads, connections)}",
@@ -106,7 +119,7 @@ def run_wrk(
         target.key,
         starts_at(),
     ]
-    proc = procs.start(cmd, stdout=subprocess.PIPE)
+    proc = procs.start(cmd, stdout=subprocess.PIPE, env={**os.environ, "INGEST_PORTS": ports})
     try:
         assert proc.stdout is not None
         output = proc.stdout.read().decode(errors="replace")
@@ -217,9 +230,12 @@ async def _httpx_load(
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     clients = [
         httpx.AsyncClient(
-            base_url=target.url, limits=limits, timeout=request_timeout, trust_env=False
+            base_url=target.urls[n % len(target.urls)],
+            limits=limits,
+            timeout=request_timeout,
+            trust_env=False,
         )
-        for _ in range(connections)
+        for n in range(connections)
     ]
     deadline = clock() + duration
 

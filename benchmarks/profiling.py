@@ -6,16 +6,25 @@ category (MAIN_RULES, or SQLITE_RULES for aiosqlite's threads) that one of its f
 matches. Samples of threads blocked in a wait (event loop poll, queue get, GIL or lock
 wait) are counted apart, not as CPU. With `--native`, C frames show what the SQLite
 thread is doing (statement step, commit) and where Python spends time in C (the GC).
+
+A target of several processes (the split roles) gets one py-spy per process at the same
+time; their samples are added up with each category and thread named after its role.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
+import subprocess
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from targets import ROOT, Processes
 
 Frames = list[str]
 
@@ -43,6 +52,7 @@ def _either(*tests: Callable[[Frames], bool]) -> Callable[[Frames], bool]:
 
 
 EVENT_LOOP = "event loop (uvloop, asyncio)"
+GRPC = "gRPC + protobuf (calls, message conversion)"
 
 # (category, predicate), first match wins. Main-thread order matters: HTTP and event-loop
 # frames are ancestors of nearly everything, so they come last.
@@ -61,11 +71,17 @@ MAIN_RULES: list[tuple[str, Callable[[Frames], bool]]] = [
         "hashing (fingerprint, correlation key, lock ids)",
         _py("fingerprint (oncallnova", "correlation_key (", "correlation_values", "lock_id ("),
     ),
+    # Idempotency keys of batches handed over by gRPC (the split): claimed, then their
+    # results saved, in the writer's transaction.
+    ("batch ids (claim, save results)", _py("alerts/batches.py")),
     ("commit / transaction end (SQLAlchemy, driver)", _py("commit", "AsyncSessionTransaction")),
     ("SQL: SQLAlchemy (compile, parameters, rows)", _py("sqlalchemy/")),
     ("DB driver in the event loop (asyncpg, aiosqlite)", _py("asyncpg/", "aiosqlite/")),
     ("ingest + correlation logic (Python)", _py("oncallnova/alerts/", "oncallnova/incidents/")),
     ("integration key lookup", _py("route_for")),
+    # The split roles' hop: stubs, servicers, channel and call objects, message building
+    # and parsing. Before HTTP: the ingestion role's client call runs inside its handler.
+    (GRPC, _either(_py("grpc/", "google/protobuf/", "_pb2"), _any("cygrpc", "grpc_", "protobuf"))),
     (
         "HTTP + framework (uvicorn, Starlette, FastAPI)",
         _either(
@@ -90,6 +106,8 @@ SQLITE_RULES: list[tuple[str, Callable[[Frames], bool]]] = [
     ("aiosqlite thread (Python hand-off)", _py("aiosqlite/", "threading.py")),
 ]
 OTHER = "other (incl. truncated stacks)"
+# grpc.aio's thread that polls the completion queue (C code, the GIL released).
+POLLER = "gRPC poller thread"
 IDLE = "idle (waiting: poll, queue, locks)"
 GIL = "waiting for the GIL"
 
@@ -171,6 +189,8 @@ def classify(group: str, frames: Frames) -> str:
         frames = frames[roots[-1] + 1 :]
         if not frames:
             return EVENT_LOOP
+    if group == POLLER:
+        return GRPC
     rules = SQLITE_RULES if group.startswith("aiosqlite") else MAIN_RULES
     for name, predicate in rules:
         if predicate(frames):
@@ -192,6 +212,8 @@ def thread_group(first: str) -> str:
         return "main (event loop)"
     if "_connection_worker_thread" in first:
         return "aiosqlite connection threads"
+    if "_poll_wrapper" in first:
+        return POLLER
     return "other threads"
 
 
@@ -213,6 +235,111 @@ def parse(path: Path, duration_s: float, rate: int) -> Profile:
         threads[group] += count
         samples[classify(group, frames[1:])] += count
     return Profile(duration_s, rate, samples, waits, threads)
+
+
+def role_of(label: str) -> str:
+    """`ingestion-2` -> `ingestion`: the replicas of a role are added up."""
+    name, _, number = label.rpartition("-")
+    return name if name and number.isdigit() else label
+
+
+def merge(profiles: dict[str, Profile]) -> Profile:
+    """One profile of several processes (label -> profile), categories and threads named
+    after each process's role; a single process's profile is returned as it is."""
+    first = next(iter(profiles.values()))
+    if len(profiles) == 1:
+        return first
+    samples: Counter[str] = Counter()
+    waits: Counter[str] = Counter()
+    threads: Counter[str] = Counter()
+    for label, profile in profiles.items():
+        role = role_of(label)
+        for into, counts in ((samples, profile.samples), (waits, profile.waits)):
+            for key, count in counts.items():
+                into[f"{role}: {key}"] += count
+        for key, count in profile.threads.items():
+            threads[f"{role} {key}"] += count
+    return Profile(first.duration_s, first.rate, samples, waits, threads)
+
+
+def record(
+    procs: Processes,
+    processes: dict[str, int],
+    stem: Path,
+    seconds: int,
+    rate: int,
+    native: bool,
+    load: Callable[[], float],
+) -> dict[str, object]:
+    """Attaches py-spy to every process of a target (label -> pid) for `seconds` while
+    `load()` runs the load and returns the alerts/s it got; the profiles, merged, as
+    stored in ingest.json. Raw profiles: STEM.txt, or STEM-LABEL.txt per process."""
+    one = len(processes) == 1
+    raws = {label: Path(f"{stem}.txt" if one else f"{stem}-{label}.txt") for label in processes}
+    spies: list[subprocess.Popen[bytes]] = []
+    for label, pid in processes.items():
+        raws[label].unlink(missing_ok=True)
+        command = pyspy_command(pid, raws[label], seconds, rate, native)
+        spies.append(procs.start(command, log=raws[label].with_suffix(".log")))
+    time.sleep(0.5)
+    alerts_per_s = load()
+    for spy in spies:
+        try:
+            spy.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            procs.stop(spy, grace=5)
+        procs.forget(spy)
+    missing = [raw for raw in raws.values() if not raw.exists()]
+    if missing:
+        return {"error": f"py-spy wrote nothing; see {missing[0].with_suffix('.log')}"}
+    return summarise(raws, seconds, rate, alerts_per_s)
+
+
+def summarise(
+    raws: dict[str, Path], seconds: float, rate: int, alerts_per_s: float
+) -> dict[str, object]:
+    """The raw profiles of a target's processes (label -> file), merged and classified."""
+    one = len(raws) == 1
+    merged = merge({label: parse(raw, seconds, rate) for label, raw in raws.items()})
+    stacks: list[tuple[int, str]] = []
+    for label, raw in raws.items():
+        prefix = "" if one else f"[{label}] "
+        stacks += [(count, prefix + stack) for count, stack in top_stacks(raw, 15)]
+    stacks.sort(key=lambda item: -item[0])
+    return {
+        "alerts_per_s_while_profiling": round(alerts_per_s, 1),
+        **merged.as_dict(alerts_per_s),
+        "top_stacks": stacks[: 15 if one else 25],
+        "raw": ", ".join(str(raw.relative_to(ROOT)) for raw in raws.values()),
+        "raw_digest": digest(list(raws.values())),
+    }
+
+
+def digest(paths: list[Path]) -> str:
+    """Names the raw files' content: a later run overwrites them."""
+    sha = hashlib.sha256()
+    for path in paths:
+        sha.update(path.read_bytes())
+    return sha.hexdigest()[:16]
+
+
+def reclassify(stored: dict[str, Any]) -> dict[str, Any]:
+    """A profile of ingest.json classified again from its raw files, with the rules as
+    they are now (when the rules change, the measurements need not be made again);
+    unchanged when a raw file is gone or is no longer the one it was made from (a later
+    run, e.g. with `--results` elsewhere, wrote over it)."""
+    paths = [ROOT / raw for raw in str(stored.get("raw", "")).split(", ") if raw]
+    if not paths or not all(path.exists() for path in paths):
+        return stored
+    if stored.get("raw_digest") != digest(paths):
+        return stored
+    # STEM.txt for one process, STEM-LABEL.txt each otherwise (see `record`).
+    kind = "native" if "-native" in paths[0].name else "python"
+    raws = {
+        (path.stem.split(f"-{kind}-", 1)[1] if len(paths) > 1 else "server"): path for path in paths
+    }
+    rate = int(stored["rate_hz"])
+    return summarise(raws, stored["duration_s"], rate, stored["alerts_per_s_while_profiling"])
 
 
 def top_stacks(path: Path, limit: int = 25) -> list[tuple[int, str]]:

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import report_split
+
 START = "<!-- analysis:start -->"
 END = "<!-- analysis:end -->"
 PLACEHOLDER = "_No analysis written yet._"
+# Every target, in the order they run and are shown.
+TARGETS = ("sqlite", "postgres", "split-1", "split-2", "alertmanager")
 NAMES = {"sqlite": "OnCallNova, SQLite", "postgres": "OnCallNova, PostgreSQL"}
+NAMES["split-1"] = "OnCallNova split, PostgreSQL, 1 ingestion replica"
+NAMES["split-2"] = "OnCallNova split, PostgreSQL, 2 ingestion replicas"
 NAMES["alertmanager"] = "Alertmanager"
 
 
@@ -37,31 +43,28 @@ def summary(scenarios: list[dict[str, Any]]) -> dict[str, Any]:
                 "postgres_vs_alertmanager_per_cpu_s": _ratio(
                     per_cpu.get(("postgres", batch)), per_cpu.get(("alertmanager", batch))
                 ),
+                **report_split.ratios(rate, per_cpu, batch),
             }
         )
     by_batch = {r["batch"]: r for r in ratios}
-    goals = []
-    for batch, threshold in ((100, 0.3), (1, 0.15)):
-        value = by_batch.get(batch, {}).get("sqlite_vs_alertmanager")
-        goals.append(
-            {
-                "goal": f"SQLite, {batch}-alert requests: >= {threshold}x Alertmanager's alerts/s",
-                "value": value,
-                "threshold": threshold,
-                "met": None if value is None else value >= threshold,
-            }
+    goals = [
+        report_split.goal(
+            f"SQLite, {batch}-alert requests: >= {threshold}x Alertmanager's alerts/s",
+            by_batch.get(batch, {}).get("sqlite_vs_alertmanager"),
+            threshold,
         )
-    for batch in (100, 1):
-        value = by_batch.get(batch, {}).get("postgres_vs_sqlite")
-        goals.append(
-            {
-                "goal": f"PostgreSQL within 2x of SQLite, {batch}-alert requests "
-                "(PostgreSQL alerts/s >= 0.5x SQLite's)",
-                "value": value,
-                "threshold": 0.5,
-                "met": None if value is None else value >= 0.5,
-            }
+        for batch, threshold in ((100, 0.3), (1, 0.15))
+    ]
+    goals += [
+        report_split.goal(
+            f"PostgreSQL within 2x of SQLite, {batch}-alert requests "
+            "(PostgreSQL alerts/s >= 0.5x SQLite's)",
+            by_batch.get(batch, {}).get("postgres_vs_sqlite"),
+            0.5,
         )
+        for batch in (100, 1)
+    ]
+    goals += report_split.goals(by_batch)
     return {"ratios": ratios, "targets": goals}
 
 
@@ -153,7 +156,7 @@ def checks(results: dict[str, Any]) -> list[str]:
                 f"with {stored.get('distinct_fingerprints', 0):,} distinct fingerprints and "
                 f"{stored.get('sum_count', 0) - stored.get('alerts', 0):,} repeats "
                 f"(deduplicated), {stored.get('incidents', 0)} incidents; server exit code "
-                f"{c.get('server_exit_code')}; server log: {log or 'clean'}"
+                f"{_exit_codes(c.get('server_exit_code'))}; server log: {log or 'clean'}"
             )
         if "alertmanager_after_run" in s:
             m = s["alertmanager_after_run"]
@@ -163,6 +166,15 @@ def checks(results: dict[str, Any]) -> list[str]:
                 f"and {m.get('active', 0):,.0f} active (it acknowledges before processing)"
             )
     return lines
+
+
+def _exit_codes(codes: Any) -> str:
+    """One exit code (older rows), or each process's."""
+    if isinstance(codes, dict):
+        if len(codes) == 1:
+            return str(next(iter(codes.values())))
+        return ", ".join(f"{label} {code}" for label, code in codes.items())
+    return str(codes)
 
 
 def profile_section(results: dict[str, Any]) -> list[str]:
@@ -177,7 +189,7 @@ def profile_section(results: dict[str, Any]) -> list[str]:
             f"alerts/s (Python-frames profile, 100 Hz, non-blocking), "
             f"{_fmt(native.get('alerts_per_s_while_profiling'))} alerts/s (native-frames "
             f"profile, {native.get('rate_hz', '-')} Hz, pauses the process per sample). "
-            f"Cores busy in the server process: {py.get('cores_busy', '-')} "
+            f"Cores busy in the server process(es): {py.get('cores_busy', '-')} "
             f"({_threads(py)}).",
             "",
             "| where | share (Python profile) | CPU µs/alert | share (native profile) |",
@@ -247,7 +259,10 @@ def markdown(results: dict[str, Any], analysis: str) -> str:
         f"{meta.get('connections')} keep-alive connections, {meta.get('warmup_s')} s warm-up "
         f"then {meta.get('duration_s')} s measured per row, a fresh server per row, every "
         "alert distinct. OnCallNova answers 202 after the commit; Alertmanager answers 200 "
-        "once the alerts are queued in memory. Latency is per request.",
+        "once the alerts are queued in memory. Latency is per request. The split rows are "
+        "one `incidents` process behind 1 or 2 `ingestion` processes (`oncallnova serve "
+        "--role ...`), the connections spread evenly over the ingestion replicas by one wrk "
+        "(a thread per replica); their 'server CPU' is every OnCallNova process's, summed.",
         "",
         "## Results",
         "",
@@ -258,6 +273,7 @@ def markdown(results: dict[str, Any], analysis: str) -> str:
         "",
         *targets_table(results),
         "",
+        *report_split.hop_section(results, NAMES),
         "## Checks",
         "",
         *checks(results),
@@ -270,7 +286,10 @@ def markdown(results: dict[str, Any], analysis: str) -> str:
         "native frames py-spy cannot always tell the event loop's C code from its idle "
         "poll, so 'event loop' in the Python profile is an upper bound; and the SQLite "
         "thread's C work is one category (the native profile splits statements from "
-        "commits and shows the garbage collector).",
+        "commits and shows the garbage collector). The split's processes are profiled at "
+        "the same time, one py-spy each, and their rows are named after the role (replicas "
+        "added up); in their Python profiles 'event loop' also holds gRPC's Cython/C code "
+        "(cygrpc), which has no Python frames: the native profile attributes it to gRPC.",
         *profile_section(results),
         "",
         "## Analysis",

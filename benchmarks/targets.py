@@ -3,7 +3,8 @@
 `Processes` owns every child (server, Alertmanager, wrk, py-spy): each one is started in
 its own session, so a Ctrl-C in the terminal reaches only the benchmark, which then stops
 its children one by one by pid. `OnCallNova` and `Alertmanager` are context managers
-around one instance of each target; a PostgreSQL scratch database is dropped on exit.
+around one instance of each target (`split.py` adds the split roles,
+`alertmanager.py` the peer); a PostgreSQL scratch database is dropped on exit.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -31,7 +31,6 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 PSQL = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-At"]
 PG_URL = "postgresql://postgres@127.0.0.1:5432/{db}"
-ALERTMANAGER_BIN = "/usr/bin/prometheus-alertmanager"
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -189,7 +188,7 @@ def wait_quiet(target: Target, limit_pct: float, max_wait: float) -> float:
 
 
 def _own_cpu(target: Target) -> float:
-    return process_cpu_seconds(target.pid) + target.side_cpu_seconds()
+    return sum(target.cpu_by_process().values()) + target.side_cpu_seconds()
 
 
 def pids_matching(needle: str) -> list[int]:
@@ -209,7 +208,11 @@ def pids_matching(needle: str) -> list[int]:
 
 @dataclass
 class Target:
-    """One running server under test."""
+    """One running target under test: one server process, or several (the split roles).
+
+    `processes` names every process of the target (label -> pid), `pid` is the one that
+    answers HTTP alone (the all-in-one), and `urls` are the HTTP front ends the load is
+    spread over (the ingestion replicas), `url` the first of them."""
 
     name: str
     url: str
@@ -218,6 +221,16 @@ class Target:
     key: str = "-"
     workdir: Path = field(default_factory=Path)
     db_name: str | None = None
+    processes: dict[str, int] = field(default_factory=dict)
+    urls: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.processes = self.processes or {"server": self.pid}
+        self.urls = self.urls or (self.url,)
+
+    def cpu_by_process(self) -> dict[str, float]:
+        """User + system CPU seconds of each process of the target so far."""
+        return {label: process_cpu_seconds(pid) for label, pid in self.processes.items()}
 
     def side_cpu_seconds(self) -> float:
         """CPU used outside the server process on its behalf (PostgreSQL backends)."""
@@ -226,8 +239,37 @@ class Target:
         return sum(process_cpu_seconds(pid) for pid in pids_matching(f" {self.db_name} "))
 
 
-class OnCallNova:
-    """`oncallnova serve` on a free port, with a fresh SQLite file or PostgreSQL database."""
+class Instance:
+    """A running target as a context manager: `_start` it, and `_cleanup` whatever
+    happens (also when the start fails half-way)."""
+
+    def __enter__(self) -> Target:
+        try:
+            return self._start()
+        except BaseException:
+            self._cleanup()
+            raise
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._cleanup()
+
+    def _start(self) -> Target:
+        raise NotImplementedError
+
+    def _cleanup(self) -> None:
+        raise NotImplementedError
+
+
+class OnCallNova(Instance):
+    """`oncallnova serve` on a free port, with a fresh SQLite file or PostgreSQL database.
+
+    After exit, `stored` holds what the database kept, `exit_codes` and `log_problems`
+    what each server process (labelled as in `Target.processes`) ended with and logged."""
 
     def __init__(
         self,
@@ -238,14 +280,15 @@ class OnCallNova:
         pythonpath: Path | None = None,
     ) -> None:
         self.procs = procs
+        self.name = database
         self.database = database
         self.queue_limit = queue_limit
         self.pythonpath = pythonpath
         self.workdir = Path(tempfile.mkdtemp(prefix=f"oncallnova-bench-{database}-"))
         self.db_name: str | None = None
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.servers: dict[str, subprocess.Popen[bytes]] = {}
         self.stored: dict[str, int] = {}
-        self.exit_code: int | None = None
+        self.exit_codes: dict[str, int | None] = {}
         self.log_problems: dict[str, int] = {}
 
     def env(self) -> dict[str, str]:
@@ -265,17 +308,14 @@ class OnCallNova:
             env["PYTHONPATH"] = str(self.pythonpath)
         return env
 
-    def __enter__(self) -> Target:
-        try:
-            return self._start()
-        except BaseException:
-            self._cleanup()
-            raise
-
     def _start(self) -> Target:
         if self.database == "postgres":
             self.db_name = f"oncallnova_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
             _psql(f'CREATE DATABASE "{self.db_name}"')
+        return self._serve(self._create_service())
+
+    def _create_service(self) -> str:
+        """Migrates the database and creates the service; returns its integration key."""
         created = subprocess.run(
             [str(VENV_BIN / "oncallnova"), "service", "create", "--name", "bench", "--json"],
             env=self.env(),
@@ -287,44 +327,52 @@ class OnCallNova:
         )
         if created.returncode != 0:
             raise RuntimeError(f"service create failed:\n{created.stdout}\n{created.stderr}")
-        key = json.loads(created.stdout.strip().splitlines()[-1])["integration_key"]
-        port = free_port()
-        log = self.workdir / "server.log"
-        self.proc = self.procs.start(
-            [str(VENV_BIN / "oncallnova"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=self.env(),
-            log=log,
-            cwd=self.workdir,
-        )
-        url = f"http://127.0.0.1:{port}"
-        wait_ready(f"{url}/health", self.proc, log)
+        return str(json.loads(created.stdout.strip().splitlines()[-1])["integration_key"])
+
+    def _serve(self, key: str) -> Target:
+        url, proc = self.start_server("server")
         return Target(
-            name=self.database,
+            name=self.name,
             url=url,
-            pid=self.proc.pid,
+            pid=proc.pid,
             mode="native",
             key=key,
             workdir=self.workdir,
             db_name=self.db_name,
         )
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._cleanup()
+    def start_server(self, label: str, *args: str) -> tuple[str, subprocess.Popen[bytes]]:
+        """`oncallnova serve ARGS` on a free HTTP port, logging to `LABEL.log`; returns its
+        URL once `/health` answers 200."""
+        port = free_port()
+        log = self.workdir / f"{label}.log"
+        serve = [str(VENV_BIN / "oncallnova"), "serve", "--host", "127.0.0.1"]
+        proc = self.procs.start(
+            [*serve, "--port", str(port), *args],
+            env=self.env(),
+            log=log,
+            cwd=self.workdir,
+        )
+        self.servers[label] = proc
+        url = f"http://127.0.0.1:{port}"
+        wait_ready(f"{url}/health", proc, log)
+        return url, proc
 
     def _cleanup(self) -> None:
+        """Stops the servers in the reverse order of their start (front ends first, so
+        their requests in flight still reach the process that stores them), then counts
+        what was stored and reads the logs."""
         with shielded():
             try:
-                if self.proc is not None:
-                    self.exit_code = self.procs.stop(self.proc, grace=60)
+                for label, proc in reversed(self.servers.items()):
+                    self.exit_codes[label] = self.procs.stop(proc, grace=60)
                 with contextlib.suppress(Exception):
                     self.stored = self._count()
-                with contextlib.suppress(OSError):
-                    self.log_problems = log_problems(self.workdir / "server.log")
+                for label in self.servers:
+                    with contextlib.suppress(OSError):
+                        found = log_problems(self.workdir / f"{label}.log")
+                        prefix = "" if len(self.servers) == 1 else f"{label}: "
+                        self.log_problems.update({prefix + k: v for k, v in found.items()})
             finally:
                 try:
                     if self.db_name is not None:
@@ -352,105 +400,17 @@ class OnCallNova:
         return dict(zip(names, values, strict=True))
 
 
-class Alertmanager:
-    """Prometheus Alertmanager on a free loopback port, a null receiver, no clustering."""
-
-    CONFIG = 'route:\n  receiver: "null"\nreceivers:\n  - name: "null"\n'
-
-    def __init__(self, procs: Processes) -> None:
-        self.procs = procs
-        self.workdir = Path(tempfile.mkdtemp(prefix="oncallnova-bench-am-"))
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.url = ""
-
-    def __enter__(self) -> Target:
-        try:
-            return self._start()
-        except BaseException:
-            self._cleanup()
-            raise
-
-    def _start(self) -> Target:
-        config = self.workdir / "alertmanager.yml"
-        config.write_text(self.CONFIG)
-        port = free_port()
-        log = self.workdir / "alertmanager.log"
-        self.proc = self.procs.start(
-            [
-                ALERTMANAGER_BIN,
-                f"--config.file={config}",
-                f"--storage.path={self.workdir / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--cluster.listen-address=",
-                "--log.level=warn",
-            ],
-            log=log,
-        )
-        self.url = f"http://127.0.0.1:{port}"
-        wait_ready(f"{self.url}/-/ready", self.proc, log)
-        return Target(
-            name="alertmanager",
-            url=self.url,
-            pid=self.proc.pid,
-            mode="alertmanager",
-            workdir=self.workdir,
-        )
-
-    def metrics(self) -> dict[str, float]:
-        """Alerts received and the gauges of active and not yet processed alerts."""
-        _, body = http_get(f"{self.url}/metrics", timeout=30)
-        wanted = {
-            'alertmanager_alerts_received_total{status="firing",version="v2"}': "received",
-            'alertmanager_alerts{state="active"}': "active",
-            'alertmanager_alerts{state="unprocessed"}': "unprocessed",
-            'alertmanager_alerts_invalid_total{version="v2"}': "invalid",
-        }
-        out = {}
-        for line in body.decode().splitlines():
-            name, _, value = line.rpartition(" ")
-            if name in wanted:
-                out[wanted[name]] = float(value)
-        return out
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._cleanup()
-
-    def _cleanup(self) -> None:
-        with shielded():
-            try:
-                if self.proc is not None:
-                    self.procs.stop(self.proc, grace=15)
-            finally:
-                shutil.rmtree(self.workdir, ignore_errors=True)
-
-
-def alertmanager_version() -> str:
-    out = subprocess.run(
-        [ALERTMANAGER_BIN, "--version"], capture_output=True, text=True, check=False
-    )
-    text = (out.stdout + out.stderr).strip().splitlines()
-    return text[0] if text else "unknown"
-
-
-def ensure_alertmanager() -> None:
-    """Install the Debian package if the binary is missing (needs root and network)."""
-    if Path(ALERTMANAGER_BIN).exists():
-        return
-    print("installing prometheus-alertmanager (apt-get)", file=sys.stderr)
-    subprocess.run(["apt-get", "update"], check=True)
-    subprocess.run(["apt-get", "install", "-y", "prometheus-alertmanager"], check=True)
-
-
 def postgres_version() -> str:
     try:
         return _psql("SHOW server_version").strip()
     except (RuntimeError, OSError):
         return "unavailable"
+
+
+def committed_transactions(name: str) -> int:
+    """Transactions committed in a database so far. PostgreSQL's statistics lag: a busy
+    backend reports them about once a second."""
+    return int(_psql(f"SELECT xact_commit FROM pg_stat_database WHERE datname = '{name}'"))
 
 
 def analyze(name: str) -> None:
