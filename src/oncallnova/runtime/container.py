@@ -36,10 +36,12 @@ from oncallnova.oncall.now import WhoIsOnCall
 from oncallnova.oncall.policies import PolicyService
 from oncallnova.oncall.schedules import ScheduleService
 from oncallnova.oncall.usage import user_uses
+from oncallnova.runtime import quiet
 from oncallnova.runtime.migrate import upgrade
 from oncallnova.runtime.services import Services
 from oncallnova.services.service import ServiceCatalog
 from oncallnova.settings import Settings
+from oncallnova.suppression.active import QuietCache
 from oncallnova.transport.email.channel import EmailChannel, SmtpConfig
 from oncallnova.transport.webhooks.channel import WebhookChannel
 from oncallnova.users.service import UserService
@@ -170,10 +172,28 @@ class Runtime:
             writers=1 if self.db.is_sqlite else settings.ingest_writers,
             tracing=self.tracing,
             count=self.metrics.count_ingested,
+            quiet=(cache := QuietCache(settings.silence_cache_seconds)),
         )
         self.ingestion = Ingestion(self.services, self.ingestor)
+        # Heartbeats, silences, maintenance windows, acknowledgement timeout, auto-resolve.
+        self.quiet = quiet.build(
+            self.db,
+            self.clock,
+            cache,
+            alerts=self.alerts,
+            incidents=self.incidents,
+            catalog=self.services,
+            writer=self.ingestor,
+            base_url=settings.base_url,
+        )
+        self.escalation.holds, self.escalation.quiet = self.quiet.holds, cache
+        self.metrics.state_sources.append(self.quiet.metrics)
         self.engine = Engine(
-            [EscalationReconciler(self.escalation, self.metrics, self.tracing), self.dispatcher],
+            [
+                EscalationReconciler(self.escalation, self.metrics, self.tracing),
+                self.dispatcher,
+                *self.quiet.reconcilers(self.tracing),
+            ],
             self.clock,
             interval=settings.engine_interval_seconds,
             outage=self.db.outage,
@@ -194,6 +214,10 @@ class Runtime:
             audit=self.audit,
             webhooks=self.webhooks,
             analytics=self.analytics,
+            heartbeats=self.quiet.heartbeats,
+            beats=self.quiet.heartbeats,
+            silences=self.quiet.silences,
+            maintenance=self.quiet.maintenance,
             ping_database=self.db.ping,
             database_failed=self.db.outage.failed,
         )

@@ -56,6 +56,7 @@ ROLES: dict[RoleName, Role] = {
                 "/api/v1/alerts",
                 "/api/v1/integrations",
                 "/v2/enqueue",
+                "/api/v1/heartbeats",
             ),
         ),
         Role(
@@ -69,6 +70,9 @@ ROLES: dict[RoleName, Role] = {
                 "/api/v1/services",
                 "/api/v1/webhooks",
                 "/api/v1/analytics",
+                "/api/v1/heartbeat-monitors",
+                "/api/v1/maintenance-windows",
+                "/api/v1/silences",
             ),
             grpc_services=("IngestService", "IncidentService"),
         ),

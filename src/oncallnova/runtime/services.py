@@ -15,11 +15,13 @@ from oncallnova.analytics.api import AnalyticsService
 from oncallnova.auth.api import AuditService, AuthService
 from oncallnova.core.clock import Clock
 from oncallnova.core.metrics import Metrics
+from oncallnova.heartbeats.api import BeatService, HeartbeatsService
 from oncallnova.incidents.api import EscalationService, IncidentsService
 from oncallnova.notify.api import WebhooksService
 from oncallnova.oncall.api import OncallService, PoliciesService, SchedulesService
 from oncallnova.services.api import CatalogService
 from oncallnova.settings import Settings
+from oncallnova.suppression.api import MaintenanceService, SilencesService
 from oncallnova.users.api import UsersService
 
 
@@ -40,6 +42,10 @@ class Services:
     audit: AuditService
     webhooks: WebhooksService
     analytics: AnalyticsService
+    heartbeats: HeartbeatsService
+    beats: BeatService
+    silences: SilencesService
+    maintenance: MaintenanceService
     # The database as the health check and the error handler see it: reachable or not.
     ping_database: Callable[[], Awaitable[None]]
     database_failed: Callable[[BaseException], None]

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from oncallnova.core.authz import Principal
 from oncallnova.services.schemas import (
     IntegrationKeyIn,
@@ -32,9 +34,26 @@ class ServiceRoute:
     escalation_policy_id: str | None = None
 
 
+@dataclass(frozen=True)
+class ServiceTimeouts:
+    """A service's acknowledgement timeout and auto-resolve delay, in seconds (None: off)."""
+
+    service_id: str
+    ack_timeout_seconds: int | None
+    auto_resolve_seconds: int | None
+
+
 class ServicesApi(Protocol):
     async def route_for_key(self, key: str) -> ServiceRoute | None:
         """The service an active integration key names, or None if unknown or revoked."""
+        ...
+
+    async def route_of(self, session: AsyncSession, service_id: str) -> ServiceRoute | None:
+        """The route of alerts OnCallNova raises on a service itself; None if it is gone."""
+        ...
+
+    async def timeouts(self, session: AsyncSession) -> list[ServiceTimeouts]:
+        """The services that set an acknowledgement timeout or an auto-resolve delay."""
         ...
 
     async def names(self, service_ids: list[str]) -> dict[str, str]:

@@ -48,6 +48,20 @@ class ServiceIn(BaseModel):
     correlation_window_seconds: int | None = Field(default=None, ge=0, le=30 * 86400)
     team_id: str | None = None
     escalation_policy_id: str | None = None
+    ack_timeout_seconds: int | None = Field(
+        default=None,
+        ge=1,
+        le=30 * 86400,
+        description="An incident acknowledged and not resolved within this many seconds "
+        "goes back to triggered and is paged again from level 1. null: never.",
+    )
+    auto_resolve_seconds: int | None = Field(
+        default=None,
+        ge=1,
+        le=365 * 86400,
+        description="An open incident with no new alert for this many seconds resolves "
+        "itself. null: never.",
+    )
 
     _key = field_validator("correlation_key")(_check_correlation_key)
 
@@ -68,6 +82,20 @@ class ServicePatch(BaseModel):
     correlation_window_seconds: int | None = Field(default=None, ge=0, le=30 * 86400)
     team_id: str | None = None
     escalation_policy_id: str | None = None
+    ack_timeout_seconds: int | None = Field(
+        default=None,
+        ge=1,
+        le=30 * 86400,
+        description="An incident acknowledged and not resolved within this many seconds "
+        "goes back to triggered and is paged again from level 1. null: never.",
+    )
+    auto_resolve_seconds: int | None = Field(
+        default=None,
+        ge=1,
+        le=365 * 86400,
+        description="An open incident with no new alert for this many seconds resolves "
+        "itself. null: never.",
+    )
 
     _key = field_validator("correlation_key")(_check_correlation_key)
 
@@ -101,6 +129,8 @@ class ServiceOut(BaseModel):
     correlation_window_seconds: int
     team_id: str | None
     escalation_policy_id: str | None
+    ack_timeout_seconds: int | None = None
+    auto_resolve_seconds: int | None = None
     created_at: datetime
     updated_at: datetime
     integration_keys: list[IntegrationKeyOut] = []

@@ -62,6 +62,13 @@ async def names_using_policy(session: AsyncSession, policy_id: str) -> list[str]
     return list((await session.execute(query.order_by(Service.name))).scalars())
 
 
+async def with_timeouts(session: AsyncSession) -> list[Service]:
+    query = select(Service).where(
+        (Service.ack_timeout_seconds.is_not(None)) | (Service.auto_resolve_seconds.is_not(None))
+    )
+    return list((await session.execute(query.order_by(Service.id))).scalars())
+
+
 async def remove(session: AsyncSession, service_id: str) -> None:
     await session.execute(delete(Service).where(Service.id == service_id))
 

@@ -132,9 +132,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("silence_id", sa.String(length=36), nullable=True))
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.add_column(sa.Column("silence_id", sa.String(length=36), nullable=True))
-        batch_op.add_column(
-            sa.Column("maintenance_window_id", sa.String(length=36), nullable=True)
-        )
+        batch_op.add_column(sa.Column("maintenance_window_id", sa.String(length=36), nullable=True))
         batch_op.create_index(batch_op.f("ix_incidents_silence_id"), ["silence_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_incidents_maintenance_window_id"),
