@@ -73,3 +73,7 @@ class BeatOut(BaseModel):
     state: State
     expires_at: datetime = Field(description="The next beat is due before this.")
     resolved: bool = Field(description="Whether this beat resolved the expiry's alert.")
+
+
+class MonitorList(BaseModel):
+    items: list[MonitorOut]

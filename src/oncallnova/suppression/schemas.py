@@ -204,3 +204,11 @@ class WindowOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     history: list[HistoryEntry]
+
+
+class SilenceList(BaseModel):
+    items: list[SilenceOut]
+
+
+class WindowList(BaseModel):
+    items: list[WindowOut]

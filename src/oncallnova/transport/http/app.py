@@ -25,6 +25,7 @@ from oncallnova.transport.http import (
     auth_routes,
     docs_routes,
     errors,
+    heartbeat_routes,
     incident_routes,
     ingest_routes,
     metrics_routes,
@@ -32,6 +33,7 @@ from oncallnova.transport.http import (
     pagerduty_routes,
     people_routes,
     service_routes,
+    silence_routes,
     webhook_routes,
 )
 from oncallnova.transport.http.deps import use_cases
@@ -55,6 +57,8 @@ ROUTE_MODULES = (
     oncall_routes,
     webhook_routes,
     analytics_routes,
+    heartbeat_routes,
+    silence_routes,
 )
 
 
