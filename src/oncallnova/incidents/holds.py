@@ -170,4 +170,4 @@ def _note(
     message: str,
     data: dict[str, Any] | None = None,
 ) -> None:
-    session.add(store.timelinestore.timeline_row(incident.id, now, kind, actor, message, data))
+    session.add(store.timeline_entry(incident.id, now, kind, actor, message, data))

@@ -69,6 +69,7 @@ class IncidentService:
         changed: dict[str, dict[str, Any]] = {}
         timeline: list[dict[str, Any]] = []
         joined: dict[str, list[NewAlert]] = {}
+        lifts: list[dict[str, Any]] = []  # silences' holds an unsilenced alert lifted
         openers: dict[str, NewAlert] = {}
         result: list[str] = []
         chosen: dict[tuple[str, str], str] = {}
@@ -105,7 +106,7 @@ class IncidentService:
                 joined.setdefault(incident_id, []).append(alert)
                 lifted = holds.on_join(found if incident_id in changed else None, row, alert, now)
                 if lifted is not None:
-                    timeline.append(lifted)
+                    lifts.append(lifted)
             chosen[key] = incident_id
             result.append(incident_id)
         # One entry per incident for the alerts that joined it together: an alert storm
@@ -114,6 +115,7 @@ class IncidentService:
             _joined_entry(incident_id, now, batch) for incident_id, batch in joined.items()
         )
         timeline.extend(severity.announce_joins(session, live.values(), changed, joined, now))
+        timeline.extend(lifts)
         timeline.extend(holds.opened_notes(created, openers, now))
         await self._snapshot_policies(session, list(created.values()), alerts, now)
         await store.add_incidents(session, list(created.values()))
