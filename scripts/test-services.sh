@@ -12,8 +12,8 @@ if command -v redis-cli >/dev/null && ! redis-cli -h 127.0.0.1 ping >/dev/null 2
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null 2>&1 || true
 fi
 # Debian packages the tests use, installed when missing (`apt-get update` only when the
-# plain install fails: stale package lists): Prometheus for tests/system/test_prometheus.py
-# and Chromium for the browser tests in tests/e2e/ (Playwright drives the system Chromium).
+# plain install fails: stale package lists): Prometheus for tests/system/test_prometheus.py,
+# Alertmanager for tests/system/test_alertmanager_silences.py, and Chromium for the browser tests in tests/e2e/ (Playwright drives the system Chromium).
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo -n"; fi
 apt_install() {
@@ -27,5 +27,6 @@ need_package() {  # need_package PACKAGE BINARY
     || echo "test-services: could not install $1; its tests skip (fail under CI=true)" >&2
 }
 need_package prometheus prometheus
+need_package prometheus-alertmanager prometheus-alertmanager
 need_package chromium chromium
 exit 0
