@@ -108,7 +108,8 @@ ROLES: dict[RoleName, Role] = {
         ),
         Role(
             RoleName.engine,
-            "escalation and notification delivery reconcilers; no HTTP",
+            "reconcilers: escalation, notification delivery, heartbeat expiry, silences' and "
+            "maintenance windows' starts and ends, acknowledgement timeout, auto-resolve; no HTTP",
             http_port=None,
             grpc_port=None,
         ),
