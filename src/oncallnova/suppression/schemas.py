@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from oncallnova.core.validation import UtcDatetime
+from oncallnova.core.validation import to_utc, within_calendar
 from oncallnova.suppression import matchers
+from oncallnova.users.schemas import check_zone
 
 Op = Literal["=", "!=", "=~", "!~"]
 SilenceStatus = Literal["pending", "active", "expired"]
 WindowStatus = Literal["scheduled", "active", "ended"]
 Recurrence = Literal["daily", "weekly"]
+# An instant in UTC that every time zone can show (and a recurrence can step from).
+Instant = Annotated[datetime, AfterValidator(to_utc), AfterValidator(within_calendar)]
 
 
 class MatcherIn(BaseModel):
@@ -69,8 +79,8 @@ class SilenceIn(BaseModel):
     matchers: list[MatcherIn] = Field(
         min_length=1, max_length=50, description="All must match an alert (AND)."
     )
-    starts_at: UtcDatetime | None = Field(default=None, description="Default: now.")
-    ends_at: UtcDatetime
+    starts_at: Instant | None = Field(default=None, description="Default: now.")
+    ends_at: Instant
     service_id: str | None = Field(
         default=None, description="Only alerts of this service; default: every service."
     )
@@ -88,8 +98,8 @@ class SilencePatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     matchers: list[MatcherIn] | None = Field(default=None, min_length=1, max_length=50)
-    starts_at: UtcDatetime | None = None
-    ends_at: UtcDatetime | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
     service_id: str | None = None
     comment: str | None = Field(default=None, min_length=1, max_length=10_000)
     reason: str | None = Field(
@@ -136,20 +146,12 @@ class SilenceDraft(BaseModel):
     incident_id: str
 
 
-def _known_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone '{value}'") from exc
-    return value
-
-
 class WindowIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     service_ids: list[str] = Field(min_length=1, max_length=500)
-    starts_at: UtcDatetime | None = Field(default=None, description="Default: now.")
-    ends_at: UtcDatetime
+    starts_at: Instant | None = Field(default=None, description="Default: now.")
+    ends_at: Instant
     description: str = Field(min_length=1, max_length=10_000, description="Why (required).")
     recurrence: Recurrence | None = Field(
         default=None,
@@ -158,7 +160,7 @@ class WindowIn(BaseModel):
     )
     time_zone: str = Field(default="UTC", max_length=64)
 
-    _zone = field_validator("time_zone")(_known_zone)
+    _zone = field_validator("time_zone")(check_zone)
 
     @model_validator(mode="after")
     def _range(self) -> WindowIn:
@@ -170,8 +172,8 @@ class WindowPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     service_ids: list[str] | None = Field(default=None, min_length=1, max_length=500)
-    starts_at: UtcDatetime | None = None
-    ends_at: UtcDatetime | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
     description: str | None = Field(default=None, min_length=1, max_length=10_000)
     recurrence: Recurrence | None = None
     time_zone: str | None = Field(default=None, max_length=64)
@@ -182,7 +184,7 @@ class WindowPatch(BaseModel):
     @field_validator("time_zone")
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
-        return None if value is None else _known_zone(value)
+        return None if value is None else check_zone(value)
 
     @model_validator(mode="after")
     def _range(self) -> WindowPatch:

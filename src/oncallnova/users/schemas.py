@@ -23,7 +23,7 @@ def check_email(value: str) -> str:
 def check_zone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "Europe" is a directory
         raise ValueError(
             f"unknown time zone '{value}' (use an IANA name like Europe/Paris)"
         ) from exc
