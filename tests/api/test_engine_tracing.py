@@ -32,7 +32,7 @@ async def test_idle_polls_record_no_span_and_work_is_one_trace_per_pass(
             assert created.status_code == 201, created.text
             rt.tracing.use(provider)
             for _ in range(5):
-                assert await rt.engine.run_once() == {"escalation": 0, "dispatch": 0}
+                assert set((await rt.engine.run_once()).values()) == {0}
             assert [s.name for s in exporter.get_finished_spans()] == []
 
             await alert(client, svc["key"])
