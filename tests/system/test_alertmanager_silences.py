@@ -22,6 +22,8 @@ import pytest
 from tests.conftest import need_service
 from tests.system.servers import Server, free_port
 from tests.system.test_prometheus import stop, wait_healthy
+from tests.system.test_quiet_engines import api as call
+from tests.system.test_quiet_engines import wait_until
 
 pytestmark = pytest.mark.slow
 CONFIG = """\
@@ -70,24 +72,6 @@ def oncallnova(tmp_path: Path) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
-
-
-def call(server: Server, method: str, path: str, **kwargs: Any) -> Any:
-    response = httpx.request(
-        method, server.url + path, headers=server.headers, timeout=30, **kwargs
-    )
-    assert response.status_code < 300, response.text
-    return response.json()
-
-
-def wait_for(check: Any, what: str, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.5)
 
 
 def test_alertmanager_alerts_an_oncallnova_silence_matches_page_nobody(
@@ -168,7 +152,7 @@ def test_alertmanager_alerts_an_oncallnova_silence_matches_page_nobody(
             items: list[dict[str, Any]] = call(server, "GET", "/api/v1/incidents")["items"]
             return items if len(items) == len(ALERTS) else []
 
-        found = wait_for(incidents, "Alertmanager's alerts to reach OnCallNova")
+        found = wait_until(incidents, 60, "Alertmanager's alerts to reach OnCallNova")
         by_title = {i["title"]: i for i in found}
         loud = ["DiskFull in prod", "HighLatency in staging"]
         quiet = ["DiskFull in staging", "DiskSlow in staging"]
@@ -178,7 +162,7 @@ def test_alertmanager_alerts_an_oncallnova_silence_matches_page_nobody(
                 call(server, "GET", f"/api/v1/incidents/{by_title[t]['id']}")["pages"] for t in loud
             )
 
-        wait_for(paged, "the engine to page the alerts no silence matches")
+        wait_until(paged, 60, "the engine to page the alerts no silence matches")
         time.sleep(3)  # the engine passes every second: a page for a silenced one would be here
         for title in loud:
             detail = call(server, "GET", f"/api/v1/incidents/{by_title[title]['id']}")

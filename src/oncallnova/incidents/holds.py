@@ -93,7 +93,11 @@ def _set(
             if window
             else "The maintenance window ended"
         )
-        _note(session, incident, now, MAINTENANCE, actor, message, {"window_id": window})
+        session.add(
+            store.timeline_entry(
+                incident.id, now, MAINTENANCE, actor, message, {"window_id": window}
+            )
+        )
         incident.maintenance_window_id = window
     if silence != incident.silence_id:
         message = (
@@ -101,11 +105,17 @@ def _set(
             if silence
             else "No longer silenced: a firing alert is not matched by any silence now"
         )
-        _note(session, incident, now, SILENCED, actor, message, {"silence_id": silence})
+        session.add(
+            store.timeline_entry(
+                incident.id, now, SILENCED, actor, message, {"silence_id": silence}
+            )
+        )
         incident.silence_id = silence
     if was_held and not (silence or window) and incident.status == logic.TRIGGERED:
         restart(incident, now)
-        _note(session, incident, now, RESUMED, actor, "Paging resumes from level 1")
+        session.add(
+            store.timeline_entry(incident.id, now, RESUMED, actor, "Paging resumes from level 1")
+        )
 
 
 def restart(incident: Incident | dict[str, Any], now: datetime) -> None:
@@ -159,15 +169,3 @@ def opened_notes(
         data = {"silence_id": row["silence_id"], "window_id": row["maintenance_window_id"]}
         entries.append(store.timeline_row(incident_id, now, kind, opener.actor, message, data))
     return entries
-
-
-def _note(
-    session: AsyncSession,
-    incident: Incident,
-    now: datetime,
-    kind: str,
-    actor: str,
-    message: str,
-    data: dict[str, Any] | None = None,
-) -> None:
-    session.add(store.timeline_entry(incident.id, now, kind, actor, message, data))
