@@ -75,7 +75,7 @@ class Timeouts:
                         cutoff = stale.get(incident.service_id)
                         if cutoff is not None and incident.last_alert_at <= cutoff:
                             await self._resolve(session, incident, now, cutoff)
-                        else:
+                        elif incident.service_id in ack:
                             _unacknowledge(session, incident, now, ack[incident.service_id])
                     return len(due)
 
