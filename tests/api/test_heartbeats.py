@@ -175,10 +175,20 @@ async def test_bad_input_and_roles(
     async with api_client(rt, viewer) as looking:
         listed = (await looking.get(url)).json()["items"]
         assert [m["token"] for m in listed] == [None] and listed[0]["url"] is None
-        refused = await looking.post(
+    # Beat URLs are shown as integration keys are: to responders of the service's team.
+    responder = await sign_in(rt, "responder@example.com", "responder")
+    async with api_client(rt, responder) as outsider:
+        assert (await outsider.get(url)).json()["items"][0]["token"] is None
+    me = (await client.get("/api/v1/users")).json()["items"]
+    responder_id = next(u["id"] for u in me if u["email"] == "responder@example.com")
+    team = await client.post("/api/v1/teams", json={"name": "ops", "member_ids": [responder_id]})
+    await client.patch(f"/api/v1/services/{service_id}", json={"team_id": team.json()["id"]})
+    async with api_client(rt, responder) as member:
+        assert (await member.get(url)).json()["items"][0]["token"]
+        refused = await member.post(
             url, json={"service_id": service_id, "name": "y", "interval_seconds": 60}
         )
-        assert refused.status_code == 403
+        assert refused.status_code == 403  # monitors are admin business
     assert (await client.get(url, params={"service_id": service_id})).json()["items"][0]["token"]
 
 

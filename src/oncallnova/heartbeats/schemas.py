@@ -58,10 +58,11 @@ class MonitorOut(BaseModel):
     expires_at: datetime | None = Field(description="When it expires without another beat.")
     expired_at: datetime | None = Field(description="When it last expired.")
     token: str | None = Field(
-        description="The secret of its beat URL; null for viewers (who may not beat)."
+        description="The secret of its beat URL; shown, as integration keys are, to admins "
+        "and to responders of the service's team, null to others."
     )
     url: str | None = Field(
-        description="POST or GET it to beat (no other credential); null for viewers."
+        description="POST or GET it to beat (no other credential); null when `token` is."
     )
     created_at: datetime
     updated_at: datetime

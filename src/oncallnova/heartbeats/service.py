@@ -220,8 +220,10 @@ class HeartbeatService:
             raise Conflict("a monitor of that name exists on the service", field="name") from exc
 
     async def _out(self, who: Principal | None, rows: list[HeartbeatMonitor]) -> list[MonitorOut]:
-        names = await self._services.names(sorted({r.service_id for r in rows})) if rows else {}
-        secret = who is not None and who.role >= Role.responder
+        ids = sorted({r.service_id for r in rows})
+        names = await self._services.names(ids) if rows else {}
+        # A beat resolves an expiry's alert, so its URL is shown as integration keys are.
+        shown = await self._services.secrets_shown(who, ids) if who is not None else set()
         return [
             MonitorOut(
                 id=r.id,
@@ -234,8 +236,8 @@ class HeartbeatService:
                 last_beat_at=r.last_beat_at,
                 expires_at=r.expires_at,
                 expired_at=r.expired_at,
-                token=r.token if secret else None,
-                url=f"{self._base_url}{BEAT_PATH}{r.token}" if secret else None,
+                token=r.token if r.service_id in shown else None,
+                url=f"{self._base_url}{BEAT_PATH}{r.token}" if r.service_id in shown else None,
                 created_at=r.created_at,
                 updated_at=r.updated_at,
             )

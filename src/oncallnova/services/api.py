@@ -52,6 +52,11 @@ class ServicesApi(Protocol):
         """The route of alerts OnCallNova raises on a service itself; None if it is gone."""
         ...
 
+    async def secrets_shown(self, who: Principal, service_ids: list[str]) -> set[str]:
+        """The services among these whose secrets (integration keys, heartbeat URLs) `who`
+        may see: every one for admins, their team's for responders, none for viewers."""
+        ...
+
     async def timeouts(self, session: AsyncSession) -> list[ServiceTimeouts]:
         """The services that set an acknowledgement timeout or an auto-resolve delay."""
         ...

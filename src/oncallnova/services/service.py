@@ -255,6 +255,13 @@ class ServiceCatalog:
         service = await store.get(session, service_id)
         return _route(service) if service is not None else None
 
+    async def secrets_shown(self, who: Principal, service_ids: list[str]) -> set[str]:
+        if not service_ids or who.role < Role.responder:
+            return set()
+        async with self._db.read() as session:
+            shown = await self._key_readers(session, who)
+            return {s.id for s in await store.by_ids(session, service_ids) if shown(s)}
+
     async def timeouts(self, session: AsyncSession) -> list[ServiceTimeouts]:
         return [
             ServiceTimeouts(s.id, s.ack_timeout_seconds, s.auto_resolve_seconds)

@@ -22,6 +22,11 @@ async def list_all(session: AsyncSession) -> list[Service]:
     return list((await session.execute(select(Service).order_by(Service.name))).scalars())
 
 
+async def by_ids(session: AsyncSession, service_ids: list[str]) -> list[Service]:
+    query = select(Service).where(Service.id.in_(sorted(set(service_ids))))
+    return list((await session.execute(query)).scalars())
+
+
 async def keys_of(session: AsyncSession, service_ids: list[str]) -> list[IntegrationKey]:
     if not service_ids:
         return []
