@@ -12,7 +12,7 @@ import pytest
 from oncallnova.core.clock import FakeClock
 from oncallnova.runtime.container import Runtime
 from tests.api.oncall_helpers import level, pages, policy, user
-from tests.conftest import api_client, new_service, sign_in
+from tests.conftest import RuntimeFactory, api_client, new_service, sign_in
 
 
 def iso(clock: FakeClock, seconds: float = 0) -> str:
@@ -328,3 +328,24 @@ async def test_bad_silences_are_refused_naming_the_field(
         )
         assert refused.status_code == 403
         assert (await looking.get("/api/v1/silences")).status_code == 200
+
+
+async def test_a_silence_made_by_another_process_holds_before_the_first_page(
+    make_runtime: RuntimeFactory, clock: FakeClock, setup: dict[str, Any]
+) -> None:
+    """Ingestion here still has the silences it read before the silence was made, so the
+    new alert is not tagged; the escalation engine reads them fresh and pages nobody."""
+    here = await make_runtime(SILENCE_CACHE_SECONDS="3600")  # keeps what it read
+    other = await make_runtime()  # another process on the same database
+    async with api_client(here) as client:
+        await send(client, setup["svc"]["key"], "primes the cache")
+        async with api_client(other) as elsewhere:
+            await silence(
+                elsewhere, ends_at=iso(clock, 600), matchers=[{"name": "env", "value": "dev"}]
+            )
+        late = await send(client, setup["svc"]["key"], "late", env="dev")
+        assert (await detail(client, late["incident_id"]))["alerts"][0]["silence_id"] is None
+        await here.escalation.run_due(clock.now())
+        found = await detail(client, late["incident_id"])
+        assert found["pages"] == [] and found["silence_id"] is not None
+        assert found["alerts"][0]["silence_id"] == found["silence_id"]  # tagged by the engine
