@@ -33,6 +33,7 @@ from oncallnova.notify.api import NotifyApi
 from oncallnova.oncall.api import PoliciesApi
 
 NamesLookup = Callable[[list[str]], Awaitable[dict[str, str]]]
+_entry = store.timeline_row  # a timeline entry as a row, for bulk inserts
 
 
 class IncidentService:
@@ -153,7 +154,7 @@ class IncidentService:
         for incident in await store.by_ids(session, incident_ids, lock=True):
             if incident.status == logic.RESOLVED:
                 continue
-            resolution = _resolution(incident, now, actor)
+            resolution = logic.resolution(incident, now, actor)
             rows.append(resolution)
             timeline.append(
                 _entry(
@@ -259,7 +260,7 @@ class IncidentService:
             incident = await _require(session, incident_id, lock=True)
             logic.check_resolve(incident.status)
             now = self._clock.now()
-            for key, value in _resolution(incident, now, actor).items():
+            for key, value in logic.resolution(incident, now, actor).items():
                 if key != "id":
                     setattr(incident, key, value)
             await self._alerts.resolve_for_incident(session, incident_id, now)
@@ -376,9 +377,3 @@ def _new_incident(incident_id: str, alert: NewAlert, now: datetime) -> dict[str,
         # nobody" on the timeline and counts it.
         "next_escalation_at": now,
     }
-
-
-_resolution = logic.resolution
-
-
-_entry = store.timeline_row
