@@ -109,7 +109,7 @@ class HeartbeatService:
             note(session, who, "heartbeat.create", "heartbeat", row.id, {"name": data.name})
             return row
 
-        return (await self._out(who, [await self._write(work)]))[0]
+        return (await self._out(who, [await self._write(work, naming=True)]))[0]
 
     async def update(self, who: Principal, monitor_id: str, data: MonitorPatch) -> MonitorOut:
         require(who, Role.admin)
@@ -127,7 +127,7 @@ class HeartbeatService:
             note(session, who, "heartbeat.update", "heartbeat", row.id, {"fields": sorted(changes)})
             return row
 
-        return (await self._out(who, [await self._write(work)]))[0]
+        return (await self._out(who, [await self._write(work, naming=True)]))[0]
 
     async def delete(self, who: Principal, monitor_id: str) -> None:
         """Deletes the monitor; the alert of an expiry still open is resolved with it."""
@@ -209,7 +209,12 @@ class HeartbeatService:
             alert = expiry_alert(row, action)
             await self._writer.store_in(session, route, [alert], actor, now or self._clock.now())
 
-    async def _write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def _write(
+        self, work: Callable[[AsyncSession], Awaitable[T]], *, naming: bool = False
+    ) -> T:
+        """Run `work` in a write transaction, again on a transient conflict. When it
+        names a monitor (`naming`), a race to the same name is the 409 it would be."""
+
         async def attempt() -> T:
             async with self._db.write() as session:
                 return await work(session)
@@ -217,6 +222,8 @@ class HeartbeatService:
         try:
             return await retry_conflicts(attempt)
         except IntegrityError as exc:
+            if not naming:
+                raise
             raise Conflict("a monitor of that name exists on the service", field="name") from exc
 
     async def _out(self, who: Principal | None, rows: list[HeartbeatMonitor]) -> list[MonitorOut]:
