@@ -93,3 +93,5 @@ class IntegrationBeat(Base):
     first_beat_at: Mapped[datetime]
     last_beat_at: Mapped[datetime]
     beats: Mapped[int] = mapped_column(Integer)
+    # The silence that matched when it arrived (or when the silence began): it paged nobody.
+    silence_id: Mapped[str | None] = mapped_column(String(36))
