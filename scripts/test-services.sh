@@ -13,8 +13,9 @@ if command -v redis-cli >/dev/null && ! redis-cli -h 127.0.0.1 ping >/dev/null 2
 fi
 # Debian packages the tests use, installed when missing (`apt-get update` only when the
 # plain install fails: stale package lists): Prometheus for tests/system/test_prometheus.py,
-# Alertmanager for tests/system/test_alertmanager_opsgenie.py, and Chromium for the
-# browser tests in tests/e2e/ (Playwright drives the system Chromium).
+# Alertmanager for tests/system/test_alertmanager_opsgenie.py and
+# test_alertmanager_silences.py, and Chromium for the browser tests in tests/e2e/
+# (Playwright drives the system Chromium).
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo -n"; fi
 apt_install() {

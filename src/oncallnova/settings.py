@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     integration_key_cache_seconds: float = Field(
         default=2.0, ge=0, alias="INTEGRATION_KEY_CACHE_SECONDS"
     )
+    # How long a process keeps the silences and maintenance windows ingestion checks.
+    silence_cache_seconds: float = Field(default=2.0, ge=0, alias="SILENCE_CACHE_SECONDS")
     ingest_writers: int = Field(default=1, ge=1, le=64, alias="INGEST_WRITERS")
     engine_interval_seconds: float = Field(default=1.0, gt=0, alias="ENGINE_INTERVAL_SECONDS")
     smtp_host: str | None = Field(default=None, alias="SMTP_HOST")

@@ -24,6 +24,18 @@ PUBLIC = {
     ("POST", "/api/v1/alerts"),
     ("POST", "/api/v1/integrations/alertmanager"),
     ("POST", "/v2/enqueue"),
+    # Opsgenie's Alert API and Grafana OnCall's URLs: the integration key authenticates.
+    ("POST", "/v2/alerts"),
+    ("GET", "/v2/alerts/requests/{request_id}"),
+    ("POST", "/v2/alerts/{identifier}/acknowledge"),
+    ("POST", "/v2/alerts/{identifier}/close"),
+    ("POST", "/v2/alerts/{identifier}/notes"),
+    ("POST", "/integrations/v1/{integration_type}/{token}/"),
+    ("GET", "/integrations/v1/{integration_type}/{token}/heartbeat/"),
+    ("POST", "/integrations/v1/{integration_type}/{token}/heartbeat/"),
+    # A heartbeat monitor's beat: its secret token authenticates.
+    ("GET", "/api/v1/heartbeats/{token}"),
+    ("POST", "/api/v1/heartbeats/{token}"),
     ("POST", "/api/v1/auth/token"),
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/logout"),
@@ -39,11 +51,18 @@ STREAMS = {("GET", "/api/v1/stream")}
 def routes(rt: Runtime) -> list[tuple[str, str, str | None]]:
     """(method, path, declared role) of every API route, read from the app's own OpenAPI
     document, so a route added later cannot escape these tests."""
+    return [(method, path, role) for method, path, role, _ in described(rt)]
+
+
+def described(rt: Runtime) -> list[tuple[str, str, str | None, str | None]]:
+    """As `routes`, with the role that may act for another user on the `/users/{user_id}`
+    routes a user may call for themself (None elsewhere)."""
     app = create_app(rt, manage_runtime=False)
     found = []
     for path, operations in app.openapi()["paths"].items():
         for method, operation in operations.items():
-            found.append((method.upper(), path, operation.get("x-required-role")))
+            role, other = operation.get("x-required-role"), operation.get("x-self-or-role")
+            found.append((method.upper(), path, role, other))
     assert len(found) > 50
     return found
 
@@ -85,8 +104,13 @@ async def test_viewers_cannot_write_and_responders_cannot_administer(
     viewer = await sign_in(rt, "viewer@example.com", "viewer")
     responder = await sign_in(rt, "responder@example.com", "responder")
     async with api_client(rt, viewer) as as_viewer, api_client(rt, responder) as as_responder:
-        for method, path, role in routes(rt):
+        for method, path, role, for_others in described(rt):
             if (method, path) in PUBLIC:
+                continue
+            if for_others is not None:
+                # A viewer may read their own; another user's only with `for_others`.
+                response = await call(as_viewer, method, path)
+                assert response.status_code == 403, (method, path, response.text)
                 continue
             if method in WRITES:
                 response = await call(as_viewer, method, path)

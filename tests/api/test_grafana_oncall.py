@@ -188,6 +188,6 @@ async def test_heartbeat_is_recorded(client: httpx.AsyncClient, rt: Runtime) -> 
     assert got.status_code == 200 and got.json()["beats"] == 1
     posted = await client.post(f"/integrations/v1/alertmanager/{svc['key']}/heartbeat/")
     assert posted.status_code == 200 and posted.json()["beats"] == 2
-    beat = await rt.use_cases.beats.last(svc["id"], "alertmanager")
+    beat = await rt.use_cases.integration_beats.last(svc["id"], "alertmanager")
     assert beat is not None and beat.beats == 2
     assert (await client.get("/api/v1/incidents")).json()["total"] == 0

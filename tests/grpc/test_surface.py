@@ -51,7 +51,7 @@ CLIENTS: dict[str, type] = {
     "escalation": IncidentsClient,
     "similar_incidents": IncidentsClient,
     "alert_requests": AlertRequestsClient,
-    "beats": AlertRequestsClient,
+    "integration_beats": AlertRequestsClient,
     "oncall": OncallClient,
     "schedules": SchedulesClient,
     "policies": PoliciesClient,

@@ -13,10 +13,12 @@ DOMAINS = [
     "auth",
     "core",
     "engine",
+    "heartbeats",
     "incidents",
     "notify",
     "oncall",
     "services",
+    "suppression",
     "users",
 ]
 FORBIDDEN = (

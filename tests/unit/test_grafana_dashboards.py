@@ -225,6 +225,12 @@ async def _produce_every_sample(client: httpx.AsyncClient, rt: Runtime, clock: F
     clock.advance(210)
     done = await client.post(f"/api/v1/incidents/{incident_id}/resolve")
     assert done.status_code == 200, done.text
+    monitor = await client.post(
+        "/api/v1/heartbeat-monitors",
+        json={"service_id": svc["id"], "name": "backup", "interval_seconds": 60},
+    )
+    assert monitor.status_code == 201, monitor.text
+    assert (await client.get(f"/api/v1/heartbeats/{monitor.json()['token']}")).status_code == 200
 
 
 async def test_queries_name_only_exported_metrics(

@@ -41,11 +41,11 @@ async def test_heartbeats_are_counted_per_integration(uc: Services, rt: Runtime)
     service, key = await rt.services.create(SYSTEM, ServiceIn(name="grafana"))
     route = await uc.ingestion.authenticate(key.key)
 
-    assert await uc.beats.last(service.id, "grafana_alerting") is None
-    await uc.beats.beat(route, "grafana_alerting")
+    assert await uc.integration_beats.last(service.id, "grafana_alerting") is None
+    await uc.integration_beats.beat(route, "grafana_alerting")
     rt.clock.advance(60)  # type: ignore[attr-defined]
-    second = await uc.beats.beat(route, "grafana_alerting")
+    second = await uc.integration_beats.beat(route, "grafana_alerting")
 
     assert (second.beats, second.service_id) == (2, service.id)
     assert second.last_beat_at > second.first_beat_at
-    assert await uc.beats.last(service.id, "grafana_alerting") == second
+    assert await uc.integration_beats.last(service.id, "grafana_alerting") == second

@@ -128,6 +128,33 @@ class BeatsService(Protocol):
     async def last(self, service_id: str, kind: str) -> Beat | None: ...
 
 
+class AlertWriter(Protocol):
+    async def store_in(
+        self,
+        session: AsyncSession,
+        route: ServiceRoute,
+        alerts: list[NormalizedAlert],
+        actor: str,
+        now: datetime,
+    ) -> list[AlertResult]:
+        """Store alerts inside the caller's transaction exactly as ingestion does (dedup,
+        correlation, silences and maintenance), for alerts OnCallNova raises itself."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class FiringAlert:
+    """What a silence is matched against, for an alert that is firing."""
+
+    id: str
+    incident_id: str
+    labels: dict[str, str]
+    title: str
+    severity: str
+    source: str | None
+    silence_id: str | None
+
+
 class AlertsApi(Protocol):
     async def resolve_for_incident(
         self, session: AsyncSession, incident_id: str, now: datetime
@@ -136,6 +163,18 @@ class AlertsApi(Protocol):
         ...
 
     async def list_for_incident(self, incident_id: str) -> list[AlertOut]: ...
+
+    async def firing_of(
+        self, session: AsyncSession, incident_ids: list[str]
+    ) -> dict[str, list[FiringAlert]]:
+        """The firing alerts of these incidents, by incident."""
+        ...
+
+    async def tag_silenced(
+        self, session: AsyncSession, alert_ids: list[str], silence_id: str
+    ) -> None:
+        """Record that `silence_id` silenced these alerts (those not tagged already)."""
+        ...
 
     async def titles_of(
         self, session: AsyncSession, incident_ids: list[str], limit: int

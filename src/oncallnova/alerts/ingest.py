@@ -35,7 +35,7 @@ from oncallnova.core.ids import new_id
 from oncallnova.core.locks import lock_id, lock_keys
 from oncallnova.core.retry import retry_conflicts
 from oncallnova.core.tracing import Tracing
-from oncallnova.incidents.api import IncidentsApi, NewAlert, SeverityRaise
+from oncallnova.incidents.api import IncidentsApi, NewAlert, QuietSource, SeverityRaise
 from oncallnova.services.api import ServiceRoute
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,7 @@ class Ingestor:
         writers: int = 1,
         tracing: Tracing | None = None,
         count: Callable[[str, Iterable[bool]], None] | None = None,
+        quiet: QuietSource | None = None,
     ) -> None:
         # Alerts can arrive far faster than autovacuum refreshes the planner's statistics.
         self.stats = TableStats(db, ["alerts", "incidents"])
@@ -97,6 +98,8 @@ class Ingestor:
         # Counts each request's stored alerts (service, deduplicated flags) once committed.
         self._count = count or _no_count
         self._next_forget = 0.0  # when batch ids older than a day are next deleted
+        # Silences and maintenance windows, read from a short-lived cache per batch.
+        self._quiet = quiet
 
     def start(self) -> None:
         if not self._writers:
@@ -131,12 +134,7 @@ class Ingestor:
         if self._pending + len(alerts) > self._queue_limit:
             self._full = True
             raise Overloaded("ingestion queue is full; retry shortly", retry_after=1)
-        items = []
-        for alert in alerts:
-            fingerprint = logic.fingerprint(alert)
-            correlation_key = logic.correlation_key(route.correlation_key, route.service_id, alert)
-            key = (route.service_id, fingerprint)
-            items.append(Item(route, alert, fingerprint, correlation_key, actor, key))
+        items = _items(route, alerts, actor)
         submission = Submission(
             items,
             asyncio.get_running_loop().create_future(),
@@ -146,6 +144,21 @@ class Ingestor:
         self._pending += len(items)
         self._queue.put_nowait(submission)
         return await asyncio.shield(submission.done)
+
+    async def store_in(
+        self,
+        session: AsyncSession,
+        route: ServiceRoute,
+        alerts: list[NormalizedAlert],
+        actor: str,
+        now: datetime,
+    ) -> list[AlertResult]:
+        """Store alerts in the caller's transaction, as a batch of the writer would be
+        (for alerts OnCallNova raises itself, such as an expired heartbeat's)."""
+        results = []
+        for chunk in _chunks(_items(route, alerts, actor)):
+            results.extend((await self._write_chunk(session, chunk, now))[0])
+        return results
 
     async def _run(self) -> None:
         while True:
@@ -353,26 +366,49 @@ class Ingestor:
         new_rows: dict[tuple[str, str], dict[str, Any]],
         now: datetime,
     ) -> None:
-        """Correlate the new alerts; `owners` are the items that opened them, in order."""
-        incident_ids = await self._incidents.correlate(
-            session,
-            [
+        """Correlate the new alerts; `owners` are the items that opened them, in order.
+        A new alert that a silence matches is tagged with it, and it and one of a service
+        in maintenance open (or join) incidents that page nobody."""
+        view = await self._quiet.view(session, now) if self._quiet is not None else None
+        new_alerts = []
+        for row, item in zip(new_rows.values(), owners, strict=True):
+            service_id = item.route.service_id
+            window = silence = None
+            if view is not None:
+                window = view.window_for(service_id, now)
+                if view.has_silences:
+                    silence = view.silence_for(
+                        service_id, row["labels"], row["title"], row["severity"], row["source"], now
+                    )
+                    row["silence_id"] = silence
+            new_alerts.append(
                 NewAlert(
                     alert_id=row["id"],
-                    service_id=item.route.service_id,
+                    service_id=service_id,
                     correlation_key=item.correlation_key,
                     window_seconds=item.route.correlation_window_seconds,
                     title=item.alert.title,
                     severity=row["severity"],  # the worst of its repeats in this batch
                     actor=item.actor,
                     escalation_policy_id=item.route.escalation_policy_id,
+                    silence_id=silence,
+                    maintenance_window_id=window,
+                    hold_note=view.note(silence_id=silence, window_id=window) if view else None,
                 )
-                for row, item in zip(new_rows.values(), owners, strict=True)
-            ],
-            now,
-        )
+            )
+        incident_ids = await self._incidents.correlate(session, new_alerts, now)
         for row, incident_id in zip(new_rows.values(), incident_ids, strict=True):
             row["incident_id"] = incident_id
+
+
+def _items(route: ServiceRoute, alerts: list[NormalizedAlert], actor: str) -> list[Item]:
+    items = []
+    for alert in alerts:
+        fingerprint = logic.fingerprint(alert)
+        correlation_key = logic.correlation_key(route.correlation_key, route.service_id, alert)
+        key = (route.service_id, fingerprint)
+        items.append(Item(route, alert, fingerprint, correlation_key, actor, key))
+    return items
 
 
 def _lock_ids(items: list[Item]) -> set[int]:
@@ -429,6 +465,7 @@ def _row(item: Item, now: datetime) -> dict[str, Any]:
         "first_seen": now,
         "last_seen": now,
         "resolved_at": None,
+        "silence_id": None,
     }
 
 

@@ -48,6 +48,8 @@ class Alert(Base):
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
+    # The silence that matched when it arrived (or when the silence began): it paged nobody.
+    silence_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class IngestBatch(Base):

@@ -108,6 +108,11 @@ class AlertOut(BaseModel):
     first_seen: datetime
     last_seen: datetime
     resolved_at: datetime | None
+    silence_id: str | None = Field(
+        default=None,
+        description="The silence that matched the alert when it arrived (or when the "
+        "silence began); a silenced alert pages nobody.",
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property

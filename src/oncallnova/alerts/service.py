@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncallnova.alerts import store
+from oncallnova.alerts.api import FiringAlert
 from oncallnova.alerts.schemas import AlertOut
 from oncallnova.core.db import Database
 
@@ -31,3 +32,26 @@ class AlertQueries:
         async with self._db.read() as session:
             rows = await store.for_incident(session, incident_id)
         return [AlertOut.model_validate(row) for row in rows]
+
+    async def firing_of(
+        self, session: AsyncSession, incident_ids: list[str]
+    ) -> dict[str, list[FiringAlert]]:
+        found: dict[str, list[FiringAlert]] = {}
+        for row in await store.firing_of(session, incident_ids):
+            found.setdefault(row.incident_id, []).append(
+                FiringAlert(
+                    row.id,
+                    row.incident_id,
+                    dict(row.labels or {}),
+                    row.title,
+                    row.severity,
+                    row.source,
+                    row.silence_id,
+                )
+            )
+        return found
+
+    async def tag_silenced(
+        self, session: AsyncSession, alert_ids: list[str], silence_id: str
+    ) -> None:
+        await store.tag_silenced(session, alert_ids, silence_id)

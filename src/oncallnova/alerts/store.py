@@ -126,6 +126,27 @@ async def incidents_still_firing(session: AsyncSession, incident_ids: list[str])
     return set((await session.execute(query)).scalars())
 
 
+async def firing_of(session: AsyncSession, incident_ids: list[str]) -> list[Alert]:
+    if not incident_ids:
+        return []
+    query = (
+        select(Alert)
+        .where(Alert.incident_id.in_(sorted(set(incident_ids))), Alert.status == FIRING)
+        .order_by(Alert.first_seen, Alert.id)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def tag_silenced(session: AsyncSession, alert_ids: list[str], silence_id: str) -> None:
+    if alert_ids:
+        await session.execute(
+            update(Alert)
+            .where(Alert.id.in_(sorted(alert_ids)), Alert.silence_id.is_(None))
+            .values(silence_id=silence_id)
+            .execution_options(synchronize_session=False)
+        )
+
+
 async def for_incident(session: AsyncSession, incident_id: str, limit: int = 500) -> list[Alert]:
     query = (
         select(Alert)

@@ -117,6 +117,18 @@ def _histogram(name: str, doc: str, data: dict[str, HistogramCounts]) -> Histogr
 
 
 OnCallNow = Callable[[], Awaitable[Iterable[str]]]
+# More state read at scrape time, by the domain that owns it: metric families to expose.
+StateSource = Callable[[], Awaitable[list[Metric]]]
+
+
+class SourcedCollector(Collector):
+    """Yields the families the state sources gave at the last scrape."""
+
+    def __init__(self) -> None:
+        self.families: list[Metric] = []
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self.families
 
 
 class StateReader:
@@ -223,6 +235,9 @@ class Metrics:
             self.redis_unavailable.labels(outcome)
         self.state = StateCollector()
         self.registry.register(self.state)
+        self.state_sources: list[StateSource] = []
+        self._sourced = SourcedCollector()
+        self.registry.register(self._sourced)
 
     def count_redis_unavailable(self, outcome: str) -> None:
         self.redis_unavailable.labels(outcome).inc()
@@ -246,5 +261,7 @@ class Metrics:
         scrapes each render a complete snapshot.
         """
         snapshot = await self.reader.read() if self.reader is not None else None
+        families = [family for source in self.state_sources for family in await source()]
         self.state.snapshot = snapshot
+        self._sourced.families = families
         return generate_latest(self.registry)

@@ -9,6 +9,7 @@ cases: a `Principal` and typed values in, typed values out.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -39,6 +40,11 @@ class NewAlert:
     severity: str
     actor: str
     escalation_policy_id: str | None = None
+    # What holds the paging of an incident it opens: the silence that matched the alert,
+    # the maintenance window of its service, and the timeline's words for them.
+    silence_id: str | None = None
+    maintenance_window_id: str | None = None
+    hold_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,64 @@ class SeverityRaise:
     alert_title: str
     severity: str
     actor: str
+
+
+class QuietView(Protocol):
+    """The silences and maintenance windows as they stood when it was read (in process).
+    Each answer is for the instant `now`, so a view read a little earlier stays right
+    about starts and ends; it misses only what was created or changed since."""
+
+    @property
+    def has_silences(self) -> bool:
+        """Whether any silence is pending or active (else no alert needs matching)."""
+        ...
+
+    def window_for(self, service_id: str, now: datetime) -> str | None:
+        """The maintenance window covering the service at `now`, if any."""
+        ...
+
+    def silence_for(
+        self,
+        service_id: str,
+        labels: Mapping[str, str],
+        title: str,
+        severity: str,
+        source: str | None,
+        now: datetime,
+    ) -> str | None:
+        """The silence matching such an alert of the service at `now`, if any."""
+        ...
+
+    def note(self, *, silence_id: str | None, window_id: str | None) -> str | None:
+        """The timeline's words for an incident these hold, or None when neither is set."""
+        ...
+
+
+class QuietSource(Protocol):
+    async def view(self, session: AsyncSession, now: datetime, *, fresh: bool = False) -> QuietView:
+        """The view, from a short-lived cache unless `fresh` (then read in `session`)."""
+        ...
+
+
+@dataclass(frozen=True)
+class HoldScope:
+    """The open incidents whose holds to set again: those of these services (or of every
+    service), and those a given silence or window holds now."""
+
+    service_ids: tuple[str, ...] = ()
+    all_services: bool = False
+    silence_id: str | None = None
+    window_id: str | None = None
+
+
+class HoldsApi(Protocol):
+    async def recheck(
+        self, session: AsyncSession, view: QuietView, now: datetime, actor: str, scope: HoldScope
+    ) -> int:
+        """Hold or release the open incidents of `scope` as `view` says at `now`: a held
+        incident pages nobody; one released while triggered pages again from level 1.
+        Firing alerts a silence matches are tagged with it. Returns how many changed."""
+        ...
 
 
 class IncidentsApi(Protocol):

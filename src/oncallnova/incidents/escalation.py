@@ -22,6 +22,8 @@ from oncallnova.core.metrics import Metrics
 from oncallnova.core.retry import retry_conflicts
 from oncallnova.incidents import escalation_logic as rules
 from oncallnova.incidents import events, logic, reach, store
+from oncallnova.incidents.api import QuietSource
+from oncallnova.incidents.holds import Holds
 from oncallnova.incidents.models import Incident
 from oncallnova.incidents.schemas import IncidentOut
 from oncallnova.notify.api import NotifyApi, Page
@@ -55,6 +57,10 @@ class Escalation:
         self._notify = notify
         self._present = present
         self.metrics: Metrics | None = None  # the Runtime's, to count unpaged incidents
+        # Silences and maintenance windows, read fresh before each step is taken, so that
+        # one created or started since the incidents were last looked at holds them now.
+        self.holds: Holds | None = None
+        self.quiet: QuietSource | None = None
 
     async def has_due(self, now: datetime) -> bool:
         """Is any escalation step due at `now`? (A cheap read: the engine's idle poll.)"""
@@ -71,17 +77,26 @@ class Escalation:
             async def attempt() -> tuple[int, int]:
                 async with self._db.write() as session:
                     due = await store.claim_due(session, now, limit)
+                    held = await self._held(session, due, now)
                     for incident in due:
-                        await self._advance(session, incident, now, ENGINE, manual=False)
+                        if incident.id not in held:
+                            await self._advance(session, incident, now, ENGINE, manual=False)
                 self._count_unpaged(session)
                 # An incident without a policy is claimed once, to say it paged nobody;
                 # that is not an escalation step.
-                return len(due), sum(1 for i in due if i.escalation_snapshot)
+                return len(due), sum(1 for i in due if i.escalation_snapshot and i.id not in held)
 
             claimed, stepped = await retry_conflicts(attempt)
             total += stepped
             if claimed < limit:
                 return total
+
+    async def _held(self, session: AsyncSession, due: list[Incident], now: datetime) -> set[str]:
+        """The claimed incidents a silence or a maintenance window holds now (marked so)."""
+        if not due or self.holds is None or self.quiet is None:
+            return set()
+        view = await self.quiet.view(session, now, fresh=True)
+        return await self.holds.apply(session, due, view, now, ENGINE)
 
     async def escalate(self, who: Principal, incident_id: str) -> IncidentOut:
         """Page the next level now; an acknowledged incident becomes triggered again."""

@@ -37,6 +37,8 @@ _FIELDS = (
     "mttr_seconds",
     "escalation_level",
     "escalation_round",
+    "silence_id",
+    "maintenance_window_id",
 )
 
 

@@ -48,6 +48,10 @@ class Incident(Base):
     escalation_round: Mapped[int] = mapped_column(Integer, default=0)
     escalation_step: Mapped[int] = mapped_column(Integer, default=0)
     next_escalation_at: Mapped[datetime | None] = mapped_column(index=True)
+    # What holds its escalation now: a silence matching all its firing alerts, or a
+    # maintenance window of its service. Kept once resolved, as a record.
+    silence_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    maintenance_window_id: Mapped[str | None] = mapped_column(String(36), index=True)
 
 
 class TimelineEntry(Base):

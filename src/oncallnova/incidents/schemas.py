@@ -53,6 +53,16 @@ class IncidentOut(BaseModel):
     )
     escalation_round: int = Field(default=0, description="0 on the first pass, then repeats.")
     next_escalation_at: datetime | None = None
+    silence_id: str | None = Field(
+        default=None,
+        description="The silence holding it: it matches every firing alert of the incident, "
+        "which pages nobody while it lasts (kept once resolved, as a record).",
+    )
+    maintenance_window_id: str | None = Field(
+        default=None,
+        description="The maintenance window of its service holding it: it pages nobody "
+        "until the window ends (kept once resolved, as a record).",
+    )
     other_titles: list[str] = Field(
         default_factory=list,
         description="Titles of its alerts other than the incident's own, newest first (at "
@@ -107,6 +117,13 @@ class IncidentFilter(BaseModel):
     severity: list[Severity] | None = None
     since: datetime | None = None
     until: datetime | None = None
+    silenced: bool | None = Field(
+        default=None, description="true: only incidents a silence holds; false: hide them."
+    )
+    maintenance: bool | None = Field(
+        default=None,
+        description="true: only incidents a maintenance window holds; false: hide them.",
+    )
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0)
     order: Literal["newest", "triage"] = Field(

@@ -18,7 +18,7 @@ from oncallnova.core.ids import new_id
 from oncallnova.core.retry import retry_conflicts
 from oncallnova.core.tracing import Tracing
 from oncallnova.core.vocab import most_severe
-from oncallnova.incidents import events, logic, severity, store, titles
+from oncallnova.incidents import events, holds, logic, severity, store, titles
 from oncallnova.incidents.api import NewAlert, SeverityRaise
 from oncallnova.incidents.models import Incident, TimelineEntry
 from oncallnova.incidents.schemas import (
@@ -33,6 +33,7 @@ from oncallnova.notify.api import NotifyApi
 from oncallnova.oncall.api import PoliciesApi
 
 NamesLookup = Callable[[list[str]], Awaitable[dict[str, str]]]
+_entry = store.timeline_row  # a timeline entry as a row, for bulk inserts
 
 
 class IncidentService:
@@ -69,7 +70,8 @@ class IncidentService:
         changed: dict[str, dict[str, Any]] = {}
         timeline: list[dict[str, Any]] = []
         joined: dict[str, list[NewAlert]] = {}
-        openers: dict[str, str] = {}
+        lifts: list[dict[str, Any]] = []  # silences' holds an unsilenced alert lifted
+        openers: dict[str, NewAlert] = {}
         result: list[str] = []
         chosen: dict[tuple[str, str], str] = {}
         for alert in alerts:
@@ -97,12 +99,15 @@ class IncidentService:
                         {"alert_id": alert.alert_id},
                     )
                 )
-                openers[incident_id] = alert.actor
+                openers[incident_id] = alert
             else:
                 row = changed.get(incident_id) or created[incident_id]
                 row["alert_count"] += 1
                 row["severity"] = most_severe(row["severity"], alert.severity)
                 joined.setdefault(incident_id, []).append(alert)
+                lifted = holds.on_join(found if incident_id in changed else None, row, alert, now)
+                if lifted is not None:
+                    lifts.append(lifted)
             chosen[key] = incident_id
             result.append(incident_id)
         # One entry per incident for the alerts that joined it together: an alert storm
@@ -111,11 +116,13 @@ class IncidentService:
             _joined_entry(incident_id, now, batch) for incident_id, batch in joined.items()
         )
         timeline.extend(severity.announce_joins(session, live.values(), changed, joined, now))
+        timeline.extend(lifts)
+        timeline.extend(holds.opened_notes(created, openers, now))
         await self._snapshot_policies(session, list(created.values()), alerts, now)
         await store.add_incidents(session, list(created.values()))
         # Announced once stored, so the event carries the incident's short number.
         for incident_id, row in created.items():
-            events.emit(session, events.NEW, now, row, openers[incident_id])
+            events.emit(session, events.NEW, now, row, openers[incident_id].actor)
         await store.update_many(session, list(changed.values()))
         await store.add_timeline(session, timeline)
         return result
@@ -147,7 +154,7 @@ class IncidentService:
         for incident in await store.by_ids(session, incident_ids, lock=True):
             if incident.status == logic.RESOLVED:
                 continue
-            resolution = _resolution(incident, now, actor)
+            resolution = logic.resolution(incident, now, actor)
             rows.append(resolution)
             timeline.append(
                 _entry(
@@ -264,7 +271,7 @@ class IncidentService:
             incident = await _require(session, incident_id, lock=True)
             logic.check_resolve(incident.status)
             now = self._clock.now()
-            for key, value in _resolution(incident, now, actor).items():
+            for key, value in logic.resolution(incident, now, actor).items():
                 if key != "id":
                     setattr(incident, key, value)
             await self._alerts.resolve_for_incident(session, incident_id, now)
@@ -375,36 +382,9 @@ def _new_incident(incident_id: str, alert: NewAlert, now: datetime) -> dict[str,
         "escalation_step": 0,
         "escalation_policy_id": None,
         "escalation_snapshot": None,
+        "silence_id": alert.silence_id,
+        "maintenance_window_id": alert.maintenance_window_id,
         # Due at once even without a policy: the escalation step is what writes "paged
         # nobody" on the timeline and counts it.
         "next_escalation_at": now,
-    }
-
-
-def _resolution(incident: Incident, now: datetime, actor: str) -> dict[str, Any]:
-    return {
-        "id": incident.id,
-        "status": logic.RESOLVED,
-        "resolved_at": now,
-        "resolved_by": actor,
-        "mttr_seconds": logic.seconds_between(incident.created_at, now),
-        "next_escalation_at": None,
-    }
-
-
-def _entry(
-    incident_id: str,
-    at: datetime,
-    kind: str,
-    actor: str,
-    message: str,
-    data: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return {
-        "incident_id": incident_id,
-        "at": at,
-        "kind": kind,
-        "actor": actor,
-        "message": message,
-        "data": data,
     }

@@ -5,10 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, insert, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncallnova.core.vocab import SEVERITY_RANK
+from oncallnova.incidents.api import HoldScope
 from oncallnova.incidents.logic import ACKNOWLEDGED, OPEN_STATES, TRIGGERED
 from oncallnova.incidents.models import Incident, TimelineEntry
 from oncallnova.incidents.schemas import IncidentFilter
@@ -130,6 +142,12 @@ def _conditions(flt: IncidentFilter, *, status: bool = True) -> list[ColumnEleme
         conditions.append(Incident.created_at >= flt.since)
     if flt.until:
         conditions.append(Incident.created_at < flt.until)
+    for held, column in (
+        (flt.silenced, Incident.silence_id),
+        (flt.maintenance, Incident.maintenance_window_id),
+    ):
+        if held is not None:
+            conditions.append(column.is_not(None) if held else column.is_(None))
     return conditions
 
 
@@ -202,12 +220,18 @@ async def count_open(session: AsyncSession, service_id: str) -> int:
     return int((await session.execute(query)).scalar_one())
 
 
+def _due(now: datetime) -> list[ColumnElement[bool]]:
+    """Triggered, due, and held by neither a silence nor a maintenance window."""
+    return [
+        Incident.status == TRIGGERED,
+        Incident.next_escalation_at <= now,
+        Incident.silence_id.is_(None),
+        Incident.maintenance_window_id.is_(None),
+    ]
+
+
 async def any_due(session: AsyncSession, now: datetime) -> bool:
-    query = (
-        select(Incident.id)
-        .where(Incident.status == TRIGGERED, Incident.next_escalation_at <= now)
-        .limit(1)
-    )
+    query = select(Incident.id).where(*_due(now)).limit(1)
     return (await session.execute(query)).first() is not None
 
 
@@ -216,12 +240,99 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[In
     holds are skipped (PostgreSQL), so each due step is taken by exactly one engine."""
     query = (
         select(Incident)
-        .where(Incident.status == TRIGGERED, Incident.next_escalation_at <= now)
+        .where(*_due(now))
         .order_by(Incident.next_escalation_at, Incident.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     return list((await session.execute(query)).scalars())
+
+
+def _timed_out(ack: dict[str, datetime], stale: dict[str, datetime]) -> ColumnElement[bool]:
+    """Acknowledged before its service's ack cutoff, or open with no alert since its
+    service's auto-resolve cutoff."""
+    return or_(
+        false(),
+        *[
+            and_(
+                Incident.service_id == service_id,
+                Incident.status == ACKNOWLEDGED,
+                Incident.acknowledged_at <= cutoff,
+            )
+            for service_id, cutoff in sorted(ack.items())
+        ],
+        *[
+            and_(
+                Incident.service_id == service_id,
+                Incident.status.in_(OPEN_STATES),
+                Incident.last_alert_at <= cutoff,
+            )
+            for service_id, cutoff in sorted(stale.items())
+        ],
+    )
+
+
+async def any_timed_out(
+    session: AsyncSession, ack: dict[str, datetime], stale: dict[str, datetime]
+) -> bool:
+    query = select(Incident.id).where(_timed_out(ack, stale)).limit(1)
+    return (await session.execute(query)).first() is not None
+
+
+async def claim_timed_out(
+    session: AsyncSession, ack: dict[str, datetime], stale: dict[str, datetime], limit: int
+) -> list[Incident]:
+    """The incidents past an ack or auto-resolve cutoff, locked; rows another engine
+    holds are skipped (PostgreSQL)."""
+    if not ack and not stale:
+        return []
+    query = (
+        select(Incident)
+        .where(_timed_out(ack, stale))
+        .order_by(Incident.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def open_for_holds(session: AsyncSession, scope: HoldScope) -> list[Incident]:
+    """The open incidents `scope` names, locked, in id order."""
+    wanted: list[ColumnElement[bool]] = []
+    if scope.all_services:
+        wanted.append(Incident.service_id.is_not(None))
+    elif scope.service_ids:
+        wanted.append(Incident.service_id.in_(sorted(set(scope.service_ids))))
+    if scope.silence_id:
+        wanted.append(Incident.silence_id == scope.silence_id)
+    if scope.window_id:
+        wanted.append(Incident.maintenance_window_id == scope.window_id)
+    query = (
+        select(Incident)
+        .where(Incident.status.in_(OPEN_STATES), or_(false(), *wanted))
+        .order_by(Incident.id)
+        .with_for_update()
+    )
+    return list((await session.execute(query)).scalars())
+
+
+def timeline_row(
+    incident_id: str,
+    at: datetime,
+    kind: str,
+    actor: str,
+    message: str,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A timeline entry as a row for `add_timeline`."""
+    return {
+        "incident_id": incident_id,
+        "at": at,
+        "kind": kind,
+        "actor": actor,
+        "message": message,
+        "data": data,
+    }
 
 
 def timeline_entry(

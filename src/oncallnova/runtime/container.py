@@ -44,12 +44,14 @@ from oncallnova.oncall.now import WhoIsOnCall
 from oncallnova.oncall.policies import PolicyService
 from oncallnova.oncall.schedules import ScheduleService
 from oncallnova.oncall.usage import user_uses
+from oncallnova.runtime import quiet
 from oncallnova.runtime.grpc_serving import GrpcEndpoint
 from oncallnova.runtime.migrate import upgrade
 from oncallnova.runtime.roles import RoleName
 from oncallnova.runtime.services import Services
 from oncallnova.services.service import ServiceCatalog
 from oncallnova.settings import Settings
+from oncallnova.suppression.active import QuietCache
 from oncallnova.transport.changes import ChangeFeed
 from oncallnova.transport.email.channel import EmailChannel, SmtpConfig
 from oncallnova.transport.webhooks.channel import WebhookChannel
@@ -201,15 +203,30 @@ class Runtime:
             writers=1 if self.db.is_sqlite else settings.ingest_writers,
             tracing=self.tracing,
             count=self.metrics.count_ingested,
+            quiet=(cache := QuietCache(settings.silence_cache_seconds)),
         )
         self.ingestion = Ingestion(self.services, self.ingestor)
         self.alert_requests = AlertRequests(self.db, self.clock, self.ingestion, self.incidents)
+        # Heartbeats, silences, maintenance windows, acknowledgement timeout, auto-resolve.
+        self.quiet = quiet.build(
+            self.db,
+            self.clock,
+            cache,
+            alerts=self.alerts,
+            incidents=self.incidents,
+            catalog=self.services,
+            writer=self.ingestor,
+            base_url=settings.base_url,
+        )
+        self.escalation.holds, self.escalation.quiet = self.quiet.holds, cache
+        self.metrics.state_sources.append(self.quiet.metrics)
         self.engine = Engine(
             [
                 EscalationReconciler(self.escalation, self.metrics, self.tracing),
                 RulesReconciler(self.outbox.paging, self.tracing),
                 RemindersReconciler(ShiftReminders(self.db, self.users, self.schedules)),
                 self.dispatcher,
+                *self.quiet.reconcilers(self.tracing),
             ],
             self.clock,
             interval=settings.engine_interval_seconds,
@@ -235,7 +252,11 @@ class Runtime:
             contact_tests=self.contact_tests,
             analytics=self.analytics,
             alert_requests=self.alert_requests,
-            beats=Beats(self.db, self.clock),
+            integration_beats=Beats(self.db, self.clock),
+            heartbeats=self.quiet.heartbeats,
+            beats=self.quiet.heartbeats,
+            silences=self.quiet.silences,
+            maintenance=self.quiet.maintenance,
             ping_database=self.db.ping,
             database_failed=self.db.outage.failed,
         )

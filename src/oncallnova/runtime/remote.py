@@ -92,7 +92,7 @@ class RemoteRuntime:
             contact_tests=contacts,
             analytics=AnalyticsClient(to_incidents),
             alert_requests=requests,
-            beats=requests,
+            integration_beats=requests,
             ping_database=self.ping,
             database_failed=lambda _exc: None,  # no database here: its owners log outages
         )

@@ -58,6 +58,7 @@ ROLES: dict[RoleName, Role] = {
                 "/v2/enqueue",
                 "/v2/alerts",
                 "/integrations/v1",
+                "/api/v1/heartbeats",
             ),
         ),
         Role(
@@ -71,6 +72,9 @@ ROLES: dict[RoleName, Role] = {
                 "/api/v1/services",
                 "/api/v1/webhooks",
                 "/api/v1/analytics",
+                "/api/v1/heartbeat-monitors",
+                "/api/v1/maintenance-windows",
+                "/api/v1/silences",
             ),
             grpc_services=(
                 "IngestService",
@@ -113,7 +117,8 @@ ROLES: dict[RoleName, Role] = {
         ),
         Role(
             RoleName.engine,
-            "escalation and notification delivery reconcilers; no HTTP",
+            "reconcilers: escalation, notification delivery, heartbeat expiry, silences' and "
+            "maintenance windows' starts and ends, acknowledgement timeout, auto-resolve; no HTTP",
             http_port=None,
             grpc_port=None,
         ),

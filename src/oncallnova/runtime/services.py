@@ -15,6 +15,7 @@ from oncallnova.analytics.api import AnalyticsService
 from oncallnova.auth.api import AuditService, AuthService
 from oncallnova.core.clock import Clock
 from oncallnova.core.metrics import Metrics
+from oncallnova.heartbeats.api import BeatService, HeartbeatsService
 from oncallnova.incidents.api import (
     EscalationService,
     IncidentsService,
@@ -24,6 +25,7 @@ from oncallnova.notify.api import ContactTestsService, WebhooksService
 from oncallnova.oncall.api import OncallService, PoliciesService, SchedulesService
 from oncallnova.services.api import CatalogService
 from oncallnova.settings import Settings
+from oncallnova.suppression.api import MaintenanceService, SilencesService
 from oncallnova.users.api import ContactsService, UsersService
 
 
@@ -48,9 +50,14 @@ class Services:
     contact_tests: ContactTestsService
     analytics: AnalyticsService
     # Requests about one alert whose outcome senders poll (Opsgenie's Alert API), and
-    # integration heartbeats.
+    # the heartbeats of integrations (Grafana OnCall's heartbeat URLs).
     alert_requests: AlertRequestsService
-    beats: BeatsService
+    integration_beats: BeatsService
+    # Heartbeat monitors and their beats, silences, maintenance windows.
+    heartbeats: HeartbeatsService
+    beats: BeatService
+    silences: SilencesService
+    maintenance: MaintenanceService
     # The database as the health check and the error handler see it: reachable or not.
     ping_database: Callable[[], Awaitable[None]]
     database_failed: Callable[[BaseException], None]

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from oncallnova.core.authz import Principal
 from oncallnova.services.schemas import (
     IntegrationKeyIn,
@@ -35,9 +37,31 @@ class ServiceRoute:
     integration_key: str = field(default="", repr=False, compare=False)
 
 
+@dataclass(frozen=True)
+class ServiceTimeouts:
+    """A service's acknowledgement timeout and auto-resolve delay, in seconds (None: off)."""
+
+    service_id: str
+    ack_timeout_seconds: int | None
+    auto_resolve_seconds: int | None
+
+
 class ServicesApi(Protocol):
     async def route_for_key(self, key: str) -> ServiceRoute | None:
         """The service an active integration key names, or None if unknown or revoked."""
+        ...
+
+    async def route_of(self, session: AsyncSession, service_id: str) -> ServiceRoute | None:
+        """The route of alerts OnCallNova raises on a service itself; None if it is gone."""
+        ...
+
+    async def secrets_shown(self, who: Principal, service_ids: list[str]) -> set[str]:
+        """The services among these whose secrets (integration keys, heartbeat URLs) `who`
+        may see: every one for admins, their team's for responders, none for viewers."""
+        ...
+
+    async def timeouts(self, session: AsyncSession) -> list[ServiceTimeouts]:
+        """The services that set an acknowledgement timeout or an auto-resolve delay."""
         ...
 
     async def names(self, service_ids: list[str]) -> dict[str, str]:

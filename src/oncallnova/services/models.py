@@ -25,6 +25,10 @@ class Service(Base):
     escalation_policy_id: Mapped[str | None] = mapped_column(
         String(36), ForeignKey("escalation_policies.id", ondelete="SET NULL")
     )
+    # An acknowledged incident not resolved within this goes back to triggered; an open
+    # incident without a new alert for `auto_resolve_seconds` resolves itself. None: off.
+    ack_timeout_seconds: Mapped[int | None] = mapped_column(Integer)
+    auto_resolve_seconds: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -3,10 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 BUILTIN_KEY_FIELDS = ("service", "severity", "source", "title")
+AckTimeout = Annotated[
+    int | None,
+    Field(
+        ge=1,
+        le=30 * 86400,
+        description="An incident acknowledged and not resolved within this many seconds "
+        "goes back to triggered and is paged again from level 1. null: never.",
+    ),
+]
+AutoResolve = Annotated[
+    int | None,
+    Field(
+        ge=1,
+        le=365 * 86400,
+        description="An open incident with no new alert for this many seconds resolves "
+        "itself. null: never.",
+    ),
+]
 
 
 def _check_correlation_key(value: list[str] | None) -> list[str] | None:
@@ -48,6 +67,8 @@ class ServiceIn(BaseModel):
     correlation_window_seconds: int | None = Field(default=None, ge=0, le=30 * 86400)
     team_id: str | None = None
     escalation_policy_id: str | None = None
+    ack_timeout_seconds: AckTimeout = None
+    auto_resolve_seconds: AutoResolve = None
 
     _key = field_validator("correlation_key")(_check_correlation_key)
 
@@ -68,6 +89,8 @@ class ServicePatch(BaseModel):
     correlation_window_seconds: int | None = Field(default=None, ge=0, le=30 * 86400)
     team_id: str | None = None
     escalation_policy_id: str | None = None
+    ack_timeout_seconds: AckTimeout = None
+    auto_resolve_seconds: AutoResolve = None
 
     _key = field_validator("correlation_key")(_check_correlation_key)
 
@@ -101,6 +124,8 @@ class ServiceOut(BaseModel):
     correlation_window_seconds: int
     team_id: str | None
     escalation_policy_id: str | None
+    ack_timeout_seconds: int | None = None
+    auto_resolve_seconds: int | None = None
     created_at: datetime
     updated_at: datetime
     integration_keys: list[IntegrationKeyOut] = []

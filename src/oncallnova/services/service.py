@@ -18,7 +18,7 @@ from oncallnova.core.ids import new_id, new_integration_key
 from oncallnova.incidents.api import IncidentsApi
 from oncallnova.oncall.api import PoliciesApi
 from oncallnova.services import store
-from oncallnova.services.api import ServiceRoute
+from oncallnova.services.api import ServiceRoute, ServiceTimeouts
 from oncallnova.services.models import IntegrationKey, Service
 from oncallnova.services.schemas import (
     IntegrationKeyIn,
@@ -73,6 +73,8 @@ class ServiceCatalog:
             ),
             team_id=data.team_id,
             escalation_policy_id=data.escalation_policy_id,
+            ack_timeout_seconds=data.ack_timeout_seconds,
+            auto_resolve_seconds=data.auto_resolve_seconds,
             created_at=now,
             updated_at=now,
         )
@@ -145,7 +147,12 @@ class ServiceCatalog:
                 await self._check_links(
                     session, changes.get("team_id"), changes.get("escalation_policy_id")
                 )
-                for field in ("team_id", "escalation_policy_id"):
+                for field in (
+                    "team_id",
+                    "escalation_policy_id",
+                    "ack_timeout_seconds",
+                    "auto_resolve_seconds",
+                ):
                     if field in changes:
                         setattr(service, field, changes[field])
                 store.touch(service, self._clock.now())
@@ -220,18 +227,24 @@ class ServiceCatalog:
     async def _look_up(self, key: str) -> ServiceRoute | None:
         async with self._db.read() as session:
             found = await store.active_key(session, key)
-        route = None
-        if found is not None:
-            service = found[1]
-            route = ServiceRoute(
-                service_id=service.id,
-                service_name=service.name,
-                correlation_key=tuple(service.correlation_key),
-                correlation_window_seconds=service.correlation_window_seconds,
-                escalation_policy_id=service.escalation_policy_id,
-                integration_key=key,
-            )
-        return route
+        return _route(found[1], key) if found is not None else None
+
+    async def route_of(self, session: AsyncSession, service_id: str) -> ServiceRoute | None:
+        service = await store.get(session, service_id)
+        return _route(service) if service is not None else None
+
+    async def secrets_shown(self, who: Principal, service_ids: list[str]) -> set[str]:
+        if not service_ids or who.role < Role.responder:
+            return set()
+        async with self._db.read() as session:
+            shown = await self._key_readers(session, who)
+            return {s.id for s in await store.by_ids(session, service_ids) if shown(s)}
+
+    async def timeouts(self, session: AsyncSession) -> list[ServiceTimeouts]:
+        return [
+            ServiceTimeouts(s.id, s.ack_timeout_seconds, s.auto_resolve_seconds)
+            for s in await store.with_timeouts(session)
+        ]
 
     async def _check_links(
         self, session: AsyncSession, team_id: str | None, policy_id: str | None
@@ -256,6 +269,17 @@ class ServiceCatalog:
             for service_id, name in found.items():
                 self._names[service_id] = (now + max(self._cache_seconds, 1.0), name)
         return {s: self._names[s][1] for s in service_ids if s in self._names}
+
+
+def _route(service: Service, key: str = "") -> ServiceRoute:
+    return ServiceRoute(
+        service_id=service.id,
+        service_name=service.name,
+        correlation_key=tuple(service.correlation_key),
+        correlation_window_seconds=service.correlation_window_seconds,
+        escalation_policy_id=service.escalation_policy_id,
+        integration_key=key,
+    )
 
 
 async def _require(session: AsyncSession, service_id: str) -> Service:

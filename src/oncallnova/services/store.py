@@ -22,6 +22,11 @@ async def list_all(session: AsyncSession) -> list[Service]:
     return list((await session.execute(select(Service).order_by(Service.name))).scalars())
 
 
+async def by_ids(session: AsyncSession, service_ids: list[str]) -> list[Service]:
+    query = select(Service).where(Service.id.in_(sorted(set(service_ids))))
+    return list((await session.execute(query)).scalars())
+
+
 async def keys_of(session: AsyncSession, service_ids: list[str]) -> list[IntegrationKey]:
     if not service_ids:
         return []
@@ -60,6 +65,13 @@ async def names(session: AsyncSession, service_ids: list[str]) -> dict[str, str]
 async def names_using_policy(session: AsyncSession, policy_id: str) -> list[str]:
     query = select(Service.name).where(Service.escalation_policy_id == policy_id)
     return list((await session.execute(query.order_by(Service.name))).scalars())
+
+
+async def with_timeouts(session: AsyncSession) -> list[Service]:
+    query = select(Service).where(
+        (Service.ack_timeout_seconds.is_not(None)) | (Service.auto_resolve_seconds.is_not(None))
+    )
+    return list((await session.execute(query.order_by(Service.id))).scalars())
 
 
 async def remove(session: AsyncSession, service_id: str) -> None:

@@ -16,7 +16,7 @@ Role = Literal["admin", "responder", "viewer"]
 def check_zone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "Europe" is a directory
         raise ValueError(
             f"unknown time zone '{value}' (use an IANA name like Europe/Paris)"
         ) from exc

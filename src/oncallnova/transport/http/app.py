@@ -31,6 +31,7 @@ from oncallnova.transport.http import (
     docs_routes,
     errors,
     grafana_oncall_routes,
+    heartbeat_routes,
     incident_routes,
     ingest_routes,
     metrics_routes,
@@ -39,6 +40,7 @@ from oncallnova.transport.http import (
     pagerduty_routes,
     people_routes,
     service_routes,
+    silence_routes,
     webhook_routes,
 )
 from oncallnova.transport.http.deps import use_cases
@@ -64,6 +66,8 @@ ROUTE_MODULES = (
     oncall_routes,
     webhook_routes,
     analytics_routes,
+    heartbeat_routes,
+    silence_routes,
 )
 
 

@@ -106,7 +106,7 @@ async def heartbeat(request: Request) -> JSONResponse:
     """Records that the integration is alive (its latest beat and how many it sent)."""
     route = await _authenticate(request)
     kind = request.path_params["integration_type"][:64]
-    beat = await use_cases(request).beats.beat(route, kind)
+    beat = await use_cases(request).integration_beats.beat(route, kind)
     return JSONResponse(
         {"status": "ok", "last_beat_at": beat.last_beat_at.isoformat(), "beats": beat.beats}
     )

@@ -38,6 +38,13 @@ def incident_filter(
         UtcDatetime | None, Query(description="created at or after (ISO 8601)")
     ] = None,
     until: Annotated[UtcDatetime | None, Query(description="created before (ISO 8601)")] = None,
+    silenced: Annotated[
+        bool | None, Query(description="true: only incidents a silence holds; false: hide them")
+    ] = None,
+    maintenance: Annotated[
+        bool | None,
+        Query(description="true: only incidents a maintenance window holds; false: hide them"),
+    ] = None,
     order: Annotated[Literal["newest", "triage"], Query()] = "newest",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
@@ -51,6 +58,8 @@ def incident_filter(
         text=q.strip() or None if q else None,
         since=since,
         until=until,
+        silenced=silenced,
+        maintenance=maintenance,
         order=order,
         limit=limit,
         offset=offset,

@@ -47,6 +47,9 @@ async def incidents(request: Request, page: PageViewer) -> HTMLResponse:
         "service_id": params.get("service_id", "").strip(),
         "team_id": params.get("team_id", "").strip(),
         "q": params.get("q", "").strip()[:200],
+        # Checked boxes send "false": hide what a silence or a maintenance window holds.
+        "silenced": params.get("silenced") == "false",
+        "maintenance": params.get("maintenance") == "false",
     }
     services = await svc.catalog.list(page.who)
     teams = await svc.users.list_teams(page.who)
@@ -56,6 +59,8 @@ async def incidents(request: Request, page: PageViewer) -> HTMLResponse:
         service_id=chosen["service_id"] or None,
         team_id=chosen["team_id"] or None,
         text=chosen["q"] or None,
+        silenced=False if chosen["silenced"] else None,
+        maintenance=False if chosen["maintenance"] else None,
         order="triage",
         limit=100,
     )

@@ -17,6 +17,7 @@ from oncallnova.transport.web import (
     live,
     oncall_pages,
     people_pages,
+    quiet_pages,
 )
 from oncallnova.transport.web.render import HERE, LoginRequired, render, viewer
 
@@ -26,6 +27,7 @@ PAGE_MODULES = (
     admin_pages,
     people_pages,
     analytics_pages,
+    quiet_pages,
 )
 API_PREFIXES = ("/api/", "/v2/", "/health", "/metrics", "/openapi.json", "/docs", "/redoc")
 TITLES = {
