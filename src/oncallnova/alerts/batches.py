@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,8 +36,16 @@ async def claim(session: AsyncSession, batch_ids: list[str], now: datetime) -> s
 
 
 async def save_results(session: AsyncSession, results: dict[str, list[dict[str, Any]]]) -> None:
-    for batch_id, rows in results.items():
-        await session.execute(update(_table).where(_table.c.id == batch_id).values(results=rows))
+    """The results of the batches claimed in this transaction, in one statement."""
+    if not results:
+        return
+    statement = (
+        update(_table)
+        .where(_table.c.id == bindparam("batch_id"))
+        .values(results=bindparam("batch_results"))
+    )
+    rows = [{"batch_id": key, "batch_results": value} for key, value in results.items()]
+    await session.execute(statement, rows)
 
 
 async def results_of(

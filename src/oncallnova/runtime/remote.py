@@ -68,15 +68,16 @@ class RemoteRuntime:
         }
         to_incidents, to_oncall = self._channels["incidents"], self._channels["oncall"]
         self.incidents = IncidentsClient(to_incidents)
+        self._ingestion = IngestionClient(
+            to_incidents, key_cache_seconds=settings.integration_key_cache_seconds
+        )
         requests = AlertRequestsClient(to_incidents)
         contacts = ContactsClient(to_oncall)
         self.use_cases = Services(
             settings=settings,
             clock=self.clock,
             metrics=self.metrics,
-            ingestion=IngestionClient(
-                to_incidents, key_cache_seconds=settings.integration_key_cache_seconds
-            ),
+            ingestion=self._ingestion,
             incidents=self.incidents,
             escalation=self.incidents,
             similar_incidents=self.incidents,
@@ -118,6 +119,7 @@ class RemoteRuntime:
 
     async def stop(self) -> None:
         await self.grpc.stop()
+        await self._ingestion.aclose()  # calls in flight end before their channel closes
         await self.incidents.aclose()
         await asyncio.gather(*(channel.close() for channel in self._channels.values()))
         self.tracing.shutdown()

@@ -81,6 +81,15 @@ async def abort(context: grpc.aio.ServicerContext[object, object], exc: DomainEr
 Trailers = Iterable[tuple[str, str | bytes]]
 
 
+def error_of(detail: common_pb2.ErrorDetail) -> DomainError:
+    """The DomainError an `ErrorDetail` describes (a call's, or one batch's of a call)."""
+    field = detail.field_violations[0].field if detail.field_violations else None
+    cls = _BY_KIND.get(detail.kind, DomainError)
+    if issubclass(cls, RetryLater):
+        return cls(detail.message, retry_after=detail.retry_after_seconds or 1)
+    return cls(detail.message, field=field)
+
+
 def domain_error(
     code: grpc.StatusCode, message: str, trailers: Trailers | None
 ) -> DomainError | None:
@@ -88,11 +97,7 @@ def domain_error(
     deadline, a lost connection, a server's internal error)."""
     detail = _detail(trailers)
     if detail is not None:
-        field = detail.field_violations[0].field if detail.field_violations else None
-        cls = _BY_KIND.get(detail.kind, DomainError)
-        if issubclass(cls, RetryLater):
-            return cls(detail.message, retry_after=detail.retry_after_seconds or 1)
-        return cls(detail.message, field=field)
+        return error_of(detail)
     if code == grpc.StatusCode.DEADLINE_EXCEEDED:
         return Unavailable(
             "another OnCallNova service did not answer in time; the request may not have "

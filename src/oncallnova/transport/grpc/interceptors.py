@@ -84,11 +84,6 @@ def principal_from_header(value: str) -> Principal:
         raise Unauthenticated(f"malformed {PRINCIPAL_KEY} metadata") from exc
 
 
-def _metadata(details: grpc.HandlerCallDetails) -> dict[str, str]:
-    pairs = details.invocation_metadata or ()
-    return {key: value for key, value in pairs if isinstance(value, str)}
-
-
 def _sent_token(metadata: dict[str, str]) -> str | None:
     scheme, _, value = metadata.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and value.strip():
@@ -170,6 +165,9 @@ class ServerAuth(grpc.aio.ServerInterceptor):
         if not token:
             raise ValueError("an internal token is required")
         self._token = token.encode()
+        # The guarded handler of each method, made once: the guard reads what it checks
+        # from each call's own metadata, so nothing of one call is kept in it.
+        self._guarded: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
 
     async def intercept_service(
         self,
@@ -178,21 +176,31 @@ class ServerAuth(grpc.aio.ServerInterceptor):
         ],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        handler = await continuation(handler_call_details)
         method: str = handler_call_details.method
+        guarded = self._guarded.get(method)
+        if guarded is not None:
+            return guarded
+        handler = await continuation(handler_call_details)
         if handler is None or method.startswith(OPEN_PREFIXES):
             return handler
-        metadata = _metadata(handler_call_details)
+        guarded = _rewrap(
+            handler, lambda behavior, streams: _guarded(behavior, streams, self._guard)
+        )
+        self._guarded[method] = guarded
+        return guarded
 
-        async def guard(_context: object) -> None:
-            # Run inside the call's own task, so the principal is this call's alone.
-            sent = _sent_token(metadata)
-            if sent is None or not hmac.compare_digest(sent.encode(), self._token):
-                raise Unauthenticated("missing or wrong internal token")
-            header = metadata.get(PRINCIPAL_KEY)
-            _principal.set(principal_from_header(header) if header else None)
-
-        return _rewrap(handler, lambda behavior, streams: _guarded(behavior, streams, guard))
+    async def _guard(self, context: grpc.aio.ServicerContext[Any, Any]) -> None:
+        # Runs inside the call's own task, so the principal is this call's alone.
+        metadata = {
+            key: value
+            for key, value in context.invocation_metadata() or ()
+            if isinstance(value, str)
+        }
+        sent = _sent_token(metadata)
+        if sent is None or not hmac.compare_digest(sent.encode(), self._token):
+            raise Unauthenticated("missing or wrong internal token")
+        header = metadata.get(PRINCIPAL_KEY)
+        _principal.set(principal_from_header(header) if header else None)
 
 
 def client_interceptors(

@@ -1,10 +1,15 @@
 """`IngestionService` over `oncallnova.v1.IngestService`: the `ingestion` role's side.
 
 The role checks integration keys with the incidents role (answers kept for
-INTEGRATION_KEY_CACHE_SECONDS, as the all-in-one keeps them) and hands each request's
-alerts over in one `Ingest` call, answering its HTTP caller only once that call has
-returned: a 2xx still means stored. A call whose reply is lost is made again with the
-same batch id, which the writer remembers, so nothing is stored or counted twice.
+INTEGRATION_KEY_CACHE_SECONDS, as the all-in-one keeps them) and answers its HTTP
+caller only once the alerts are stored: a 2xx still means committed.
+
+Requests arriving while calls are in flight wait for the next call, which carries all of
+them (each its own batch, with its own result or error): under load a call carries tens
+of requests, so the cost of a call (a round trip, gRPC's own work on both ends) is paid
+once for all of them, as the writer pays one commit for many requests. A call whose
+reply is lost is made again with the same batch ids, which the writer remembers, so
+nothing is stored or counted twice.
 """
 
 from __future__ import annotations
@@ -12,8 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable
 
 import grpc
 
@@ -22,16 +26,20 @@ from oncallnova.alerts.ingestion import MISSING_KEY, UNKNOWN_KEY
 from oncallnova.alerts.logic import NormalizedAlert
 from oncallnova.alerts.schemas import AlertResult
 from oncallnova.core.cache import Lookups
-from oncallnova.core.errors import Overloaded, Unauthenticated, Unavailable
+from oncallnova.core.errors import DomainError, Overloaded, Unauthenticated
 from oncallnova.services.api import ServiceRoute
 from oncallnova.transport.grpc.alert_messages import alert_message, result_value, route_value
+from oncallnova.transport.grpc.clients.calls import resend
+from oncallnova.transport.grpc.errors import error_of
 from oncallnova.transport.grpc.gen.oncallnova.v1 import ingestion_pb2 as pb
 from oncallnova.transport.grpc.gen.oncallnova.v1 import ingestion_pb2_grpc as pb_grpc
 
-# Tries of one batch while the incidents role cannot be reached, and the pause between.
-ATTEMPTS = 4
-T = TypeVar("T")
-PAUSE_SECONDS = 0.25
+# Calls in flight at once; requests beyond wait for the next call. A call carries at
+# most this many alerts (the rest wait for the one after).
+IN_FLIGHT = 4
+CALL_ALERTS = 5000
+
+Waiting = tuple[pb.AlertBatch, "asyncio.Future[list[AlertResult]]"]
 
 
 class IngestionClient:
@@ -43,6 +51,9 @@ class IngestionClient:
         # After the incidents role said its queue is full, refuse before reading bodies
         # until the delay it asked for has passed.
         self._full_until = 0.0
+        self._waiting: list[Waiting] = []
+        self._in_flight = 0
+        self._calls: set[asyncio.Task[None]] = set()
 
     def refuse_if_full(self) -> None:
         if time.monotonic() < self._full_until:
@@ -59,7 +70,7 @@ class IngestionClient:
     async def _resolve(self, key: str) -> ServiceRoute | None:
         request = pb.ResolveIntegrationKeyRequest(integration_key=key)
         try:
-            reply = await self._call(lambda: self._stub.ResolveIntegrationKey(request))
+            reply = await resend(lambda: self._stub.ResolveIntegrationKey(request))
         except Unauthenticated:
             return None
         return route_value(reply, key)
@@ -71,33 +82,64 @@ class IngestionClient:
         source: IngestSource,
         batch_id: str | None = None,
     ) -> Awaitable[list[AlertResult]]:
-        request = pb.IngestRequest(
+        batch = pb.AlertBatch(
             batch_id=batch_id or uuid.uuid4().hex,
             integration_key=route.integration_key,
             source=source,
             alerts=[alert_message(alert) for alert in alerts],
         )
-        return self._ingest(request)
+        done: asyncio.Future[list[AlertResult]] = asyncio.get_running_loop().create_future()
+        self._waiting.append((batch, done))
+        if self._in_flight < IN_FLIGHT:
+            self._call()
+        return done
 
-    async def _ingest(self, request: pb.IngestRequest) -> list[AlertResult]:
+    def _call(self) -> None:
+        """Send what waits (up to CALL_ALERTS alerts) in one call."""
+        taken, alerts = 0, 0
+        for batch, _ in self._waiting:
+            if taken and alerts + len(batch.alerts) > CALL_ALERTS:
+                break
+            taken += 1
+            alerts += len(batch.alerts)
+        group, self._waiting = self._waiting[:taken], self._waiting[taken:]
+        self._in_flight += 1
+        task = asyncio.create_task(self._send(group))
+        self._calls.add(task)
+        task.add_done_callback(self._calls.discard)
+
+    async def _send(self, group: list[Waiting]) -> None:
+        request = pb.IngestRequest(batches=[batch for batch, _ in group])
         try:
-            reply = await self._call(lambda: self._stub.Ingest(request))
-        except Unauthenticated:
-            self._routes.forget(request.integration_key)  # revoked since it was kept
-            raise
-        except Overloaded as exc:
-            self._full_until = time.monotonic() + exc.retry_after
-            raise
-        return [result_value(result) for result in reply.results]
+            # Batch ids make the call safe to repeat, even past its deadline.
+            reply = await resend(lambda: self._stub.Ingest(request), after_deadline=True)
+        except BaseException as exc:
+            for _, done in group:
+                _fail(done, exc)
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            for (batch, done), result in zip(group, reply.batches, strict=True):
+                if result.HasField("error"):
+                    _fail(done, self._refused(batch, error_of(result.error)))
+                elif not done.done():
+                    done.set_result([result_value(r) for r in result.results])
+        finally:
+            self._in_flight -= 1
+            if self._waiting and self._in_flight < IN_FLIGHT:
+                self._call()
 
-    async def _call(self, make: Callable[[], Awaitable[T]]) -> T:
-        """The call, made again while the incidents role is unreachable (a restart, a
-        replica gone): every call made here is safe to repeat."""
-        for attempt in range(ATTEMPTS):
-            try:
-                return await make()
-            except Unavailable:
-                if attempt == ATTEMPTS - 1:
-                    raise
-                await asyncio.sleep(PAUSE_SECONDS * 2**attempt)
-        raise AssertionError("unreachable")
+    def _refused(self, batch: pb.AlertBatch, error: DomainError) -> DomainError:
+        if isinstance(error, Unauthenticated):
+            self._routes.forget(batch.integration_key)  # revoked since it was kept
+        elif isinstance(error, Overloaded):
+            self._full_until = time.monotonic() + error.retry_after
+        return error
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*self._calls, return_exceptions=True)
+
+
+def _fail(done: asyncio.Future[list[AlertResult]], error: BaseException) -> None:
+    if not done.done():  # a caller that went away cancelled its own
+        done.set_exception(error)

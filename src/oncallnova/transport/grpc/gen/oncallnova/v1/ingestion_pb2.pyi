@@ -254,7 +254,9 @@ class Alert(_message.Message):
 Global___Alert: _TypeAlias = Alert  # noqa: Y015
 
 @_typing.final
-class IngestRequest(_message.Message):
+class AlertBatch(_message.Message):
+    """The alerts one sender sent in one request."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BATCH_ID_FIELD_NUMBER: _builtins.int
@@ -265,11 +267,13 @@ class IngestRequest(_message.Message):
     """Chosen by the caller, unique per batch (a UUID): the idempotency key."""
     integration_key: _builtins.str
     """The integration key the alerts were sent with; the server checks it again, so a
-    key revoked since the caller resolved it stores nothing (UNAUTHENTICATED).
+    key revoked since the caller resolved it stores nothing (the batch's error is
+    UNAUTHENTICATED).
     """
     source: _builtins.str
-    """The format they arrived in: "native", "alertmanager" or "pagerduty". It names the
-    actor of the timeline entries the batch causes.
+    """The format they arrived in: "native", "alertmanager", "pagerduty", "opsgenie" or
+    "grafana_oncall".
+    It names the actor of the timeline entries the batch causes.
     """
     @_builtins.property
     def alerts(self) -> _containers.RepeatedCompositeFieldContainer[Global___Alert]:
@@ -286,6 +290,28 @@ class IngestRequest(_message.Message):
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
     _ClearFieldArgType: _TypeAlias = _typing.Literal["alerts", b"alerts", "batch_id", b"batch_id", "integration_key", b"integration_key", "source", b"source"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AlertBatch: _TypeAlias = AlertBatch  # noqa: Y015
+
+@_typing.final
+class IngestRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BATCHES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def batches(self) -> _containers.RepeatedCompositeFieldContainer[Global___AlertBatch]:
+        """At most 1000 batches per call."""
+
+    def __init__(
+        self,
+        *,
+        batches: _abc.Iterable[Global___AlertBatch] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["batches", b"batches"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -334,24 +360,56 @@ class AlertResult(_message.Message):
 Global___AlertResult: _TypeAlias = AlertResult  # noqa: Y015
 
 @_typing.final
-class IngestResponse(_message.Message):
+class BatchResult(_message.Message):
+    """What became of one batch: its alerts' results, or why none was stored."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     RESULTS_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___AlertResult]:
-        """One per alert of the request, in the same order (for a batch sent again, the
-        first delivery's).
+        """One per alert of the batch, in the same order (for a batch sent again, the first
+        delivery's). Empty when `error` is set.
+        """
+
+    @_builtins.property
+    def error(self) -> _common_pb2.ErrorDetail:
+        """Set when the batch was refused (unknown key, bad input, a full queue); the other
+        batches of the call are not affected.
         """
 
     def __init__(
         self,
         *,
         results: _abc.Iterable[Global___AlertResult] | None = ...,
+        error: _common_pb2.ErrorDetail | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["error", b"error"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchResult: _TypeAlias = BatchResult  # noqa: Y015
+
+@_typing.final
+class IngestResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BATCHES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def batches(self) -> _containers.RepeatedCompositeFieldContainer[Global___BatchResult]:
+        """One per batch of the request, in the same order."""
+
+    def __init__(
+        self,
+        *,
+        batches: _abc.Iterable[Global___BatchResult] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["results", b"results"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["batches", b"batches"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

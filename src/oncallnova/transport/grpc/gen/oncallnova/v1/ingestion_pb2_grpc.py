@@ -50,12 +50,15 @@ class IngestServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
     def Ingest(self, request, context):
-        """Store a batch of alerts for one service: dedup against open alerts, correlate
-        into incidents, resolve what cleared. All of it commits or none of it does.
+        """Store batches of alerts: per batch, dedup against open alerts, correlate into
+        incidents, resolve what cleared; each batch commits whole or not at all, and the
+        call answers once every batch of it has committed or failed. A front end puts the
+        requests it receives while a call is in flight into its next call, so one call
+        carries many senders' batches, each with its own result or error.
 
-        `batch_id` is an idempotency key: a batch sent again with the same id (a retry
-        after a lost reply) stores nothing twice and counts nothing twice; it returns the
-        results of the first delivery. This makes the call safe to retry.
+        Each batch's `batch_id` is an idempotency key: a batch sent again with the same id
+        (a retry after a lost reply) stores nothing twice and counts nothing twice; it
+        returns the results of the first delivery. This makes the call safe to retry.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -19,12 +19,15 @@ GRPC_VERSION: str
 class IngestServiceStub:
     def __init__(self, channel: _aio.Channel) -> None: ...
     Ingest: _aio.UnaryUnaryMultiCallable[_ingestion_pb2.IngestRequest, _ingestion_pb2.IngestResponse]
-    """Store a batch of alerts for one service: dedup against open alerts, correlate
-    into incidents, resolve what cleared. All of it commits or none of it does.
+    """Store batches of alerts: per batch, dedup against open alerts, correlate into
+    incidents, resolve what cleared; each batch commits whole or not at all, and the
+    call answers once every batch of it has committed or failed. A front end puts the
+    requests it receives while a call is in flight into its next call, so one call
+    carries many senders' batches, each with its own result or error.
 
-    `batch_id` is an idempotency key: a batch sent again with the same id (a retry
-    after a lost reply) stores nothing twice and counts nothing twice; it returns the
-    results of the first delivery. This makes the call safe to retry.
+    Each batch's `batch_id` is an idempotency key: a batch sent again with the same id
+    (a retry after a lost reply) stores nothing twice and counts nothing twice; it
+    returns the results of the first delivery. This makes the call safe to retry.
     """
     ResolveIntegrationKey: _aio.UnaryUnaryMultiCallable[_ingestion_pb2.ResolveIntegrationKeyRequest, _ingestion_pb2.ServiceRoute]
     """The service an active integration key sends to, and how its alerts are grouped;
@@ -40,12 +43,15 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _ingestion_pb2.IngestRequest,
         context: _aio.ServicerContext[_ingestion_pb2.IngestRequest, _abc.Awaitable[_ingestion_pb2.IngestResponse]],
     ) -> _abc.Awaitable[_ingestion_pb2.IngestResponse]:
-        """Store a batch of alerts for one service: dedup against open alerts, correlate
-        into incidents, resolve what cleared. All of it commits or none of it does.
+        """Store batches of alerts: per batch, dedup against open alerts, correlate into
+        incidents, resolve what cleared; each batch commits whole or not at all, and the
+        call answers once every batch of it has committed or failed. A front end puts the
+        requests it receives while a call is in flight into its next call, so one call
+        carries many senders' batches, each with its own result or error.
 
-        `batch_id` is an idempotency key: a batch sent again with the same id (a retry
-        after a lost reply) stores nothing twice and counts nothing twice; it returns the
-        results of the first delivery. This makes the call safe to retry.
+        Each batch's `batch_id` is an idempotency key: a batch sent again with the same id
+        (a retry after a lost reply) stores nothing twice and counts nothing twice; it
+        returns the results of the first delivery. This makes the call safe to retry.
         """
 
     @_abc_1.abstractmethod
