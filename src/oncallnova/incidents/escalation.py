@@ -48,6 +48,9 @@ class Escalation:
         policies: PoliciesApi,
         notify: NotifyApi,
         present: Present,
+        metrics: Metrics | None = None,
+        holds: Holds | None = None,
+        quiet: QuietSource | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -56,11 +59,11 @@ class Escalation:
         self._policies = policies
         self._notify = notify
         self._present = present
-        self.metrics: Metrics | None = None  # the Runtime's, to count unpaged incidents
+        self.metrics = metrics  # the Runtime's, to count unpaged incidents
         # Silences and maintenance windows, read fresh before each step is taken, so that
         # one created or started since the incidents were last looked at holds them now.
-        self.holds: Holds | None = None
-        self.quiet: QuietSource | None = None
+        self.holds = holds
+        self.quiet = quiet
 
     async def has_due(self, now: datetime) -> bool:
         """Is any escalation step due at `now`? (A cheap read: the engine's idle poll.)"""

@@ -37,14 +37,25 @@ _entry = store.timeline_row  # a timeline entry as a row, for bulk inserts
 
 
 class IncidentService:
-    def __init__(self, db: Database, clock: Clock, alerts: AlertsApi, notify: NotifyApi) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        alerts: AlertsApi,
+        notify: NotifyApi,
+        *,
+        policies: PoliciesApi | None = None,
+        service_names: NamesLookup | None = None,
+        tracing: Tracing | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._alerts = alerts
         self._notify = notify
-        self.tracing = Tracing()  # the Runtime replaces it with its own
-        self.service_names: NamesLookup | None = None
-        self.policies: PoliciesApi | None = None
+        # Without policies, incidents open with no policy snapshot (nothing pages).
+        self.policies = policies
+        self.service_names = service_names
+        self.tracing = tracing or Tracing()
 
     # --- called by other domains inside their transaction (IncidentsApi) ---
 

@@ -34,16 +34,23 @@ class Outbox:
     """Implements `NotifyApi`; its `write_events` runs before every write commits."""
 
     def __init__(
-        self, db: Database, clock: Clock, users: UsersApi, *, webhook_cache_seconds: float = 2.0
+        self,
+        db: Database,
+        clock: Clock,
+        users: UsersApi,
+        *,
+        service_names: NamesLookup | None = None,
+        tracing: Tracing | None = None,
+        webhook_cache_seconds: float = 2.0,
     ) -> None:
         self._db = db
         self._clock = clock
         self._users = users
         self.paging = paging.Paging(db, users)
-        self.service_names: NamesLookup | None = None
+        self.service_names = service_names
         self._cache_seconds = webhook_cache_seconds
         self._hooks: tuple[float, list[Webhook]] | None = None
-        self.tracing = Tracing()  # the Runtime replaces it with its own
+        self.tracing = tracing or Tracing()
 
     def forget_webhooks(self) -> None:
         self._hooks = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -31,14 +32,15 @@ class PolicyService:
         schedules: SchedulesApi,
         *,
         default_delay_seconds: int,
+        usage_checks: Sequence[UsageCheck] = (),
     ) -> None:
         self._db = db
         self._clock = clock
         self._users = users
         self._schedules = schedules
         self._default_delay = default_delay_seconds
-        # Where services still use a policy; set by the Runtime (services depend on us).
-        self.usage_checks: list[UsageCheck] = []
+        # Where other domains still use a policy (the services that page with it).
+        self.usage_checks = list(usage_checks)
 
     async def snapshots(
         self, session: AsyncSession, policy_ids: list[str]

@@ -27,34 +27,30 @@ from oncallnova.core.logs import role_var
 from oncallnova.core.metrics import Metrics, StateReader
 from oncallnova.core.ratelimit import RedisBreaker, redis_client
 from oncallnova.core.tracing import Tracing
-from oncallnova.engine.dispatch import Dispatcher
-from oncallnova.engine.escalation import EscalationReconciler
-from oncallnova.engine.rules import RemindersReconciler, RulesReconciler
 from oncallnova.engine.runner import Engine
 from oncallnova.incidents.escalation import Escalation
+from oncallnova.incidents.holds import Holds
 from oncallnova.incidents.service import IncidentService
 from oncallnova.incidents.similar import SimilarIncidentsFinder
 from oncallnova.notify import ssrf
-from oncallnova.notify.contacts import HTTP_CHANNELS, ContactDirectory
 from oncallnova.notify.personal import PersonalTests
-from oncallnova.notify.reminders import ShiftReminders
 from oncallnova.notify.service import Outbox
 from oncallnova.notify.webhooks import WebhookService
 from oncallnova.oncall.now import WhoIsOnCall
 from oncallnova.oncall.policies import PolicyService
 from oncallnova.oncall.schedules import ScheduleService
 from oncallnova.oncall.usage import user_uses
-from oncallnova.runtime import quiet
+from oncallnova.runtime import engine_parts, quiet
 from oncallnova.runtime.grpc_serving import GrpcEndpoint
 from oncallnova.runtime.migrate import upgrade
 from oncallnova.runtime.roles import RoleName
 from oncallnova.runtime.services import Services
+from oncallnova.services.names import ServiceNames
 from oncallnova.services.service import ServiceCatalog
+from oncallnova.services.usage import policy_uses
 from oncallnova.settings import Settings
 from oncallnova.suppression.active import QuietCache
 from oncallnova.transport.changes import ChangeFeed
-from oncallnova.transport.email.channel import EmailChannel, SmtpConfig
-from oncallnova.transport.webhooks.channel import WebhookChannel
 from oncallnova.users.contacts import ContactPreferences
 from oncallnova.users.service import UserService
 
@@ -101,7 +97,8 @@ class Runtime:
         self.metrics = Metrics(StateReader(self.db, self._on_call_user_ids))
         # One breaker for every Redis user of this process: a hung Redis is noticed once.
         self.redis_breaker = RedisBreaker(count=self.metrics.count_redis_unavailable)
-        self.users = UserService(self.db, self.clock)
+        # Deleting what pages still depend on is refused (a user in a layer or a level).
+        self.users = UserService(self.db, self.clock, usage_checks=[user_uses])
         vet = partial(ssrf.vet, allow_private=settings.webhook_allow_private)
         self.contacts = ContactPreferences(self.db, self.clock, check_url=vet)
         self.auth = AuthService(
@@ -122,16 +119,30 @@ class Runtime:
             self.users,
             self.schedules,
             default_delay_seconds=settings.escalation_timeout_seconds,
+            usage_checks=[policy_uses],
         )
-        self.outbox = Outbox(self.db, self.clock, self.users)
-        self.outbox.tracing = self.tracing
+        # Names of services, for what incidents and notifications show; the catalogue's
+        # own lookups share it.
+        names = ServiceNames(self.db, settings.integration_key_cache_seconds)
+        self.outbox = Outbox(
+            self.db, self.clock, self.users, service_names=names, tracing=self.tracing
+        )
         self.webhooks = WebhookService(
             self.db, self.clock, self.outbox, allow_private=settings.webhook_allow_private
         )
         self.alerts = AlertQueries(self.db)
-        self.incidents = IncidentService(self.db, self.clock, self.alerts, self.outbox)
-        self.incidents.policies = self.policies
-        self.incidents.tracing = self.tracing
+        self.incidents = IncidentService(
+            self.db,
+            self.clock,
+            self.alerts,
+            self.outbox,
+            policies=self.policies,
+            service_names=names,
+            tracing=self.tracing,
+        )
+        # Silences and maintenance windows hold incidents: ingestion and escalation
+        # both read them (the cache is ingestion's; escalation reads fresh).
+        holds, cache = Holds(self.alerts), QuietCache(settings.silence_cache_seconds)
         self.escalation = Escalation(
             self.db,
             self.clock,
@@ -140,6 +151,9 @@ class Runtime:
             policies=self.policies,
             notify=self.outbox,
             present=self.incidents.outs,
+            metrics=self.metrics,  # counts unpaged incidents
+            holds=holds,
+            quiet=cache,
         )
         self.similar_incidents = SimilarIncidentsFinder(self.db, self.alerts, self.incidents.outs)
         self.services = ServiceCatalog(
@@ -148,53 +162,18 @@ class Runtime:
             self.incidents,
             self.users,
             self.policies,
+            names,
             default_window_seconds=settings.correlation_window_seconds,
             key_cache_seconds=settings.integration_key_cache_seconds,
         )
-        self.incidents.service_names = self.services.names
         self.oncall = WhoIsOnCall(
             self.db, self.clock, self.users, self.schedules, self.policies, self.services
         )
-        # Deleting what pages still depend on is refused, and unpaged incidents counted.
-        self.users.usage_checks.append(user_uses)
-        self.policies.usage_checks.append(self.services.policy_uses)
-        self.escalation.metrics = self.metrics
         self.analytics = AnalyticsService(self.db, self.clock)
-        self.outbox.service_names = self.services.names
         self.db.before_commit.append(self.outbox.write_events)
         self.db.before_commit.append(self.audit.write_notes)
         self.db.after_commit.append(self._after_commit)
         self.contact_tests = PersonalTests(self.db, self.clock, self.users, self.schedules)
-        self.webhook_channel = WebhookChannel(
-            self.webhooks.target,
-            contacts=ContactDirectory(self.db, self.users).target,
-            base_url=settings.base_url,
-            timeout=settings.webhook_timeout_seconds,
-            allow_private=settings.webhook_allow_private,
-        )
-        email = EmailChannel(
-            SmtpConfig(
-                host=settings.smtp_host,
-                port=settings.smtp_port,
-                sender=settings.smtp_from,
-                username=settings.smtp_username,
-                password=settings.smtp_password,
-                starttls=settings.smtp_starttls,
-            ),
-            settings.base_url,
-            clock=self.clock,
-        )
-        self.dispatcher = Dispatcher(
-            self.db,
-            self.clock,
-            {"email": email, **dict.fromkeys(("webhook", *HTTP_CHANNELS), self.webhook_channel)},
-            retry_delays=settings.retry_delays(),
-            lease_seconds=settings.notify_lease_seconds,
-            poll_seconds=settings.engine_interval_seconds,
-            crash_after_claim=settings.fault_crash_after_claim,
-            metrics=self.metrics,
-            tracing=self.tracing,
-        )
         self.ingestor = Ingestor(
             self.db,
             self.clock,
@@ -203,7 +182,7 @@ class Runtime:
             writers=1 if self.db.is_sqlite else settings.ingest_writers,
             tracing=self.tracing,
             count=self.metrics.count_ingested,
-            quiet=(cache := QuietCache(settings.silence_cache_seconds)),
+            quiet=cache,
         )
         self.ingestion = Ingestion(self.services, self.ingestor)
         self.alert_requests = AlertRequests(self.db, self.clock, self.ingestion, self.incidents)
@@ -212,26 +191,32 @@ class Runtime:
             self.db,
             self.clock,
             cache,
+            holds,
             alerts=self.alerts,
             incidents=self.incidents,
             catalog=self.services,
             writer=self.ingestor,
             base_url=settings.base_url,
         )
-        self.escalation.holds, self.escalation.quiet = self.quiet.holds, cache
         self.metrics.state_sources.append(self.quiet.metrics)
-        self.engine = Engine(
-            [
-                EscalationReconciler(self.escalation, self.metrics, self.tracing),
-                RulesReconciler(self.outbox.paging, self.tracing),
-                RemindersReconciler(ShiftReminders(self.db, self.users, self.schedules)),
-                self.dispatcher,
-                *self.quiet.reconcilers(self.tracing),
-            ],
-            self.clock,
-            interval=settings.engine_interval_seconds,
-            outage=self.db.outage,
-        )
+        # The engine and its delivery channels, only for the roles that run it.
+        self.engine: Engine | None = None
+        if role in (RoleName.all, RoleName.engine):
+            parts = engine_parts.build(
+                settings,
+                self.db,
+                self.clock,
+                self.metrics,
+                self.tracing,
+                webhooks=self.webhooks,
+                users=self.users,
+                outbox=self.outbox,
+                escalation=self.escalation,
+                schedules=self.schedules,
+                quiet=self.quiet,
+            )
+            self.engine, self.dispatcher = parts.engine, parts.dispatcher
+            self.webhook_channel = parts.webhook_channel
         self.use_cases = Services(
             settings=settings,
             clock=self.clock,
@@ -271,6 +256,8 @@ class Runtime:
         events = session.info.pop("events", [])
         if events:
             self.bus.publish(events)
+        if self.engine is None:
+            return  # another process's engine finds the work on its next pass
         if session.info.pop("outbox", False):
             self.engine.wake("dispatch")  # notifications to send
         if any(e.type == "incident.new" for e in events):
@@ -283,7 +270,7 @@ class Runtime:
             await upgrade(self.db)
         if api and self.role in (RoleName.all, RoleName.incidents):
             self.ingestor.start()
-        if engine:
+        if engine and self.engine is not None:
             self.engine.start()
         if self.grpc.address is not None:
             # For the WatchChanges streams of web replicas.
@@ -296,8 +283,9 @@ class Runtime:
         if self._changes is not None:
             self._changes.close()
         await self.ingestor.stop()
-        await self.engine.stop()
-        await self.webhook_channel.close()
+        if self.engine is not None:
+            await self.engine.stop()
+            await self.webhook_channel.close()
         await self.auth.aclose()
         await self.db.dispose()
         self.tracing.shutdown()

@@ -45,6 +45,7 @@ def build(
     db: Database,
     clock: Clock,
     cache: QuietCache,
+    holds: Holds,
     *,
     alerts: AlertsApi,
     incidents: IncidentsService,
@@ -52,7 +53,6 @@ def build(
     writer: AlertWriter,
     base_url: str,
 ) -> Quiet:
-    holds = Holds(alerts)
     heartbeats = HeartbeatService(db, clock, catalog, writer, base_url=base_url)
     return Quiet(
         holds=holds,

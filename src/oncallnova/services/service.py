@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +19,7 @@ from oncallnova.oncall.api import PoliciesApi
 from oncallnova.services import store
 from oncallnova.services.api import ServiceRoute, ServiceTimeouts
 from oncallnova.services.models import IntegrationKey, Service
+from oncallnova.services.names import ServiceNames
 from oncallnova.services.schemas import (
     IntegrationKeyIn,
     IntegrationKeyOut,
@@ -42,6 +42,7 @@ class ServiceCatalog:
         incidents: IncidentsApi,
         users: UsersApi,
         policies: PoliciesApi,
+        names: ServiceNames,
         *,
         default_window_seconds: int,
         key_cache_seconds: float,
@@ -54,7 +55,7 @@ class ServiceCatalog:
         self._default_window = default_window_seconds
         self._cache_seconds = key_cache_seconds
         self._routes: Lookups[str, ServiceRoute | None] = Lookups(self._look_up, key_cache_seconds)
-        self._names: dict[str, tuple[float, str]] = {}
+        self._names = names
 
     async def create(
         self, actor: Principal, data: ServiceIn
@@ -168,7 +169,7 @@ class ServiceCatalog:
         except IntegrityError as exc:
             raise Conflict("a service with that name already exists", field="name") from exc
         self._routes.forget()
-        self._names.clear()
+        self._names.forget()
         return _out(service, keys)
 
     async def delete(self, actor: Principal, service_id: str) -> None:
@@ -181,10 +182,6 @@ class ServiceCatalog:
             await store.remove(session, service_id)
             note(session, actor, "service.delete", "service", service_id)
         self._routes.forget()
-
-    async def policy_uses(self, session: AsyncSession, policy_id: str) -> list[str]:
-        """The services that page with `policy_id`, in words (to refuse deleting it)."""
-        return [f"service '{name}'" for name in await store.names_using_policy(session, policy_id)]
 
     async def add_key(
         self, actor: Principal, service_id: str, data: IntegrationKeyIn
@@ -257,18 +254,8 @@ class ServiceCatalog:
             )
 
     async def names(self, service_ids: list[str]) -> dict[str, str]:
-        """Service names by id, cached like key routes (names rarely change, and this is
-        asked inside write transactions that should stay short)."""
-        now = time.monotonic()
-        wanted = [s for s in service_ids if self._names.get(s, (0.0, ""))[0] <= now]
-        if wanted:
-            async with self._db.read() as session:
-                found = await store.names(session, wanted)
-            if len(self._names) > 10_000:
-                self._names.clear()
-            for service_id, name in found.items():
-                self._names[service_id] = (now + max(self._cache_seconds, 1.0), name)
-        return {s: self._names[s][1] for s in service_ids if s in self._names}
+        """Service names by id, for display (kept for a moment: see `names.py`)."""
+        return await self._names(service_ids)
 
 
 def _route(service: Service, key: str = "") -> ServiceRoute:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncallnova.core.audit import note
@@ -29,11 +31,11 @@ from oncallnova.users.schemas import (
 class UserService:
     """Users and teams; implements `UsersApi` for other domains."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, usage_checks: Sequence[UsageCheck] = ()) -> None:
         self._db = db
         self._clock = clock
-        # Where other domains still name a user (schedules, policies); set by the Runtime.
-        self.usage_checks: list[UsageCheck] = []
+        # Where other domains still name a user (schedules, policies).
+        self.usage_checks = list(usage_checks)
 
     # --- UsersApi ---
 
