@@ -1,7 +1,7 @@
 """What the alerts domain offers: the ingestion use case the transports call
-(`IngestionService`), and what other domains may ask of it (`AlertsApi`).
+(`IngestionService`), and what other domains may ask of it (`AlertsInTx`).
 
-The Protocols whose methods take an `AsyncSession` run inside the caller's transaction,
+The `…InTx` Protocols take an `AsyncSession` and run inside the caller's transaction,
 in the same process; they never cross a wire. The `...Service` Protocols are the use
 cases: a `Principal` and typed values in, typed values out.
 """
@@ -155,7 +155,7 @@ class FiringAlert:
     silence_id: str | None
 
 
-class AlertsApi(Protocol):
+class AlertsInTx(Protocol):
     async def resolve_for_incident(
         self, session: AsyncSession, incident_id: str, now: datetime
     ) -> int:

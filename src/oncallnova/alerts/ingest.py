@@ -35,7 +35,7 @@ from oncallnova.core.ids import new_id
 from oncallnova.core.locks import lock_id, lock_keys
 from oncallnova.core.retry import retry_conflicts
 from oncallnova.core.tracing import Tracing
-from oncallnova.incidents.api import IncidentsApi, NewAlert, QuietSource, SeverityRaise
+from oncallnova.incidents.api import IncidentsInTx, NewAlert, QuietSource, SeverityRaise
 from oncallnova.services.api import ServiceRoute
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class Ingestor:
         self,
         db: Database,
         clock: Clock,
-        incidents: IncidentsApi,
+        incidents: IncidentsInTx,
         *,
         queue_limit: int,
         max_batch: int = 5000,

@@ -27,7 +27,7 @@ from oncallnova.alerts.logic import Action, NormalizedAlert, dedup_key_for
 from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
 from oncallnova.core.ids import new_id
-from oncallnova.incidents.api import IncidentsApi
+from oncallnova.incidents.api import IncidentsInTx
 from oncallnova.services.api import ServiceRoute
 
 FIRING = "firing"
@@ -46,7 +46,7 @@ class AlertRequests:
         db: Database,
         clock: Clock,
         ingestion: IngestionService,
-        incidents: IncidentsApi,
+        incidents: IncidentsInTx,
         source: IngestSource = "opsgenie",
     ) -> None:
         self._db = db

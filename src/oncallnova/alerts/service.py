@@ -13,7 +13,7 @@ from oncallnova.core.db import Database
 
 
 class AlertQueries:
-    """Implements `AlertsApi` for the incidents domain."""
+    """Implements `AlertsInTx` for the incidents domain."""
 
     def __init__(self, db: Database) -> None:
         self._db = db

@@ -1,8 +1,8 @@
 """What the incidents domain offers: the incident and escalation use cases
 (`IncidentsService`, `EscalationService`), and what other domains may ask of it
-(`IncidentsApi`).
+(`IncidentsInTx`).
 
-The Protocols whose methods take an `AsyncSession` run inside the caller's transaction,
+The `…InTx` Protocols take an `AsyncSession` and run inside the caller's transaction,
 in the same process; they never cross a wire. The `...Service` Protocols are the use
 cases: a `Principal` and typed values in, typed values out.
 """
@@ -106,7 +106,7 @@ class HoldScope:
     window_id: str | None = None
 
 
-class HoldsApi(Protocol):
+class HoldsInTx(Protocol):
     async def recheck(
         self, session: AsyncSession, view: QuietView, now: datetime, actor: str, scope: HoldScope
     ) -> int:
@@ -116,7 +116,7 @@ class HoldsApi(Protocol):
         ...
 
 
-class IncidentsApi(Protocol):
+class IncidentsInTx(Protocol):
     async def correlate(
         self, session: AsyncSession, alerts: list[NewAlert], now: datetime
     ) -> list[str]:

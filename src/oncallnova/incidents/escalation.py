@@ -26,9 +26,9 @@ from oncallnova.incidents.api import QuietSource
 from oncallnova.incidents.holds import Holds
 from oncallnova.incidents.models import Incident
 from oncallnova.incidents.schemas import IncidentOut
-from oncallnova.notify.api import NotifyApi, Page
-from oncallnova.oncall.api import PoliciesApi, SchedulesApi
-from oncallnova.users.api import UsersApi
+from oncallnova.notify.api import NotifyInTx, Page
+from oncallnova.oncall.api import PoliciesInTx, SchedulesInTx
+from oncallnova.users.api import UsersInTx
 
 ENGINE = "escalation engine"
 # Turns stored incidents into what callers get back (service names filled in).
@@ -43,10 +43,10 @@ class Escalation:
         db: Database,
         clock: Clock,
         *,
-        users: UsersApi,
-        schedules: SchedulesApi,
-        policies: PoliciesApi,
-        notify: NotifyApi,
+        users: UsersInTx,
+        schedules: SchedulesInTx,
+        policies: PoliciesInTx,
+        notify: NotifyInTx,
         present: Present,
         metrics: Metrics | None = None,
         holds: Holds | None = None,

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncallnova.alerts.api import AlertsApi
+from oncallnova.alerts.api import AlertsInTx
 from oncallnova.incidents import logic, store
 from oncallnova.incidents.api import HoldScope, NewAlert, QuietView
 from oncallnova.incidents.models import Incident
@@ -28,9 +28,9 @@ WINDOW_NOTE = "In a maintenance window: nobody is paged until it ends"
 
 
 class Holds:
-    """Implements `HoldsApi`; the escalation engine asks it before each step too."""
+    """Implements `HoldsInTx`; the escalation engine asks it before each step too."""
 
-    def __init__(self, alerts: AlertsApi) -> None:
+    def __init__(self, alerts: AlertsInTx) -> None:
         self._alerts = alerts
 
     async def recheck(

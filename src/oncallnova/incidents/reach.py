@@ -13,8 +13,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncallnova.oncall.api import SchedulesApi
-from oncallnova.users.api import UsersApi
+from oncallnova.oncall.api import SchedulesInTx
+from oncallnova.users.api import UsersInTx
 
 NO_ONE_ON_CALL = "no_one_on_call"  # a schedule target with nobody (or no schedule)
 UNREACHABLE = "unreachable"  # a user target, or a user on call, who cannot be paged
@@ -36,8 +36,8 @@ def _label(target: dict[str, str]) -> str:
 
 async def resolve(
     session: AsyncSession,
-    users: UsersApi,
-    schedules: SchedulesApi,
+    users: UsersInTx,
+    schedules: SchedulesInTx,
     targets: list[dict[str, str]],
     now: datetime,
 ) -> Reach:

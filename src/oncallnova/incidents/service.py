@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncallnova.alerts.api import AlertsApi
+from oncallnova.alerts.api import AlertsInTx
 from oncallnova.core.audit import note
 from oncallnova.core.authz import Principal, Role, require
 from oncallnova.core.clock import Clock
@@ -29,8 +29,8 @@ from oncallnova.incidents.schemas import (
     StatusCounts,
     TimelineOut,
 )
-from oncallnova.notify.api import NotifyApi
-from oncallnova.oncall.api import PoliciesApi
+from oncallnova.notify.api import NotifyInTx
+from oncallnova.oncall.api import PoliciesInTx
 
 NamesLookup = Callable[[list[str]], Awaitable[dict[str, str]]]
 _entry = store.timeline_row  # a timeline entry as a row, for bulk inserts
@@ -41,10 +41,10 @@ class IncidentService:
         self,
         db: Database,
         clock: Clock,
-        alerts: AlertsApi,
-        notify: NotifyApi,
+        alerts: AlertsInTx,
+        notify: NotifyInTx,
         *,
-        policies: PoliciesApi | None = None,
+        policies: PoliciesInTx | None = None,
         service_names: NamesLookup | None = None,
         tracing: Tracing | None = None,
     ) -> None:
@@ -57,7 +57,7 @@ class IncidentService:
         self.service_names = service_names
         self.tracing = tracing or Tracing()
 
-    # --- called by other domains inside their transaction (IncidentsApi) ---
+    # --- called by other domains inside their transaction (IncidentsInTx) ---
 
     async def correlate(
         self, session: AsyncSession, alerts: list[NewAlert], now: datetime

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from oncallnova.alerts.api import AlertsApi
+from oncallnova.alerts.api import AlertsInTx
 from oncallnova.core.authz import Principal, Role, require
 from oncallnova.core.db import Database
 from oncallnova.core.errors import InvalidInput, NotFound
@@ -28,7 +28,7 @@ NOTES_SHOWN = 10
 class SimilarIncidentsFinder:
     """Implements `incidents.api.SimilarIncidentsService`."""
 
-    def __init__(self, db: Database, alerts: AlertsApi, present: Present) -> None:
+    def __init__(self, db: Database, alerts: AlertsInTx, present: Present) -> None:
         self._db = db
         self._alerts = alerts
         self._present = present

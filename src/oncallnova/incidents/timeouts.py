@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncallnova.alerts.api import AlertsApi
+from oncallnova.alerts.api import AlertsInTx
 from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
 from oncallnova.core.retry import retry_conflicts
@@ -49,7 +49,7 @@ def cutoffs(services: Sequence[ServiceTimeouts], now: datetime) -> tuple[Cutoffs
 
 class Timeouts:
     def __init__(
-        self, db: Database, clock: Clock, alerts: AlertsApi, services: ServicesApi
+        self, db: Database, clock: Clock, alerts: AlertsInTx, services: ServicesApi
     ) -> None:
         self._db = db
         self._clock = clock

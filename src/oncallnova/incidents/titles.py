@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncallnova.alerts.api import AlertsApi
+from oncallnova.alerts.api import AlertsInTx
 from oncallnova.incidents.models import Incident
 from oncallnova.incidents.schemas import IncidentOut
 
@@ -14,7 +14,7 @@ SHOWN = 5
 Titles = dict[str, tuple[list[str], int]]
 
 
-async def lookup(alerts: AlertsApi, session: AsyncSession, incidents: list[Incident]) -> Titles:
+async def lookup(alerts: AlertsInTx, session: AsyncSession, incidents: list[Incident]) -> Titles:
     """One query for the whole page, and only for incidents with more than one alert."""
     wanted = [i.id for i in incidents if i.alert_count > 1]
     # One more than shown: the incident's own title may be among the newest.

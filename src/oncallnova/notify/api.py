@@ -1,7 +1,7 @@
 """What the notify domain offers: the webhook use cases (`WebhooksService`), and what other
-domains may ask of notifications (`NotifyApi`).
+domains may ask of notifications (`NotifyInTx`).
 
-The Protocols whose methods take an `AsyncSession` run inside the caller's transaction,
+The `…InTx` Protocols take an `AsyncSession` and run inside the caller's transaction,
 in the same process; they never cross a wire. The `...Service` Protocols are the use
 cases: a `Principal` and typed values in, typed values out.
 """
@@ -39,7 +39,7 @@ class Page:
     incident: dict[str, Any] = field(default_factory=dict)
 
 
-class NotifyApi(Protocol):
+class NotifyInTx(Protocol):
     async def enqueue(self, session: AsyncSession, pages: list[Page], now: datetime) -> int:
         """Write pages to the outbox; a page already written for its step is skipped."""
         ...

@@ -16,7 +16,7 @@ from typing import Any
 from oncallnova.core.db import Database
 from oncallnova.core.ids import new_id
 from oncallnova.notify import store
-from oncallnova.users.api import Contact, Person, UsersApi
+from oncallnova.users.api import Contact, Person, UsersInTx
 
 HTTP_CHANNELS = ("slack", "mattermost", "teams", "ntfy")
 
@@ -91,7 +91,7 @@ def to_contact(
 class ContactDirectory:
     """Finds the contact method a personal HTTP delivery goes to, when it is sent."""
 
-    def __init__(self, db: Database, users: UsersApi) -> None:
+    def __init__(self, db: Database, users: UsersInTx) -> None:
         self._db = db
         self._users = users
 

@@ -26,7 +26,7 @@ from oncallnova.core.retry import retry_conflicts
 from oncallnova.core.upsert import insert_ignoring_duplicates
 from oncallnova.notify import contacts, store
 from oncallnova.notify.models import PageRow
-from oncallnova.users.api import Person, UsersApi
+from oncallnova.users.api import Person, UsersInTx
 
 
 def rules_of(person: Person) -> list[dict[str, Any]]:
@@ -47,7 +47,7 @@ def due_at(page: PageRow, index: int) -> datetime | None:
 
 
 class Paging:
-    def __init__(self, db: Database, users: UsersApi) -> None:
+    def __init__(self, db: Database, users: UsersInTx) -> None:
         self._db = db
         self._users = users
 

@@ -12,8 +12,8 @@ from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
 from oncallnova.core.errors import NotFound
 from oncallnova.notify import contacts, reminders, store
-from oncallnova.oncall.api import OnCallShift, SchedulesApi
-from oncallnova.users.api import Contact, Person, UsersApi
+from oncallnova.oncall.api import OnCallShift, SchedulesInTx
+from oncallnova.users.api import Contact, Person, UsersInTx
 
 LOOK_AHEAD = timedelta(days=60)
 
@@ -22,7 +22,7 @@ class PersonalTests:
     """Implements `ContactTestsService`."""
 
     def __init__(
-        self, db: Database, clock: Clock, users: UsersApi, schedules: SchedulesApi
+        self, db: Database, clock: Clock, users: UsersInTx, schedules: SchedulesInTx
     ) -> None:
         self._db = db
         self._clock = clock

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from oncallnova.core.db import Database
 from oncallnova.core.retry import retry_conflicts
 from oncallnova.notify import contacts, store
-from oncallnova.oncall.api import OnCallShift, SchedulesApi
-from oncallnova.users.api import Person, Reminder, UsersApi
+from oncallnova.oncall.api import OnCallShift, SchedulesInTx
+from oncallnova.users.api import Person, Reminder, UsersInTx
 
 END_GRACE = timedelta(hours=1)
 # How often a pass looks (clock time): reminders are computed to the minute.
@@ -85,7 +85,7 @@ def due(reminder: Reminder, shift: OnCallShift, now: datetime) -> bool:
 
 
 class ShiftReminders:
-    def __init__(self, db: Database, users: UsersApi, schedules: SchedulesApi) -> None:
+    def __init__(self, db: Database, users: UsersInTx, schedules: SchedulesInTx) -> None:
         self._db = db
         self._users = users
         self._schedules = schedules

@@ -24,20 +24,20 @@ from oncallnova.notify.api import Page
 from oncallnova.notify.contacts import row as _row
 from oncallnova.notify.models import Notification, PageRow, Webhook
 from oncallnova.notify.schemas import PageOut
-from oncallnova.users.api import UsersApi
+from oncallnova.users.api import UsersInTx
 
 NamesLookup = Callable[[list[str]], Awaitable[dict[str, str]]]
 EMAIL_EVENTS = {"incident.acknowledged": "acknowledged", "incident.resolved": "resolved"}
 
 
 class Outbox:
-    """Implements `NotifyApi`; its `write_events` runs before every write commits."""
+    """Implements `NotifyInTx`; its `write_events` runs before every write commits."""
 
     def __init__(
         self,
         db: Database,
         clock: Clock,
-        users: UsersApi,
+        users: UsersInTx,
         *,
         service_names: NamesLookup | None = None,
         tracing: Tracing | None = None,

@@ -1,8 +1,8 @@
 """What the on-call domain offers: the use cases the transports call (`OncallService`,
 `PoliciesService`, `SchedulesService`), and what other domains may ask of it
-(`PoliciesApi`, `SchedulesApi`).
+(`PoliciesInTx`, `SchedulesInTx`).
 
-The Protocols whose methods take an `AsyncSession` run inside the caller's transaction,
+The `…InTx` Protocols take an `AsyncSession` and run inside the caller's transaction,
 in the same process; they never cross a wire. The `...Service` Protocols are the use
 cases: a `Principal` and typed values in, typed values out.
 """
@@ -43,7 +43,7 @@ class OncallService(Protocol):
         ...
 
 
-class PoliciesApi(Protocol):
+class PoliciesInTx(Protocol):
     async def snapshots(
         self, session: AsyncSession, policy_ids: list[str]
     ) -> dict[str, dict[str, Any]]:
@@ -64,7 +64,7 @@ class OnCallShift:
     end: datetime
 
 
-class SchedulesApi(Protocol):
+class SchedulesInTx(Protocol):
     async def on_call(
         self, session: AsyncSession, schedule_ids: list[str], at: datetime
     ) -> dict[str, list[str]]:

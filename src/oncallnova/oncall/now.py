@@ -18,7 +18,7 @@ from oncallnova.oncall.policies import PolicyService
 from oncallnova.oncall.policy_schemas import PolicyOut
 from oncallnova.oncall.schedule_schemas import OnCallNow, ServiceOnCall
 from oncallnova.oncall.schedules import ScheduleService
-from oncallnova.users.api import UsersApi
+from oncallnova.users.api import UsersInTx
 
 
 class CatalogEntry(Protocol):
@@ -45,7 +45,7 @@ class WhoIsOnCall:
         self,
         db: Database,
         clock: Clock,
-        users: UsersApi,
+        users: UsersInTx,
         schedules: ScheduleService,
         policies: PolicyService,
         catalog: Catalog,

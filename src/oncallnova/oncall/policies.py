@@ -15,21 +15,21 @@ from oncallnova.core.db import Database
 from oncallnova.core.errors import Conflict, InvalidInput, NotFound
 from oncallnova.core.ids import new_id
 from oncallnova.core.usage import UsageCheck, refuse_if_used
-from oncallnova.oncall.api import SchedulesApi
+from oncallnova.oncall.api import SchedulesInTx
 from oncallnova.oncall.models import EscalationPolicy, Schedule
 from oncallnova.oncall.policy_schemas import LevelIn, PolicyIn, PolicyOut, PolicyPatch
-from oncallnova.users.api import UsersApi
+from oncallnova.users.api import UsersInTx
 
 
 class PolicyService:
-    """Escalation policies; implements `PoliciesApi`."""
+    """Escalation policies; implements `PoliciesInTx`."""
 
     def __init__(
         self,
         db: Database,
         clock: Clock,
-        users: UsersApi,
-        schedules: SchedulesApi,
+        users: UsersInTx,
+        schedules: SchedulesInTx,
         *,
         default_delay_seconds: int,
         usage_checks: Sequence[UsageCheck] = (),

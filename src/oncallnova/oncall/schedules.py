@@ -37,7 +37,7 @@ from oncallnova.oncall.schedule_schemas import (
     ShiftOut,
 )
 from oncallnova.oncall.usage import schedule_uses
-from oncallnova.users.api import UsersApi
+from oncallnova.users.api import UsersInTx
 
 MAX_RANGE = timedelta(days=366)
 SHIFT_END_LOOKAHEAD = timedelta(days=1)
@@ -45,15 +45,15 @@ FEED_PAST, FEED_AHEAD = timedelta(days=7), timedelta(days=60)
 
 
 class ScheduleService:
-    """Schedules; implements `SchedulesApi` for escalation."""
+    """Schedules; implements `SchedulesInTx` for escalation."""
 
-    def __init__(self, db: Database, clock: Clock, users: UsersApi, *, base_url: str) -> None:
+    def __init__(self, db: Database, clock: Clock, users: UsersInTx, *, base_url: str) -> None:
         self._db = db
         self._clock = clock
         self._users = users
         self._base_url = base_url.rstrip("/")
 
-    # --- SchedulesApi ---
+    # --- SchedulesInTx ---
 
     async def on_call(
         self, session: AsyncSession, schedule_ids: list[str], at: datetime

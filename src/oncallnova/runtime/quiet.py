@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from oncallnova.alerts.api import AlertsApi, AlertWriter
+from oncallnova.alerts.api import AlertsInTx, AlertWriter
 from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
 from oncallnova.core.metrics import StateSource
@@ -47,7 +47,7 @@ def build(
     cache: QuietCache,
     holds: Holds,
     *,
-    alerts: AlertsApi,
+    alerts: AlertsInTx,
     incidents: IncidentsService,
     catalog: ServiceCatalog,
     writer: AlertWriter,

@@ -1,7 +1,7 @@
 """What the service catalogue offers: its use cases (`CatalogService`), and the routes and
 names other domains ask of it in process (`ServicesApi`).
 
-The Protocols whose methods take an `AsyncSession` run inside the caller's transaction,
+The `…InTx` Protocols take an `AsyncSession` and run inside the caller's transaction,
 in the same process; they never cross a wire. The `...Service` Protocols are the use
 cases: a `Principal` and typed values in, typed values out.
 """

@@ -14,8 +14,8 @@ from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
 from oncallnova.core.errors import Conflict, InvalidInput, NotFound
 from oncallnova.core.ids import new_id, new_integration_key
-from oncallnova.incidents.api import IncidentsApi
-from oncallnova.oncall.api import PoliciesApi
+from oncallnova.incidents.api import IncidentsInTx
+from oncallnova.oncall.api import PoliciesInTx
 from oncallnova.services import store
 from oncallnova.services.api import ServiceRoute, ServiceTimeouts
 from oncallnova.services.models import IntegrationKey, Service
@@ -27,7 +27,7 @@ from oncallnova.services.schemas import (
     ServiceOut,
     ServicePatch,
 )
-from oncallnova.users.api import UsersApi
+from oncallnova.users.api import UsersInTx
 
 DEFAULT_CORRELATION_KEY = ["service", "severity"]
 
@@ -39,9 +39,9 @@ class ServiceCatalog:
         self,
         db: Database,
         clock: Clock,
-        incidents: IncidentsApi,
-        users: UsersApi,
-        policies: PoliciesApi,
+        incidents: IncidentsInTx,
+        users: UsersInTx,
+        policies: PoliciesInTx,
         names: ServiceNames,
         *,
         default_window_seconds: int,

@@ -17,7 +17,7 @@ from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
 from oncallnova.core.errors import Conflict, InvalidInput, NotFound
 from oncallnova.core.ids import new_id
-from oncallnova.incidents.api import HoldsApi, HoldScope
+from oncallnova.incidents.api import HoldScope, HoldsInTx
 from oncallnova.services.api import ServicesApi
 from oncallnova.suppression import history, store, unit
 from oncallnova.suppression.active import QuietCache
@@ -83,7 +83,7 @@ class MaintenanceService:
         db: Database,
         clock: Clock,
         services: ServicesApi,
-        holds: HoldsApi,
+        holds: HoldsInTx,
         cache: QuietCache,
     ) -> None:
         self._db = db

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
 from oncallnova.core.retry import retry_conflicts
-from oncallnova.incidents.api import HoldsApi, HoldScope
+from oncallnova.incidents.api import HoldScope, HoldsInTx
 from oncallnova.suppression import history, maintenance, silences, store
 from oncallnova.suppression.active import QuietCache
 from oncallnova.suppression.models import MaintenanceWindow, Silence
@@ -25,7 +25,7 @@ ENGINE = "engine"
 
 
 class Phases:
-    def __init__(self, db: Database, clock: Clock, holds: HoldsApi, cache: QuietCache) -> None:
+    def __init__(self, db: Database, clock: Clock, holds: HoldsInTx, cache: QuietCache) -> None:
         self._db = db
         self._clock = clock
         self._holds = holds

@@ -16,7 +16,7 @@ from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
 from oncallnova.core.errors import Conflict, InvalidInput, NotFound
 from oncallnova.core.ids import new_id
-from oncallnova.incidents.api import HoldsApi, HoldScope, IncidentsService
+from oncallnova.incidents.api import HoldScope, HoldsInTx, IncidentsService
 from oncallnova.services.api import ServicesApi
 from oncallnova.suppression import history, store, unit
 from oncallnova.suppression.active import QuietCache
@@ -60,7 +60,7 @@ class SilenceService:
         db: Database,
         clock: Clock,
         services: ServicesApi,
-        holds: HoldsApi,
+        holds: HoldsInTx,
         incidents: IncidentsService,
         cache: QuietCache,
     ) -> None:

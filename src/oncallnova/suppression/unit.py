@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oncallnova.core.db import Database
 from oncallnova.core.errors import InvalidInput
 from oncallnova.core.retry import retry_conflicts
-from oncallnova.incidents.api import HoldsApi, HoldScope
+from oncallnova.incidents.api import HoldScope, HoldsInTx
 from oncallnova.suppression.active import QuietCache
 
 T = TypeVar("T")
@@ -40,7 +40,7 @@ async def write(
 async def reapply(
     session: AsyncSession,
     cache: QuietCache,
-    holds: HoldsApi,
+    holds: HoldsInTx,
     now: datetime,
     actor: str,
     scope: HoldScope,

@@ -1,7 +1,7 @@
 """What the users domain offers: the people and teams use cases (`UsersService`), and what
-other domains may ask about people (`UsersApi`).
+other domains may ask about people (`UsersInTx`).
 
-The Protocols whose methods take an `AsyncSession` run inside the caller's transaction,
+The `…InTx` Protocols take an `AsyncSession` and run inside the caller's transaction,
 in the same process; they never cross a wire. The `...Service` Protocols are the use
 cases: a `Principal` and typed values in, typed values out.
 """
@@ -82,7 +82,7 @@ class Person:
         return next((c for c in self.contacts if c.id == contact_id), None)
 
 
-class UsersApi(Protocol):
+class UsersInTx(Protocol):
     async def missing(self, session: AsyncSession, user_ids: list[str]) -> list[str]:
         """The ids among `user_ids` that name no user."""
         ...

@@ -29,7 +29,7 @@ from oncallnova.users.schemas import (
 
 
 class UserService:
-    """Users and teams; implements `UsersApi` for other domains."""
+    """Users and teams; implements `UsersInTx` for other domains."""
 
     def __init__(self, db: Database, clock: Clock, usage_checks: Sequence[UsageCheck] = ()) -> None:
         self._db = db
@@ -37,7 +37,7 @@ class UserService:
         # Where other domains still name a user (schedules, policies).
         self.usage_checks = list(usage_checks)
 
-    # --- UsersApi ---
+    # --- UsersInTx ---
 
     async def missing(self, session: AsyncSession, user_ids: list[str]) -> list[str]:
         found = {u.id for u in await store.users(session, sorted(set(user_ids)))}
