@@ -10,7 +10,7 @@ from google.protobuf.message import Message
 
 from oncallnova.suppression.api import MaintenanceService, SilencesService
 from oncallnova.suppression.schemas import SilenceIn, SilencePatch, WindowIn, WindowPatch
-from oncallnova.transport.grpc.convert import request_value, to_dict, to_message
+from oncallnova.transport.grpc.convert import request_data, request_value, to_dict, to_message
 from oncallnova.transport.grpc.gen.oncallnova.v1 import suppression_pb2 as pb
 from oncallnova.transport.grpc.gen.oncallnova.v1 import suppression_pb2_grpc as pb_grpc
 from oncallnova.transport.grpc.interceptors import current_principal
@@ -22,6 +22,16 @@ def listing(request: Message) -> tuple[str | None, list[str] | None]:
     """A list request's service and statuses (their domain words); none: every one."""
     data = to_dict(request)
     return data["service_id"], data["status"] or None
+
+
+def silence_value(message: pb.SilenceIn | pb.SilencePatch, kind: Any) -> Any:
+    """A silence or its patch; a matcher's unset `op` is the model's default ("="), as
+    a matcher without one is in an HTTP body."""
+    data = to_dict(message)
+    data["matchers"] = [
+        {k: v for k, v in matcher.items() if v is not None} for matcher in data["matchers"]
+    ]
+    return request_data(data, kind)
 
 
 def reason_of(request: pb.EndSilenceRequest | pb.EndMaintenanceWindowRequest) -> str | None:
@@ -44,11 +54,11 @@ class SilenceServicer(pb_grpc.SilenceServiceServicer):
         return to_message(found, pb.Silence)
 
     async def CreateSilence(self, request: pb.CreateSilenceRequest, context: Context) -> pb.Silence:
-        data = request_value(request.silence, SilenceIn)
+        data: SilenceIn = silence_value(request.silence, SilenceIn)
         return to_message(await self._silences.create(current_principal(), data), pb.Silence)
 
     async def UpdateSilence(self, request: pb.UpdateSilenceRequest, context: Context) -> pb.Silence:
-        patch = request_value(request.patch, SilencePatch)
+        patch: SilencePatch = silence_value(request.patch, SilencePatch)
         done = await self._silences.update(current_principal(), request.silence_id, patch)
         return to_message(done, pb.Silence)
 
