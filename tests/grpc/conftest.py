@@ -27,9 +27,11 @@ from oncallnova.transport.grpc.servicers.analytics import AnalyticsServicer
 from oncallnova.transport.grpc.servicers.auth import AuthServicer
 from oncallnova.transport.grpc.servicers.catalog import CatalogServicer
 from oncallnova.transport.grpc.servicers.contacts import ContactServicer
+from oncallnova.transport.grpc.servicers.heartbeats import HeartbeatServicer
 from oncallnova.transport.grpc.servicers.notify import WebhooksServicer
 from oncallnova.transport.grpc.servicers.oncall import OnCallServicer
 from oncallnova.transport.grpc.servicers.people import PeopleServicer
+from oncallnova.transport.grpc.servicers.suppression import MaintenanceServicer, SilenceServicer
 from oncallnova.users.schemas import UserIn
 
 TOKEN = "internal-token-for-tests-0123456789"
@@ -45,6 +47,9 @@ def servicers(u: Services) -> list[object]:
         AuthServicer(u.auth, u.audit),
         WebhooksServicer(u.webhooks),
         AnalyticsServicer(u.analytics),
+        HeartbeatServicer(u.heartbeats, u.beats),
+        SilenceServicer(u.silences),
+        MaintenanceServicer(u.maintenance),
     ]
 
 
