@@ -20,6 +20,7 @@ from oncallnova.core.clock import FakeClock
 from oncallnova.core.errors import DomainError
 from oncallnova.runtime.container import Runtime
 from oncallnova.runtime.services import Services
+from oncallnova.services.schemas import ServiceIn
 from oncallnova.settings import Settings
 from oncallnova.transport.grpc.channel import open_channel
 from oncallnova.transport.grpc.server import build_server
@@ -106,6 +107,12 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
             yield Stack(rt, channel, *people, clock=clock)
     finally:
         await rt.stop()
+
+
+async def new_service(stack: Stack, name: str) -> str:
+    """A new service's id, made in process."""
+    service, _ = await stack.local.catalog.create(stack.admin, ServiceIn(name=name))
+    return service.id
 
 
 def same(got: Any, want: Any) -> None:

@@ -11,13 +11,12 @@ import pytest
 from oncallnova.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from oncallnova.heartbeats.schemas import MonitorIn, MonitorPatch
 from oncallnova.incidents.schemas import IncidentFilter
-from oncallnova.services.schemas import ServiceIn
 from oncallnova.transport.grpc.clients.heartbeats import HeartbeatsClient
 from oncallnova.transport.grpc.gen.oncallnova.v1 import common_pb2
 from oncallnova.transport.grpc.gen.oncallnova.v1 import heartbeats_pb2 as pb
 from oncallnova.transport.grpc.gen.oncallnova.v1 import heartbeats_pb2_grpc as pb_grpc
 from oncallnova.transport.grpc.interceptors import acting_as
-from tests.grpc.conftest import Stack, same, same_error
+from tests.grpc.conftest import Stack, new_service, same, same_error
 
 
 @pytest.fixture(scope="module")
@@ -25,15 +24,10 @@ def heartbeats(stack: Stack) -> HeartbeatsClient:
     return HeartbeatsClient(stack.channel)
 
 
-async def _service(stack: Stack, name: str) -> str:
-    service, _ = await stack.local.catalog.create(stack.admin, ServiceIn(name=name))
-    return service.id
-
-
 async def test_monitors_answer_as_in_process(stack: Stack, heartbeats: HeartbeatsClient) -> None:
     local, admin = stack.local.heartbeats, stack.admin
-    service_id = await _service(stack, "backups")
-    other_id = await _service(stack, "reports")
+    service_id = await new_service(stack, "backups")
+    other_id = await new_service(stack, "reports")
     data = MonitorIn(service_id=service_id, name="nightly", interval_seconds=3600)
     made = await heartbeats.create(admin, data)
     assert (made.state, made.severity, made.last_beat_at) == ("inactive", "critical", None)
@@ -67,7 +61,7 @@ async def test_beats_activate_and_resolve_an_expiry(
 ) -> None:
     """A beat carries no user: the token is the credential, as on the beat URL."""
     local, admin = stack.local.heartbeats, stack.admin
-    service_id = await _service(stack, "cron")
+    service_id = await new_service(stack, "cron")
     monitor = await local.create(
         admin, MonitorIn(service_id=service_id, name="hourly", interval_seconds=600)
     )
@@ -105,7 +99,7 @@ async def test_beats_activate_and_resolve_an_expiry(
 
 async def test_errors_are_the_in_process_ones(stack: Stack, heartbeats: HeartbeatsClient) -> None:
     local, admin, viewer = stack.local.heartbeats, stack.admin, stack.viewer
-    service_id = await _service(stack, "errors")
+    service_id = await new_service(stack, "errors")
     data = MonitorIn(service_id=service_id, name="job", interval_seconds=60)
     err = await same_error(heartbeats.create(viewer, data), local.create(viewer, data))
     assert isinstance(err, Forbidden)
@@ -146,7 +140,7 @@ async def test_a_message_no_model_accepts_is_invalid_input(stack: Stack) -> None
     """What a client in another language may send that the HTTP API would refuse is
     refused alike, naming the field; an unset severity is critical."""
     stub = pb_grpc.HeartbeatServiceStub(stack.channel)
-    service_id = await _service(stack, "wire")
+    service_id = await new_service(stack, "wire")
     with acting_as(stack.admin):
         for monitor, field in [
             (

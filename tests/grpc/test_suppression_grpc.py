@@ -22,7 +22,7 @@ from oncallnova.transport.grpc.clients.suppression import MaintenanceClient, Sil
 from oncallnova.transport.grpc.gen.oncallnova.v1 import suppression_pb2 as pb
 from oncallnova.transport.grpc.gen.oncallnova.v1 import suppression_pb2_grpc as pb_grpc
 from oncallnova.transport.grpc.interceptors import acting_as
-from tests.grpc.conftest import Stack, same, same_error
+from tests.grpc.conftest import Stack, new_service, same, same_error
 
 CANARY = [MatcherIn(name="env", op="=~", value="dev|test")]
 
@@ -37,15 +37,10 @@ def windows(stack: Stack) -> MaintenanceClient:
     return MaintenanceClient(stack.channel)
 
 
-async def _service(stack: Stack, name: str) -> str:
-    service, _ = await stack.local.catalog.create(stack.admin, ServiceIn(name=name))
-    return service.id
-
-
 async def test_silences_answer_as_in_process(stack: Stack, silences: SilencesClient) -> None:
     local, me, viewer = stack.local.silences, stack.responder, stack.viewer
     now = stack.clock.now()
-    service_id = await _service(stack, "silenced")
+    service_id = await new_service(stack, "silenced")
     active = await silences.create(
         me, SilenceIn(matchers=CANARY, ends_at=now + timedelta(hours=1), comment="noisy canary")
     )
@@ -197,7 +192,7 @@ async def test_a_silence_no_model_accepts_is_invalid_input(stack: Stack) -> None
 async def test_windows_answer_as_in_process(stack: Stack, windows: MaintenanceClient) -> None:
     local, me, viewer = stack.local.maintenance, stack.responder, stack.viewer
     now = stack.clock.now()
-    db, web = await _service(stack, "db"), await _service(stack, "web")
+    db, web = await new_service(stack, "db"), await new_service(stack, "web")
     running = await windows.create(
         me,
         WindowIn(service_ids=[web, db], ends_at=now + timedelta(hours=1), description="upgrade"),
@@ -252,7 +247,7 @@ async def test_window_errors_are_the_in_process_ones(
 ) -> None:
     local, me, viewer = stack.local.maintenance, stack.responder, stack.viewer
     now = stack.clock.now()
-    service_id = await _service(stack, "window-errors")
+    service_id = await new_service(stack, "window-errors")
     data = WindowIn(service_ids=[service_id], ends_at=now + timedelta(hours=1), description="x")
     err = await same_error(windows.create(viewer, data), local.create(viewer, data))
     assert isinstance(err, Forbidden)
@@ -287,7 +282,7 @@ async def test_window_errors_are_the_in_process_ones(
 async def test_a_window_no_model_accepts_is_invalid_input(stack: Stack) -> None:
     stub = pb_grpc.MaintenanceServiceStub(stack.channel)
     now = stack.clock.now()
-    service_id = await _service(stack, "window-wire")
+    service_id = await new_service(stack, "window-wire")
 
     def window(**fields: object) -> pb.CreateMaintenanceWindowRequest:
         made = pb.MaintenanceWindowIn(**{"description": "why", **fields})  # type: ignore[arg-type]
