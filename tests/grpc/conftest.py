@@ -20,6 +20,7 @@ from oncallnova.core.clock import FakeClock
 from oncallnova.core.errors import DomainError
 from oncallnova.runtime.container import Runtime
 from oncallnova.runtime.services import Services
+from oncallnova.services.schemas import ServiceIn
 from oncallnova.settings import Settings
 from oncallnova.transport.grpc.channel import open_channel
 from oncallnova.transport.grpc.server import build_server
@@ -27,9 +28,11 @@ from oncallnova.transport.grpc.servicers.analytics import AnalyticsServicer
 from oncallnova.transport.grpc.servicers.auth import AuthServicer
 from oncallnova.transport.grpc.servicers.catalog import CatalogServicer
 from oncallnova.transport.grpc.servicers.contacts import ContactServicer
+from oncallnova.transport.grpc.servicers.heartbeats import HeartbeatServicer
 from oncallnova.transport.grpc.servicers.notify import WebhooksServicer
 from oncallnova.transport.grpc.servicers.oncall import OnCallServicer
 from oncallnova.transport.grpc.servicers.people import PeopleServicer
+from oncallnova.transport.grpc.servicers.suppression import MaintenanceServicer, SilenceServicer
 from oncallnova.users.schemas import UserIn
 
 TOKEN = "internal-token-for-tests-0123456789"
@@ -45,6 +48,9 @@ def servicers(u: Services) -> list[object]:
         AuthServicer(u.auth, u.audit),
         WebhooksServicer(u.webhooks),
         AnalyticsServicer(u.analytics),
+        HeartbeatServicer(u.heartbeats, u.beats),
+        SilenceServicer(u.silences),
+        MaintenanceServicer(u.maintenance),
     ]
 
 
@@ -101,6 +107,12 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
             yield Stack(rt, channel, *people, clock=clock)
     finally:
         await rt.stop()
+
+
+async def new_service(stack: Stack, name: str) -> str:
+    """A new service's id, made in process."""
+    service, _ = await stack.local.catalog.create(stack.admin, ServiceIn(name=name))
+    return service.id
 
 
 def same(got: Any, want: Any) -> None:

@@ -18,20 +18,24 @@ from oncallnova.transport.grpc.clients.analytics import AnalyticsClient
 from oncallnova.transport.grpc.clients.auth import AuditClient, AuthClient
 from oncallnova.transport.grpc.clients.catalog import CatalogClient
 from oncallnova.transport.grpc.clients.contacts import ContactsClient
+from oncallnova.transport.grpc.clients.heartbeats import HeartbeatsClient
 from oncallnova.transport.grpc.clients.incidents import IncidentsClient
 from oncallnova.transport.grpc.clients.ingestion import IngestionClient
 from oncallnova.transport.grpc.clients.notify import WebhooksClient
 from oncallnova.transport.grpc.clients.oncall import OncallClient, PoliciesClient, SchedulesClient
 from oncallnova.transport.grpc.clients.people import UsersClient
+from oncallnova.transport.grpc.clients.suppression import MaintenanceClient, SilencesClient
 from oncallnova.transport.grpc.gen.oncallnova.v1 import (
     analytics_pb2,
     auth_pb2,
     catalog_pb2,
+    heartbeats_pb2,
     incidents_pb2,
     ingestion_pb2,
     notify_pb2,
     oncall_pb2,
     people_pb2,
+    suppression_pb2,
 )
 from oncallnova.transport.grpc.server import registration
 from oncallnova.transport.grpc.servicers.alert_requests import AlertRequestServicer
@@ -39,11 +43,13 @@ from oncallnova.transport.grpc.servicers.analytics import AnalyticsServicer
 from oncallnova.transport.grpc.servicers.auth import AuthServicer
 from oncallnova.transport.grpc.servicers.catalog import CatalogServicer
 from oncallnova.transport.grpc.servicers.contacts import ContactServicer
+from oncallnova.transport.grpc.servicers.heartbeats import HeartbeatServicer
 from oncallnova.transport.grpc.servicers.incidents import IncidentServicer
 from oncallnova.transport.grpc.servicers.ingestion import IngestServicer
 from oncallnova.transport.grpc.servicers.notify import WebhooksServicer
 from oncallnova.transport.grpc.servicers.oncall import OnCallServicer
 from oncallnova.transport.grpc.servicers.people import PeopleServicer
+from oncallnova.transport.grpc.servicers.suppression import MaintenanceServicer, SilenceServicer
 
 CLIENTS: dict[str, type] = {
     "ingestion": IngestionClient,
@@ -63,6 +69,10 @@ CLIENTS: dict[str, type] = {
     "contacts": ContactsClient,
     "contact_tests": ContactsClient,
     "analytics": AnalyticsClient,
+    "heartbeats": HeartbeatsClient,
+    "beats": HeartbeatsClient,
+    "silences": SilencesClient,
+    "maintenance": MaintenanceClient,
 }
 SERVICERS = [
     IngestServicer,
@@ -75,16 +85,21 @@ SERVICERS = [
     AuthServicer,
     WebhooksServicer,
     AnalyticsServicer,
+    HeartbeatServicer,
+    SilenceServicer,
+    MaintenanceServicer,
 ]
 CONTRACTS = [
     analytics_pb2,
     auth_pb2,
     catalog_pb2,
+    heartbeats_pb2,
     incidents_pb2,
     ingestion_pb2,
     notify_pb2,
     oncall_pb2,
     people_pb2,
+    suppression_pb2,
 ]
 
 
@@ -148,6 +163,9 @@ def test_each_servicer_is_served_by_the_role_the_table_names() -> None:
         "oncallnova.v1.CatalogService": RoleName.incidents,
         "oncallnova.v1.WebhookService": RoleName.incidents,
         "oncallnova.v1.AnalyticsService": RoleName.incidents,
+        "oncallnova.v1.HeartbeatService": RoleName.incidents,
+        "oncallnova.v1.SilenceService": RoleName.incidents,
+        "oncallnova.v1.MaintenanceService": RoleName.incidents,
         "oncallnova.v1.OnCallService": RoleName.oncall,
         "oncallnova.v1.PeopleService": RoleName.oncall,
         "oncallnova.v1.ContactService": RoleName.oncall,

@@ -121,3 +121,33 @@ def test_alerts_through_ingestion_are_seen_paged_and_acknowledged_through_web(
         assert again.status_code == 409  # the same refusal as the all-in-one's
         listed = web.get("/api/v1/incidents", params={"status": "acknowledged"}).json()
         assert [i["id"] for i in listed["items"]] == [incident_id]
+
+        # A heartbeat monitor made through web, beaten through ingestion (its token is
+        # the only credential), seen beating through web.
+        monitor = web.post(
+            "/api/v1/heartbeat-monitors",
+            json={"service_id": service.json()["id"], "name": "nightly", "interval_seconds": 60},
+        )
+        assert monitor.status_code == 201, monitor.text
+        beat = ingest.post(f"/api/v1/heartbeats/{monitor.json()['token']}")
+        assert (beat.status_code, beat.json()["state"]) == (200, "up"), beat.text
+        assert ingest.get("/api/v1/heartbeats/no-such-token").status_code == 404
+        assert web.get(f"/api/v1/heartbeat-monitors/{monitor.json()['id']}").json()["state"] == "up"
+        # A silence made through web holds what it matches when ingestion sends it.
+        silence = web.post(
+            "/api/v1/silences",
+            json={
+                "matchers": [{"name": "env", "value": "canary"}],
+                "ends_at": "2100-01-01T00:00:00Z",
+                "comment": "canary noise",
+            },
+        )
+        assert silence.status_code == 201, silence.text
+        quiet = ingest.post(
+            "/api/v1/alerts",
+            headers={"X-Routing-Key": key},
+            json={"title": "canary slow", "severity": "low", "labels": {"env": "canary"}},
+        )
+        assert quiet.status_code == 202, quiet.text
+        held = web.get("/api/v1/incidents", params={"silenced": "true"}).json()["items"]
+        assert [i["silence_id"] for i in held] == [silence.json()["id"]]

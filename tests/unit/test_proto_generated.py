@@ -39,11 +39,13 @@ def test_committed_code_matches_a_fresh_generation(tmp_path: Path) -> None:
         "auth",
         "catalog",
         "common",
+        "heartbeats",
         "incidents",
         "ingestion",
         "notify",
         "oncall",
         "people",
+        "suppression",
     ]
     for stem in protos:
         for suffix in ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py", "_pb2_grpc.pyi"):
@@ -56,12 +58,14 @@ def test_generated_modules_import_under_the_transport_package() -> None:
         auth_pb2_grpc,
         catalog_pb2_grpc,
         common_pb2,
+        heartbeats_pb2_grpc,
         incidents_pb2,
         incidents_pb2_grpc,
         ingestion_pb2_grpc,
         notify_pb2_grpc,
         oncall_pb2_grpc,
         people_pb2_grpc,
+        suppression_pb2_grpc,
     )
 
     # The wire names stay those of the public contract, whatever the Python module path.
@@ -79,3 +83,6 @@ def test_generated_modules_import_under_the_transport_package() -> None:
     assert auth_pb2_grpc.add_AuthServiceServicer_to_server
     assert notify_pb2_grpc.add_WebhookServiceServicer_to_server
     assert analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server
+    assert heartbeats_pb2_grpc.add_HeartbeatServiceServicer_to_server
+    assert suppression_pb2_grpc.add_SilenceServiceServicer_to_server
+    assert suppression_pb2_grpc.add_MaintenanceServiceServicer_to_server

@@ -24,11 +24,13 @@ from oncallnova.transport.grpc.servicers.analytics import AnalyticsServicer
 from oncallnova.transport.grpc.servicers.auth import AuthServicer
 from oncallnova.transport.grpc.servicers.catalog import CatalogServicer
 from oncallnova.transport.grpc.servicers.contacts import ContactServicer
+from oncallnova.transport.grpc.servicers.heartbeats import HeartbeatServicer
 from oncallnova.transport.grpc.servicers.incidents import IncidentServicer
 from oncallnova.transport.grpc.servicers.ingestion import IngestServicer
 from oncallnova.transport.grpc.servicers.notify import WebhooksServicer
 from oncallnova.transport.grpc.servicers.oncall import OnCallServicer
 from oncallnova.transport.grpc.servicers.people import PeopleServicer
+from oncallnova.transport.grpc.servicers.suppression import MaintenanceServicer, SilenceServicer
 
 log = logging.getLogger("oncallnova")
 
@@ -40,11 +42,14 @@ def servicers(role: RoleName, svc: Services, changes: ChangeFeed, clock: Clock) 
     if role is RoleName.incidents:
         return [
             ingest,
-            AlertRequestServicer(svc.ingestion, svc.alert_requests, svc.beats),
+            AlertRequestServicer(svc.ingestion, svc.alert_requests, svc.integration_beats),
             IncidentServicer(svc.incidents, svc.escalation, svc.similar_incidents, changes, clock),
             CatalogServicer(svc.catalog),
             WebhooksServicer(svc.webhooks),
             AnalyticsServicer(svc.analytics),
+            HeartbeatServicer(svc.heartbeats, svc.beats),
+            SilenceServicer(svc.silences),
+            MaintenanceServicer(svc.maintenance),
         ]
     if role is RoleName.oncall:
         return [

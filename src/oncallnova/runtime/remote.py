@@ -2,9 +2,10 @@
 owns it, and no database of their own.
 
 `incidents` (INCIDENTS_GRPC_ADDR) serves ingestion, incidents and escalation, services,
-webhooks and analytics; `oncall` (ONCALL_GRPC_ADDR) serves on-call, schedules, policies,
-people and how each is reached (contact methods, notification rules, shift reminders and
-their tests), sign-in and the audit log. A channel connects on its first call, so a role
+webhooks, analytics, heartbeat monitors and their beats, silences and maintenance
+windows; `oncall` (ONCALL_GRPC_ADDR) serves on-call, schedules, policies, people and how
+each is reached (contact methods, notification rules, shift reminders and their tests),
+sign-in and the audit log. A channel connects on its first call, so a role
 that never calls one (ingestion never calls oncall) never opens it.
 """
 
@@ -32,11 +33,13 @@ from oncallnova.transport.grpc.clients.analytics import AnalyticsClient
 from oncallnova.transport.grpc.clients.auth import AuditClient, AuthClient
 from oncallnova.transport.grpc.clients.catalog import CatalogClient
 from oncallnova.transport.grpc.clients.contacts import ContactsClient
+from oncallnova.transport.grpc.clients.heartbeats import HeartbeatsClient
 from oncallnova.transport.grpc.clients.incidents import IncidentsClient
 from oncallnova.transport.grpc.clients.ingestion import IngestionClient
 from oncallnova.transport.grpc.clients.notify import WebhooksClient
 from oncallnova.transport.grpc.clients.oncall import OncallClient, PoliciesClient, SchedulesClient
 from oncallnova.transport.grpc.clients.people import UsersClient
+from oncallnova.transport.grpc.clients.suppression import MaintenanceClient, SilencesClient
 from oncallnova.transport.grpc.interceptors import ROLE_KEY
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -73,6 +76,7 @@ class RemoteRuntime:
         )
         requests = AlertRequestsClient(to_incidents)
         contacts = ContactsClient(to_oncall)
+        heartbeats = HeartbeatsClient(to_incidents)
         self.use_cases = Services(
             settings=settings,
             clock=self.clock,
@@ -94,6 +98,10 @@ class RemoteRuntime:
             analytics=AnalyticsClient(to_incidents),
             alert_requests=requests,
             integration_beats=requests,
+            heartbeats=heartbeats,
+            beats=heartbeats,
+            silences=SilencesClient(to_incidents),
+            maintenance=MaintenanceClient(to_incidents),
             ping_database=self.ping,
             database_failed=lambda _exc: None,  # no database here: its owners log outages
         )

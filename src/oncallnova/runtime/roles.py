@@ -64,7 +64,7 @@ ROLES: dict[RoleName, Role] = {
         Role(
             RoleName.incidents,
             "stores alerts (dedup, correlation), incident lifecycle, services and their "
-            "keys, webhooks, analytics",
+            "keys, webhooks, analytics, heartbeat monitors, silences, maintenance windows",
             http_port=8002,
             grpc_port=50052,
             http_prefixes=(
@@ -83,6 +83,9 @@ ROLES: dict[RoleName, Role] = {
                 "CatalogService",
                 "WebhookService",
                 "AnalyticsService",
+                "HeartbeatService",
+                "SilenceService",
+                "MaintenanceService",
             ),
         ),
         Role(

@@ -328,8 +328,13 @@ def request_value(message: Message, kind: Any) -> Any: ...
 def request_value(message: Message, kind: Any) -> Any:
     """A request's message as a domain value, refused as the HTTP API refuses it: a
     value that does not validate is `InvalidInput` naming the field."""
+    return request_data(to_dict(message), kind)
+
+
+def request_data(data: Any, kind: Any) -> Any:
+    """`request_value` of a message's fields already reshaped by the call site."""
     try:
-        return from_message(message, kind)
+        return validate(data, kind)
     except ValidationError as exc:
         error = exc.errors()[0]
         field = ".".join(str(part) for part in error["loc"]) or None

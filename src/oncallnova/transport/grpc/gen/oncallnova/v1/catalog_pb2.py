@@ -27,7 +27,7 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1boncallnova/v1/catalog.proto\x12\roncallnova.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa4\x01\n\x0eIntegrationKey\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x03key\x18\x03 \x01(\tH\x00\x88\x01\x01\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrevoked_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x06\n\x04_key\"\x81\x03\n\x07Service\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x18\n\x0b\x64\x65scription\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x17\n\x0f\x63orrelation_key\x18\x04 \x03(\t\x12\"\n\x1a\x63orrelation_window_seconds\x18\x05 \x01(\x05\x12\x14\n\x07team_id\x18\x06 \x01(\tH\x01\x88\x01\x01\x12!\n\x14\x65scalation_policy_id\x18\x07 \x01(\tH\x02\x88\x01\x01\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x10integration_keys\x18\n \x03(\x0b\x32\x1d.oncallnova.v1.IntegrationKeyB\x0e\n\x0c_descriptionB\n\n\x08_team_idB\x17\n\x15_escalation_policy_id\"\x82\x02\n\tServiceIn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x18\n\x0b\x64\x65scription\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x17\n\x0f\x63orrelation_key\x18\x03 \x03(\t\x12\'\n\x1a\x63orrelation_window_seconds\x18\x04 \x01(\x05H\x01\x88\x01\x01\x12\x14\n\x07team_id\x18\x05 \x01(\tH\x02\x88\x01\x01\x12!\n\x14\x65scalation_policy_id\x18\x06 \x01(\tH\x03\x88\x01\x01\x42\x0e\n\x0c_descriptionB\x1d\n\x1b_correlation_window_secondsB\n\n\x08_team_idB\x17\n\x15_escalation_policy_id\"\xc4\x02\n\x0cServicePatch\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x17\n\x0f\x63orrelation_key\x18\x03 \x03(\t\x12\'\n\x1a\x63orrelation_window_seconds\x18\x04 \x01(\x05H\x02\x88\x01\x01\x12\x14\n\x07team_id\x18\x05 \x01(\tH\x03\x88\x01\x01\x12!\n\x14\x65scalation_policy_id\x18\x06 \x01(\tH\x04\x88\x01\x01\x12/\n\x0bupdate_mask\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x07\n\x05_nameB\x0e\n\x0c_descriptionB\x1d\n\x1b_correlation_window_secondsB\n\n\x08_team_idB\x17\n\x15_escalation_policy_id\".\n\x10IntegrationKeyIn\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x42\x07\n\x05_name\"\x15\n\x13ListServicesRequest\"=\n\x14ListServicesResponse\x12%\n\x05items\x18\x01 \x03(\x0b\x32\x16.oncallnova.v1.Service\"\'\n\x11GetServiceRequest\x12\x12\n\nservice_id\x18\x01 \x01(\t\"A\n\x14\x43reateServiceRequest\x12)\n\x07service\x18\x01 \x01(\x0b\x32\x18.oncallnova.v1.ServiceIn\"l\n\x15\x43reateServiceResponse\x12\'\n\x07service\x18\x01 \x01(\x0b\x32\x16.oncallnova.v1.Service\x12*\n\x03key\x18\x02 \x01(\x0b\x32\x1d.oncallnova.v1.IntegrationKey\"V\n\x14UpdateServiceRequest\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12*\n\x05patch\x18\x02 \x01(\x0b\x32\x1b.oncallnova.v1.ServicePatch\"*\n\x14\x44\x65leteServiceRequest\x12\x12\n\nservice_id\x18\x01 \x01(\t\"\\\n\x18\x41\x64\x64IntegrationKeyRequest\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12,\n\x03key\x18\x02 \x01(\x0b\x32\x1f.oncallnova.v1.IntegrationKeyIn\"A\n\x1bRevokeIntegrationKeyRequest\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t2\xe9\x04\n\x0e\x43\x61talogService\x12W\n\x0cListServices\x12\".oncallnova.v1.ListServicesRequest\x1a#.oncallnova.v1.ListServicesResponse\x12\x46\n\nGetService\x12 .oncallnova.v1.GetServiceRequest\x1a\x16.oncallnova.v1.Service\x12Z\n\rCreateService\x12#.oncallnova.v1.CreateServiceRequest\x1a$.oncallnova.v1.CreateServiceResponse\x12L\n\rUpdateService\x12#.oncallnova.v1.UpdateServiceRequest\x1a\x16.oncallnova.v1.Service\x12L\n\rDeleteService\x12#.oncallnova.v1.DeleteServiceRequest\x1a\x16.google.protobuf.Empty\x12[\n\x11\x41\x64\x64IntegrationKey\x12\'.oncallnova.v1.AddIntegrationKeyRequest\x1a\x1d.oncallnova.v1.IntegrationKey\x12\x61\n\x14RevokeIntegrationKey\x12*.oncallnova.v1.RevokeIntegrationKeyRequest\x1a\x1d.oncallnova.v1.IntegrationKeyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1boncallnova/v1/catalog.proto\x12\roncallnova.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa4\x01\n\x0eIntegrationKey\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x03key\x18\x03 \x01(\tH\x00\x88\x01\x01\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrevoked_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x06\n\x04_key\"\xf7\x03\n\x07Service\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x18\n\x0b\x64\x65scription\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x17\n\x0f\x63orrelation_key\x18\x04 \x03(\t\x12\"\n\x1a\x63orrelation_window_seconds\x18\x05 \x01(\x05\x12\x14\n\x07team_id\x18\x06 \x01(\tH\x01\x88\x01\x01\x12!\n\x14\x65scalation_policy_id\x18\x07 \x01(\tH\x02\x88\x01\x01\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x10integration_keys\x18\n \x03(\x0b\x32\x1d.oncallnova.v1.IntegrationKey\x12 \n\x13\x61\x63k_timeout_seconds\x18\x0b \x01(\x05H\x03\x88\x01\x01\x12!\n\x14\x61uto_resolve_seconds\x18\x0c \x01(\x05H\x04\x88\x01\x01\x42\x0e\n\x0c_descriptionB\n\n\x08_team_idB\x17\n\x15_escalation_policy_idB\x16\n\x14_ack_timeout_secondsB\x17\n\x15_auto_resolve_seconds\"\xf8\x02\n\tServiceIn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x18\n\x0b\x64\x65scription\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x17\n\x0f\x63orrelation_key\x18\x03 \x03(\t\x12\'\n\x1a\x63orrelation_window_seconds\x18\x04 \x01(\x05H\x01\x88\x01\x01\x12\x14\n\x07team_id\x18\x05 \x01(\tH\x02\x88\x01\x01\x12!\n\x14\x65scalation_policy_id\x18\x06 \x01(\tH\x03\x88\x01\x01\x12 \n\x13\x61\x63k_timeout_seconds\x18\x07 \x01(\x05H\x04\x88\x01\x01\x12!\n\x14\x61uto_resolve_seconds\x18\x08 \x01(\x05H\x05\x88\x01\x01\x42\x0e\n\x0c_descriptionB\x1d\n\x1b_correlation_window_secondsB\n\n\x08_team_idB\x17\n\x15_escalation_policy_idB\x16\n\x14_ack_timeout_secondsB\x17\n\x15_auto_resolve_seconds\"\xba\x03\n\x0cServicePatch\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x17\n\x0f\x63orrelation_key\x18\x03 \x03(\t\x12\'\n\x1a\x63orrelation_window_seconds\x18\x04 \x01(\x05H\x02\x88\x01\x01\x12\x14\n\x07team_id\x18\x05 \x01(\tH\x03\x88\x01\x01\x12!\n\x14\x65scalation_policy_id\x18\x06 \x01(\tH\x04\x88\x01\x01\x12/\n\x0bupdate_mask\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12 \n\x13\x61\x63k_timeout_seconds\x18\x08 \x01(\x05H\x05\x88\x01\x01\x12!\n\x14\x61uto_resolve_seconds\x18\t \x01(\x05H\x06\x88\x01\x01\x42\x07\n\x05_nameB\x0e\n\x0c_descriptionB\x1d\n\x1b_correlation_window_secondsB\n\n\x08_team_idB\x17\n\x15_escalation_policy_idB\x16\n\x14_ack_timeout_secondsB\x17\n\x15_auto_resolve_seconds\".\n\x10IntegrationKeyIn\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x42\x07\n\x05_name\"\x15\n\x13ListServicesRequest\"=\n\x14ListServicesResponse\x12%\n\x05items\x18\x01 \x03(\x0b\x32\x16.oncallnova.v1.Service\"\'\n\x11GetServiceRequest\x12\x12\n\nservice_id\x18\x01 \x01(\t\"A\n\x14\x43reateServiceRequest\x12)\n\x07service\x18\x01 \x01(\x0b\x32\x18.oncallnova.v1.ServiceIn\"l\n\x15\x43reateServiceResponse\x12\'\n\x07service\x18\x01 \x01(\x0b\x32\x16.oncallnova.v1.Service\x12*\n\x03key\x18\x02 \x01(\x0b\x32\x1d.oncallnova.v1.IntegrationKey\"V\n\x14UpdateServiceRequest\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12*\n\x05patch\x18\x02 \x01(\x0b\x32\x1b.oncallnova.v1.ServicePatch\"*\n\x14\x44\x65leteServiceRequest\x12\x12\n\nservice_id\x18\x01 \x01(\t\"\\\n\x18\x41\x64\x64IntegrationKeyRequest\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12,\n\x03key\x18\x02 \x01(\x0b\x32\x1f.oncallnova.v1.IntegrationKeyIn\"A\n\x1bRevokeIntegrationKeyRequest\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t2\xe9\x04\n\x0e\x43\x61talogService\x12W\n\x0cListServices\x12\".oncallnova.v1.ListServicesRequest\x1a#.oncallnova.v1.ListServicesResponse\x12\x46\n\nGetService\x12 .oncallnova.v1.GetServiceRequest\x1a\x16.oncallnova.v1.Service\x12Z\n\rCreateService\x12#.oncallnova.v1.CreateServiceRequest\x1a$.oncallnova.v1.CreateServiceResponse\x12L\n\rUpdateService\x12#.oncallnova.v1.UpdateServiceRequest\x1a\x16.oncallnova.v1.Service\x12L\n\rDeleteService\x12#.oncallnova.v1.DeleteServiceRequest\x1a\x16.google.protobuf.Empty\x12[\n\x11\x41\x64\x64IntegrationKey\x12\'.oncallnova.v1.AddIntegrationKeyRequest\x1a\x1d.oncallnova.v1.IntegrationKey\x12\x61\n\x14RevokeIntegrationKey\x12*.oncallnova.v1.RevokeIntegrationKeyRequest\x1a\x1d.oncallnova.v1.IntegrationKeyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,31 +37,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_INTEGRATIONKEY']._serialized_start=143
   _globals['_INTEGRATIONKEY']._serialized_end=307
   _globals['_SERVICE']._serialized_start=310
-  _globals['_SERVICE']._serialized_end=695
-  _globals['_SERVICEIN']._serialized_start=698
-  _globals['_SERVICEIN']._serialized_end=956
-  _globals['_SERVICEPATCH']._serialized_start=959
-  _globals['_SERVICEPATCH']._serialized_end=1283
-  _globals['_INTEGRATIONKEYIN']._serialized_start=1285
-  _globals['_INTEGRATIONKEYIN']._serialized_end=1331
-  _globals['_LISTSERVICESREQUEST']._serialized_start=1333
-  _globals['_LISTSERVICESREQUEST']._serialized_end=1354
-  _globals['_LISTSERVICESRESPONSE']._serialized_start=1356
-  _globals['_LISTSERVICESRESPONSE']._serialized_end=1417
-  _globals['_GETSERVICEREQUEST']._serialized_start=1419
-  _globals['_GETSERVICEREQUEST']._serialized_end=1458
-  _globals['_CREATESERVICEREQUEST']._serialized_start=1460
-  _globals['_CREATESERVICEREQUEST']._serialized_end=1525
-  _globals['_CREATESERVICERESPONSE']._serialized_start=1527
-  _globals['_CREATESERVICERESPONSE']._serialized_end=1635
-  _globals['_UPDATESERVICEREQUEST']._serialized_start=1637
-  _globals['_UPDATESERVICEREQUEST']._serialized_end=1723
-  _globals['_DELETESERVICEREQUEST']._serialized_start=1725
-  _globals['_DELETESERVICEREQUEST']._serialized_end=1767
-  _globals['_ADDINTEGRATIONKEYREQUEST']._serialized_start=1769
-  _globals['_ADDINTEGRATIONKEYREQUEST']._serialized_end=1861
-  _globals['_REVOKEINTEGRATIONKEYREQUEST']._serialized_start=1863
-  _globals['_REVOKEINTEGRATIONKEYREQUEST']._serialized_end=1928
-  _globals['_CATALOGSERVICE']._serialized_start=1931
-  _globals['_CATALOGSERVICE']._serialized_end=2548
+  _globals['_SERVICE']._serialized_end=813
+  _globals['_SERVICEIN']._serialized_start=816
+  _globals['_SERVICEIN']._serialized_end=1192
+  _globals['_SERVICEPATCH']._serialized_start=1195
+  _globals['_SERVICEPATCH']._serialized_end=1637
+  _globals['_INTEGRATIONKEYIN']._serialized_start=1639
+  _globals['_INTEGRATIONKEYIN']._serialized_end=1685
+  _globals['_LISTSERVICESREQUEST']._serialized_start=1687
+  _globals['_LISTSERVICESREQUEST']._serialized_end=1708
+  _globals['_LISTSERVICESRESPONSE']._serialized_start=1710
+  _globals['_LISTSERVICESRESPONSE']._serialized_end=1771
+  _globals['_GETSERVICEREQUEST']._serialized_start=1773
+  _globals['_GETSERVICEREQUEST']._serialized_end=1812
+  _globals['_CREATESERVICEREQUEST']._serialized_start=1814
+  _globals['_CREATESERVICEREQUEST']._serialized_end=1879
+  _globals['_CREATESERVICERESPONSE']._serialized_start=1881
+  _globals['_CREATESERVICERESPONSE']._serialized_end=1989
+  _globals['_UPDATESERVICEREQUEST']._serialized_start=1991
+  _globals['_UPDATESERVICEREQUEST']._serialized_end=2077
+  _globals['_DELETESERVICEREQUEST']._serialized_start=2079
+  _globals['_DELETESERVICEREQUEST']._serialized_end=2121
+  _globals['_ADDINTEGRATIONKEYREQUEST']._serialized_start=2123
+  _globals['_ADDINTEGRATIONKEYREQUEST']._serialized_end=2215
+  _globals['_REVOKEINTEGRATIONKEYREQUEST']._serialized_start=2217
+  _globals['_REVOKEINTEGRATIONKEYREQUEST']._serialized_end=2282
+  _globals['_CATALOGSERVICE']._serialized_start=2285
+  _globals['_CATALOGSERVICE']._serialized_end=2902
 # @@protoc_insertion_point(module_scope)

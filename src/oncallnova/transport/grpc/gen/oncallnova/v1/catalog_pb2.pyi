@@ -83,6 +83,8 @@ class Service(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
     INTEGRATION_KEYS_FIELD_NUMBER: _builtins.int
+    ACK_TIMEOUT_SECONDS_FIELD_NUMBER: _builtins.int
+    AUTO_RESOLVE_SECONDS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     name: _builtins.str
     description: _builtins.str
@@ -92,6 +94,14 @@ class Service(_message.Message):
     """The team that owns it; its responders see its keys."""
     escalation_policy_id: _builtins.str
     """The policy its incidents follow; unset: nobody is paged."""
+    ack_timeout_seconds: _builtins.int
+    """An incident acknowledged and not resolved within this many seconds goes back to
+    triggered and is paged again from level 1; unset: never.
+    """
+    auto_resolve_seconds: _builtins.int
+    """An open incident with no new alert for this many seconds resolves itself; unset:
+    never.
+    """
     @_builtins.property
     def correlation_key(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """The alert fields whose values group alerts into one incident: "service",
@@ -117,17 +127,27 @@ class Service(_message.Message):
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
         integration_keys: _abc.Iterable[Global___IntegrationKey] | None = ...,
+        ack_timeout_seconds: _builtins.int | None = ...,
+        auto_resolve_seconds: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_description", b"_description", "_escalation_policy_id", b"_escalation_policy_id", "_team_id", b"_team_id", "created_at", b"created_at", "description", b"description", "escalation_policy_id", b"escalation_policy_id", "team_id", b"team_id", "updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_ack_timeout_seconds", b"_ack_timeout_seconds", "_auto_resolve_seconds", b"_auto_resolve_seconds", "_description", b"_description", "_escalation_policy_id", b"_escalation_policy_id", "_team_id", b"_team_id", "ack_timeout_seconds", b"ack_timeout_seconds", "auto_resolve_seconds", b"auto_resolve_seconds", "created_at", b"created_at", "description", b"description", "escalation_policy_id", b"escalation_policy_id", "team_id", b"team_id", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_description", b"_description", "_escalation_policy_id", b"_escalation_policy_id", "_team_id", b"_team_id", "correlation_key", b"correlation_key", "correlation_window_seconds", b"correlation_window_seconds", "created_at", b"created_at", "description", b"description", "escalation_policy_id", b"escalation_policy_id", "id", b"id", "integration_keys", b"integration_keys", "name", b"name", "team_id", b"team_id", "updated_at", b"updated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_ack_timeout_seconds", b"_ack_timeout_seconds", "_auto_resolve_seconds", b"_auto_resolve_seconds", "_description", b"_description", "_escalation_policy_id", b"_escalation_policy_id", "_team_id", b"_team_id", "ack_timeout_seconds", b"ack_timeout_seconds", "auto_resolve_seconds", b"auto_resolve_seconds", "correlation_key", b"correlation_key", "correlation_window_seconds", b"correlation_window_seconds", "created_at", b"created_at", "description", b"description", "escalation_policy_id", b"escalation_policy_id", "id", b"id", "integration_keys", b"integration_keys", "name", b"name", "team_id", b"team_id", "updated_at", b"updated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__ack_timeout_seconds: _TypeAlias = _typing.Literal["ack_timeout_seconds"]  # noqa: Y015
+    _WhichOneofArgType__ack_timeout_seconds: _TypeAlias = _typing.Literal["_ack_timeout_seconds", b"_ack_timeout_seconds"]  # noqa: Y015
+    _WhichOneofReturnType__auto_resolve_seconds: _TypeAlias = _typing.Literal["auto_resolve_seconds"]  # noqa: Y015
+    _WhichOneofArgType__auto_resolve_seconds: _TypeAlias = _typing.Literal["_auto_resolve_seconds", b"_auto_resolve_seconds"]  # noqa: Y015
     _WhichOneofReturnType__description: _TypeAlias = _typing.Literal["description"]  # noqa: Y015
     _WhichOneofArgType__description: _TypeAlias = _typing.Literal["_description", b"_description"]  # noqa: Y015
     _WhichOneofReturnType__escalation_policy_id: _TypeAlias = _typing.Literal["escalation_policy_id"]  # noqa: Y015
     _WhichOneofArgType__escalation_policy_id: _TypeAlias = _typing.Literal["_escalation_policy_id", b"_escalation_policy_id"]  # noqa: Y015
     _WhichOneofReturnType__team_id: _TypeAlias = _typing.Literal["team_id"]  # noqa: Y015
     _WhichOneofArgType__team_id: _TypeAlias = _typing.Literal["_team_id", b"_team_id"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__ack_timeout_seconds) -> _WhichOneofReturnType__ack_timeout_seconds | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__auto_resolve_seconds) -> _WhichOneofReturnType__auto_resolve_seconds | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__description) -> _WhichOneofReturnType__description | None: ...
     @_typing.overload
@@ -149,6 +169,8 @@ class ServiceIn(_message.Message):
     CORRELATION_WINDOW_SECONDS_FIELD_NUMBER: _builtins.int
     TEAM_ID_FIELD_NUMBER: _builtins.int
     ESCALATION_POLICY_ID_FIELD_NUMBER: _builtins.int
+    ACK_TIMEOUT_SECONDS_FIELD_NUMBER: _builtins.int
+    AUTO_RESOLVE_SECONDS_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """1 to 200 characters, unique."""
     description: _builtins.str
@@ -156,6 +178,10 @@ class ServiceIn(_message.Message):
     """0 to 30 days; unset means CORRELATION_WINDOW_SECONDS."""
     team_id: _builtins.str
     escalation_policy_id: _builtins.str
+    ack_timeout_seconds: _builtins.int
+    """1 to 2592000 (thirty days); unset means never."""
+    auto_resolve_seconds: _builtins.int
+    """1 to 31536000 (a year); unset means never."""
     @_builtins.property
     def correlation_key(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Empty means ["service", "severity"]; any other field name than those listed on
@@ -171,11 +197,17 @@ class ServiceIn(_message.Message):
         correlation_window_seconds: _builtins.int | None = ...,
         team_id: _builtins.str | None = ...,
         escalation_policy_id: _builtins.str | None = ...,
+        ack_timeout_seconds: _builtins.int | None = ...,
+        auto_resolve_seconds: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_correlation_window_seconds", b"_correlation_window_seconds", "_description", b"_description", "_escalation_policy_id", b"_escalation_policy_id", "_team_id", b"_team_id", "correlation_window_seconds", b"correlation_window_seconds", "description", b"description", "escalation_policy_id", b"escalation_policy_id", "team_id", b"team_id"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_ack_timeout_seconds", b"_ack_timeout_seconds", "_auto_resolve_seconds", b"_auto_resolve_seconds", "_correlation_window_seconds", b"_correlation_window_seconds", "_description", b"_description", "_escalation_policy_id", b"_escalation_policy_id", "_team_id", b"_team_id", "ack_timeout_seconds", b"ack_timeout_seconds", "auto_resolve_seconds", b"auto_resolve_seconds", "correlation_window_seconds", b"correlation_window_seconds", "description", b"description", "escalation_policy_id", b"escalation_policy_id", "team_id", b"team_id"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_correlation_window_seconds", b"_correlation_window_seconds", "_description", b"_description", "_escalation_policy_id", b"_escalation_policy_id", "_team_id", b"_team_id", "correlation_key", b"correlation_key", "correlation_window_seconds", b"correlation_window_seconds", "description", b"description", "escalation_policy_id", b"escalation_policy_id", "name", b"name", "team_id", b"team_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_ack_timeout_seconds", b"_ack_timeout_seconds", "_auto_resolve_seconds", b"_auto_resolve_seconds", "_correlation_window_seconds", b"_correlation_window_seconds", "_description", b"_description", "_escalation_policy_id", b"_escalation_policy_id", "_team_id", b"_team_id", "ack_timeout_seconds", b"ack_timeout_seconds", "auto_resolve_seconds", b"auto_resolve_seconds", "correlation_key", b"correlation_key", "correlation_window_seconds", b"correlation_window_seconds", "description", b"description", "escalation_policy_id", b"escalation_policy_id", "name", b"name", "team_id", b"team_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__ack_timeout_seconds: _TypeAlias = _typing.Literal["ack_timeout_seconds"]  # noqa: Y015
+    _WhichOneofArgType__ack_timeout_seconds: _TypeAlias = _typing.Literal["_ack_timeout_seconds", b"_ack_timeout_seconds"]  # noqa: Y015
+    _WhichOneofReturnType__auto_resolve_seconds: _TypeAlias = _typing.Literal["auto_resolve_seconds"]  # noqa: Y015
+    _WhichOneofArgType__auto_resolve_seconds: _TypeAlias = _typing.Literal["_auto_resolve_seconds", b"_auto_resolve_seconds"]  # noqa: Y015
     _WhichOneofReturnType__correlation_window_seconds: _TypeAlias = _typing.Literal["correlation_window_seconds"]  # noqa: Y015
     _WhichOneofArgType__correlation_window_seconds: _TypeAlias = _typing.Literal["_correlation_window_seconds", b"_correlation_window_seconds"]  # noqa: Y015
     _WhichOneofReturnType__description: _TypeAlias = _typing.Literal["description"]  # noqa: Y015
@@ -184,6 +216,10 @@ class ServiceIn(_message.Message):
     _WhichOneofArgType__escalation_policy_id: _TypeAlias = _typing.Literal["_escalation_policy_id", b"_escalation_policy_id"]  # noqa: Y015
     _WhichOneofReturnType__team_id: _TypeAlias = _typing.Literal["team_id"]  # noqa: Y015
     _WhichOneofArgType__team_id: _TypeAlias = _typing.Literal["_team_id", b"_team_id"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__ack_timeout_seconds) -> _WhichOneofReturnType__ack_timeout_seconds | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__auto_resolve_seconds) -> _WhichOneofReturnType__auto_resolve_seconds | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__correlation_window_seconds) -> _WhichOneofReturnType__correlation_window_seconds | None: ...
     @_typing.overload
@@ -208,11 +244,15 @@ class ServicePatch(_message.Message):
     TEAM_ID_FIELD_NUMBER: _builtins.int
     ESCALATION_POLICY_ID_FIELD_NUMBER: _builtins.int
     UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    ACK_TIMEOUT_SECONDS_FIELD_NUMBER: _builtins.int
+    AUTO_RESOLVE_SECONDS_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     description: _builtins.str
     correlation_window_seconds: _builtins.int
     team_id: _builtins.str
     escalation_policy_id: _builtins.str
+    ack_timeout_seconds: _builtins.int
+    auto_resolve_seconds: _builtins.int
     @_builtins.property
     def correlation_key(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -229,11 +269,17 @@ class ServicePatch(_message.Message):
         team_id: _builtins.str | None = ...,
         escalation_policy_id: _builtins.str | None = ...,
         update_mask: _field_mask_pb2.FieldMask | None = ...,
+        ack_timeout_seconds: _builtins.int | None = ...,
+        auto_resolve_seconds: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_correlation_window_seconds", b"_correlation_window_seconds", "_description", b"_description", "_escalation_policy_id", b"_escalation_policy_id", "_name", b"_name", "_team_id", b"_team_id", "correlation_window_seconds", b"correlation_window_seconds", "description", b"description", "escalation_policy_id", b"escalation_policy_id", "name", b"name", "team_id", b"team_id", "update_mask", b"update_mask"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_ack_timeout_seconds", b"_ack_timeout_seconds", "_auto_resolve_seconds", b"_auto_resolve_seconds", "_correlation_window_seconds", b"_correlation_window_seconds", "_description", b"_description", "_escalation_policy_id", b"_escalation_policy_id", "_name", b"_name", "_team_id", b"_team_id", "ack_timeout_seconds", b"ack_timeout_seconds", "auto_resolve_seconds", b"auto_resolve_seconds", "correlation_window_seconds", b"correlation_window_seconds", "description", b"description", "escalation_policy_id", b"escalation_policy_id", "name", b"name", "team_id", b"team_id", "update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_correlation_window_seconds", b"_correlation_window_seconds", "_description", b"_description", "_escalation_policy_id", b"_escalation_policy_id", "_name", b"_name", "_team_id", b"_team_id", "correlation_key", b"correlation_key", "correlation_window_seconds", b"correlation_window_seconds", "description", b"description", "escalation_policy_id", b"escalation_policy_id", "name", b"name", "team_id", b"team_id", "update_mask", b"update_mask"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_ack_timeout_seconds", b"_ack_timeout_seconds", "_auto_resolve_seconds", b"_auto_resolve_seconds", "_correlation_window_seconds", b"_correlation_window_seconds", "_description", b"_description", "_escalation_policy_id", b"_escalation_policy_id", "_name", b"_name", "_team_id", b"_team_id", "ack_timeout_seconds", b"ack_timeout_seconds", "auto_resolve_seconds", b"auto_resolve_seconds", "correlation_key", b"correlation_key", "correlation_window_seconds", b"correlation_window_seconds", "description", b"description", "escalation_policy_id", b"escalation_policy_id", "name", b"name", "team_id", b"team_id", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__ack_timeout_seconds: _TypeAlias = _typing.Literal["ack_timeout_seconds"]  # noqa: Y015
+    _WhichOneofArgType__ack_timeout_seconds: _TypeAlias = _typing.Literal["_ack_timeout_seconds", b"_ack_timeout_seconds"]  # noqa: Y015
+    _WhichOneofReturnType__auto_resolve_seconds: _TypeAlias = _typing.Literal["auto_resolve_seconds"]  # noqa: Y015
+    _WhichOneofArgType__auto_resolve_seconds: _TypeAlias = _typing.Literal["_auto_resolve_seconds", b"_auto_resolve_seconds"]  # noqa: Y015
     _WhichOneofReturnType__correlation_window_seconds: _TypeAlias = _typing.Literal["correlation_window_seconds"]  # noqa: Y015
     _WhichOneofArgType__correlation_window_seconds: _TypeAlias = _typing.Literal["_correlation_window_seconds", b"_correlation_window_seconds"]  # noqa: Y015
     _WhichOneofReturnType__description: _TypeAlias = _typing.Literal["description"]  # noqa: Y015
@@ -244,6 +290,10 @@ class ServicePatch(_message.Message):
     _WhichOneofArgType__name: _TypeAlias = _typing.Literal["_name", b"_name"]  # noqa: Y015
     _WhichOneofReturnType__team_id: _TypeAlias = _typing.Literal["team_id"]  # noqa: Y015
     _WhichOneofArgType__team_id: _TypeAlias = _typing.Literal["_team_id", b"_team_id"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__ack_timeout_seconds) -> _WhichOneofReturnType__ack_timeout_seconds | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__auto_resolve_seconds) -> _WhichOneofReturnType__auto_resolve_seconds | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__correlation_window_seconds) -> _WhichOneofReturnType__correlation_window_seconds | None: ...
     @_typing.overload

@@ -125,6 +125,8 @@ class Incident(_message.Message):
     NEXT_ESCALATION_AT_FIELD_NUMBER: _builtins.int
     OTHER_TITLES_FIELD_NUMBER: _builtins.int
     OTHER_TITLES_TOTAL_FIELD_NUMBER: _builtins.int
+    SILENCE_ID_FIELD_NUMBER: _builtins.int
+    MAINTENANCE_WINDOW_ID_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     number: _builtins.int
     """Short number per installation (#1, #2, ...), the one people say."""
@@ -151,6 +153,14 @@ class Incident(_message.Message):
     """0 on the first pass through the levels, then 1, 2, ... on repeats."""
     other_titles_total: _builtins.int
     """How many distinct titles other than its own its alerts have."""
+    silence_id: _builtins.str
+    """The silence holding it: it matches every firing alert of the incident, which pages
+    nobody while it lasts (kept once resolved, as a record). See SilenceService.
+    """
+    maintenance_window_id: _builtins.str
+    """The maintenance window of its service holding it: it pages nobody until the window
+    ends (kept once resolved, as a record). See MaintenanceService.
+    """
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -196,15 +206,19 @@ class Incident(_message.Message):
         next_escalation_at: _timestamp_pb2.Timestamp | None = ...,
         other_titles: _abc.Iterable[_builtins.str] | None = ...,
         other_titles_total: _builtins.int = ...,
+        silence_id: _builtins.str | None = ...,
+        maintenance_window_id: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_acknowledged_by", b"_acknowledged_by", "_escalation_policy_id", b"_escalation_policy_id", "_mtta_seconds", b"_mtta_seconds", "_mttr_seconds", b"_mttr_seconds", "_resolved_by", b"_resolved_by", "_service_name", b"_service_name", "acknowledged_at", b"acknowledged_at", "acknowledged_by", b"acknowledged_by", "created_at", b"created_at", "escalation_policy_id", b"escalation_policy_id", "last_alert_at", b"last_alert_at", "mtta_seconds", b"mtta_seconds", "mttr_seconds", b"mttr_seconds", "next_escalation_at", b"next_escalation_at", "resolved_at", b"resolved_at", "resolved_by", b"resolved_by", "service_name", b"service_name"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_acknowledged_by", b"_acknowledged_by", "_escalation_policy_id", b"_escalation_policy_id", "_maintenance_window_id", b"_maintenance_window_id", "_mtta_seconds", b"_mtta_seconds", "_mttr_seconds", b"_mttr_seconds", "_resolved_by", b"_resolved_by", "_service_name", b"_service_name", "_silence_id", b"_silence_id", "acknowledged_at", b"acknowledged_at", "acknowledged_by", b"acknowledged_by", "created_at", b"created_at", "escalation_policy_id", b"escalation_policy_id", "last_alert_at", b"last_alert_at", "maintenance_window_id", b"maintenance_window_id", "mtta_seconds", b"mtta_seconds", "mttr_seconds", b"mttr_seconds", "next_escalation_at", b"next_escalation_at", "resolved_at", b"resolved_at", "resolved_by", b"resolved_by", "service_name", b"service_name", "silence_id", b"silence_id"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_acknowledged_by", b"_acknowledged_by", "_escalation_policy_id", b"_escalation_policy_id", "_mtta_seconds", b"_mtta_seconds", "_mttr_seconds", b"_mttr_seconds", "_resolved_by", b"_resolved_by", "_service_name", b"_service_name", "acknowledged_at", b"acknowledged_at", "acknowledged_by", b"acknowledged_by", "alert_count", b"alert_count", "created_at", b"created_at", "escalation_level", b"escalation_level", "escalation_policy_id", b"escalation_policy_id", "escalation_round", b"escalation_round", "id", b"id", "last_alert_at", b"last_alert_at", "mtta_seconds", b"mtta_seconds", "mttr_seconds", b"mttr_seconds", "next_escalation_at", b"next_escalation_at", "number", b"number", "other_titles", b"other_titles", "other_titles_total", b"other_titles_total", "resolved_at", b"resolved_at", "resolved_by", b"resolved_by", "service_id", b"service_id", "service_name", b"service_name", "severity", b"severity", "status", b"status", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_acknowledged_by", b"_acknowledged_by", "_escalation_policy_id", b"_escalation_policy_id", "_maintenance_window_id", b"_maintenance_window_id", "_mtta_seconds", b"_mtta_seconds", "_mttr_seconds", b"_mttr_seconds", "_resolved_by", b"_resolved_by", "_service_name", b"_service_name", "_silence_id", b"_silence_id", "acknowledged_at", b"acknowledged_at", "acknowledged_by", b"acknowledged_by", "alert_count", b"alert_count", "created_at", b"created_at", "escalation_level", b"escalation_level", "escalation_policy_id", b"escalation_policy_id", "escalation_round", b"escalation_round", "id", b"id", "last_alert_at", b"last_alert_at", "maintenance_window_id", b"maintenance_window_id", "mtta_seconds", b"mtta_seconds", "mttr_seconds", b"mttr_seconds", "next_escalation_at", b"next_escalation_at", "number", b"number", "other_titles", b"other_titles", "other_titles_total", b"other_titles_total", "resolved_at", b"resolved_at", "resolved_by", b"resolved_by", "service_id", b"service_id", "service_name", b"service_name", "severity", b"severity", "silence_id", b"silence_id", "status", b"status", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__acknowledged_by: _TypeAlias = _typing.Literal["acknowledged_by"]  # noqa: Y015
     _WhichOneofArgType__acknowledged_by: _TypeAlias = _typing.Literal["_acknowledged_by", b"_acknowledged_by"]  # noqa: Y015
     _WhichOneofReturnType__escalation_policy_id: _TypeAlias = _typing.Literal["escalation_policy_id"]  # noqa: Y015
     _WhichOneofArgType__escalation_policy_id: _TypeAlias = _typing.Literal["_escalation_policy_id", b"_escalation_policy_id"]  # noqa: Y015
+    _WhichOneofReturnType__maintenance_window_id: _TypeAlias = _typing.Literal["maintenance_window_id"]  # noqa: Y015
+    _WhichOneofArgType__maintenance_window_id: _TypeAlias = _typing.Literal["_maintenance_window_id", b"_maintenance_window_id"]  # noqa: Y015
     _WhichOneofReturnType__mtta_seconds: _TypeAlias = _typing.Literal["mtta_seconds"]  # noqa: Y015
     _WhichOneofArgType__mtta_seconds: _TypeAlias = _typing.Literal["_mtta_seconds", b"_mtta_seconds"]  # noqa: Y015
     _WhichOneofReturnType__mttr_seconds: _TypeAlias = _typing.Literal["mttr_seconds"]  # noqa: Y015
@@ -213,10 +227,14 @@ class Incident(_message.Message):
     _WhichOneofArgType__resolved_by: _TypeAlias = _typing.Literal["_resolved_by", b"_resolved_by"]  # noqa: Y015
     _WhichOneofReturnType__service_name: _TypeAlias = _typing.Literal["service_name"]  # noqa: Y015
     _WhichOneofArgType__service_name: _TypeAlias = _typing.Literal["_service_name", b"_service_name"]  # noqa: Y015
+    _WhichOneofReturnType__silence_id: _TypeAlias = _typing.Literal["silence_id"]  # noqa: Y015
+    _WhichOneofArgType__silence_id: _TypeAlias = _typing.Literal["_silence_id", b"_silence_id"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__acknowledged_by) -> _WhichOneofReturnType__acknowledged_by | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__escalation_policy_id) -> _WhichOneofReturnType__escalation_policy_id | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__maintenance_window_id) -> _WhichOneofReturnType__maintenance_window_id | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__mtta_seconds) -> _WhichOneofReturnType__mtta_seconds | None: ...
     @_typing.overload
@@ -225,6 +243,8 @@ class Incident(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__resolved_by) -> _WhichOneofReturnType__resolved_by | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__service_name) -> _WhichOneofReturnType__service_name | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__silence_id) -> _WhichOneofReturnType__silence_id | None: ...
 
 Global___Incident: _TypeAlias = Incident  # noqa: Y015
 
@@ -272,6 +292,7 @@ class IncidentAlert(_message.Message):
     LAST_SEEN_FIELD_NUMBER: _builtins.int
     RESOLVED_AT_FIELD_NUMBER: _builtins.int
     LINKS_FIELD_NUMBER: _builtins.int
+    SILENCE_ID_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     service_id: _builtins.str
     incident_id: _builtins.str
@@ -284,6 +305,10 @@ class IncidentAlert(_message.Message):
     status: Global___AlertStatus.ValueType
     count: _builtins.int
     """How many times it was seen (1 plus its repeats)."""
+    silence_id: _builtins.str
+    """The silence that matched it when it arrived (or when the silence began); a
+    silenced alert pages nobody.
+    """
     @_builtins.property
     def labels(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
     @_builtins.property
@@ -325,21 +350,26 @@ class IncidentAlert(_message.Message):
         last_seen: _timestamp_pb2.Timestamp | None = ...,
         resolved_at: _timestamp_pb2.Timestamp | None = ...,
         links: _abc.Iterable[Global___Link] | None = ...,
+        silence_id: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_dedup_key", b"_dedup_key", "_description", b"_description", "_source", b"_source", "dedup_key", b"dedup_key", "description", b"description", "details", b"details", "first_seen", b"first_seen", "last_seen", b"last_seen", "occurred_at", b"occurred_at", "resolved_at", b"resolved_at", "source", b"source"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_dedup_key", b"_dedup_key", "_description", b"_description", "_silence_id", b"_silence_id", "_source", b"_source", "dedup_key", b"dedup_key", "description", b"description", "details", b"details", "first_seen", b"first_seen", "last_seen", b"last_seen", "occurred_at", b"occurred_at", "resolved_at", b"resolved_at", "silence_id", b"silence_id", "source", b"source"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_dedup_key", b"_dedup_key", "_description", b"_description", "_source", b"_source", "count", b"count", "dedup_key", b"dedup_key", "description", b"description", "details", b"details", "fingerprint", b"fingerprint", "first_seen", b"first_seen", "id", b"id", "incident_id", b"incident_id", "labels", b"labels", "last_seen", b"last_seen", "links", b"links", "occurred_at", b"occurred_at", "resolved_at", b"resolved_at", "service_id", b"service_id", "severity", b"severity", "source", b"source", "status", b"status", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_dedup_key", b"_dedup_key", "_description", b"_description", "_silence_id", b"_silence_id", "_source", b"_source", "count", b"count", "dedup_key", b"dedup_key", "description", b"description", "details", b"details", "fingerprint", b"fingerprint", "first_seen", b"first_seen", "id", b"id", "incident_id", b"incident_id", "labels", b"labels", "last_seen", b"last_seen", "links", b"links", "occurred_at", b"occurred_at", "resolved_at", b"resolved_at", "service_id", b"service_id", "severity", b"severity", "silence_id", b"silence_id", "source", b"source", "status", b"status", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__dedup_key: _TypeAlias = _typing.Literal["dedup_key"]  # noqa: Y015
     _WhichOneofArgType__dedup_key: _TypeAlias = _typing.Literal["_dedup_key", b"_dedup_key"]  # noqa: Y015
     _WhichOneofReturnType__description: _TypeAlias = _typing.Literal["description"]  # noqa: Y015
     _WhichOneofArgType__description: _TypeAlias = _typing.Literal["_description", b"_description"]  # noqa: Y015
+    _WhichOneofReturnType__silence_id: _TypeAlias = _typing.Literal["silence_id"]  # noqa: Y015
+    _WhichOneofArgType__silence_id: _TypeAlias = _typing.Literal["_silence_id", b"_silence_id"]  # noqa: Y015
     _WhichOneofReturnType__source: _TypeAlias = _typing.Literal["source"]  # noqa: Y015
     _WhichOneofArgType__source: _TypeAlias = _typing.Literal["_source", b"_source"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__dedup_key) -> _WhichOneofReturnType__dedup_key | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__description) -> _WhichOneofReturnType__description | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__silence_id) -> _WhichOneofReturnType__silence_id | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__source) -> _WhichOneofReturnType__source | None: ...
 
@@ -517,6 +547,8 @@ class IncidentFilter(_message.Message):
     ORDER_FIELD_NUMBER: _builtins.int
     LIMIT_FIELD_NUMBER: _builtins.int
     OFFSET_FIELD_NUMBER: _builtins.int
+    SILENCED_FIELD_NUMBER: _builtins.int
+    MAINTENANCE_FIELD_NUMBER: _builtins.int
     service_id: _builtins.str
     team_id: _builtins.str
     """Only the services of this team; the server resolves the team."""
@@ -526,6 +558,10 @@ class IncidentFilter(_message.Message):
     limit: _builtins.int
     """1 to 500; unset means 50."""
     offset: _builtins.int
+    silenced: _builtins.bool
+    """true: only incidents a silence holds; false: hide them."""
+    maintenance: _builtins.bool
+    """true: only incidents a maintenance window holds; false: hide them."""
     @_builtins.property
     def status(self) -> _containers.RepeatedScalarFieldContainer[_common_pb2.IncidentStatus.ValueType]: ...
     @_builtins.property
@@ -551,17 +587,23 @@ class IncidentFilter(_message.Message):
         order: Global___IncidentOrder.ValueType = ...,
         limit: _builtins.int | None = ...,
         offset: _builtins.int | None = ...,
+        silenced: _builtins.bool | None = ...,
+        maintenance: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_limit", b"_limit", "_offset", b"_offset", "_service_id", b"_service_id", "_team_id", b"_team_id", "_text", b"_text", "limit", b"limit", "offset", b"offset", "service_id", b"service_id", "since", b"since", "team_id", b"team_id", "text", b"text", "until", b"until"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_limit", b"_limit", "_maintenance", b"_maintenance", "_offset", b"_offset", "_service_id", b"_service_id", "_silenced", b"_silenced", "_team_id", b"_team_id", "_text", b"_text", "limit", b"limit", "maintenance", b"maintenance", "offset", b"offset", "service_id", b"service_id", "silenced", b"silenced", "since", b"since", "team_id", b"team_id", "text", b"text", "until", b"until"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_limit", b"_limit", "_offset", b"_offset", "_service_id", b"_service_id", "_team_id", b"_team_id", "_text", b"_text", "limit", b"limit", "offset", b"offset", "order", b"order", "service_id", b"service_id", "severity", b"severity", "since", b"since", "status", b"status", "team_id", b"team_id", "text", b"text", "until", b"until"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_limit", b"_limit", "_maintenance", b"_maintenance", "_offset", b"_offset", "_service_id", b"_service_id", "_silenced", b"_silenced", "_team_id", b"_team_id", "_text", b"_text", "limit", b"limit", "maintenance", b"maintenance", "offset", b"offset", "order", b"order", "service_id", b"service_id", "severity", b"severity", "silenced", b"silenced", "since", b"since", "status", b"status", "team_id", b"team_id", "text", b"text", "until", b"until"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__limit: _TypeAlias = _typing.Literal["limit"]  # noqa: Y015
     _WhichOneofArgType__limit: _TypeAlias = _typing.Literal["_limit", b"_limit"]  # noqa: Y015
+    _WhichOneofReturnType__maintenance: _TypeAlias = _typing.Literal["maintenance"]  # noqa: Y015
+    _WhichOneofArgType__maintenance: _TypeAlias = _typing.Literal["_maintenance", b"_maintenance"]  # noqa: Y015
     _WhichOneofReturnType__offset: _TypeAlias = _typing.Literal["offset"]  # noqa: Y015
     _WhichOneofArgType__offset: _TypeAlias = _typing.Literal["_offset", b"_offset"]  # noqa: Y015
     _WhichOneofReturnType__service_id: _TypeAlias = _typing.Literal["service_id"]  # noqa: Y015
     _WhichOneofArgType__service_id: _TypeAlias = _typing.Literal["_service_id", b"_service_id"]  # noqa: Y015
+    _WhichOneofReturnType__silenced: _TypeAlias = _typing.Literal["silenced"]  # noqa: Y015
+    _WhichOneofArgType__silenced: _TypeAlias = _typing.Literal["_silenced", b"_silenced"]  # noqa: Y015
     _WhichOneofReturnType__team_id: _TypeAlias = _typing.Literal["team_id"]  # noqa: Y015
     _WhichOneofArgType__team_id: _TypeAlias = _typing.Literal["_team_id", b"_team_id"]  # noqa: Y015
     _WhichOneofReturnType__text: _TypeAlias = _typing.Literal["text"]  # noqa: Y015
@@ -569,9 +611,13 @@ class IncidentFilter(_message.Message):
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__limit) -> _WhichOneofReturnType__limit | None: ...
     @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__maintenance) -> _WhichOneofReturnType__maintenance | None: ...
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__offset) -> _WhichOneofReturnType__offset | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__service_id) -> _WhichOneofReturnType__service_id | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__silenced) -> _WhichOneofReturnType__silenced | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__team_id) -> _WhichOneofReturnType__team_id | None: ...
     @_typing.overload
