@@ -11,7 +11,6 @@ building a backlog that a crash would lose.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -124,13 +123,17 @@ class Ingestor:
         if self._full or self._pending >= self._queue_limit:
             raise Overloaded("ingestion queue is full; retry shortly", retry_after=1)
 
-    async def submit(
+    def submit(
         self,
         route: ServiceRoute,
         alerts: list[NormalizedAlert],
         actor: str,
         batch_id: str | None = None,
-    ) -> list[AlertResult]:
+    ) -> asyncio.Future[list[AlertResult]]:
+        """Queue the alerts now (`Overloaded` at once when there is no room); the future
+        completes once they are committed. Queued without awaiting anything, so batches
+        handed over together are stored in the same transaction; a caller that goes away
+        does not cancel its alerts."""
         if self._pending + len(alerts) > self._queue_limit:
             self._full = True
             raise Overloaded("ingestion queue is full; retry shortly", retry_after=1)
@@ -143,7 +146,7 @@ class Ingestor:
         )
         self._pending += len(items)
         self._queue.put_nowait(submission)
-        return await asyncio.shield(submission.done)
+        return asyncio.shield(submission.done)
 
     async def store_in(
         self,
@@ -252,7 +255,10 @@ class Ingestor:
     ) -> None:
         """Save the new batches' results, and give the replays theirs."""
         stored = {
-            s.batch_id: [dataclasses.asdict(r) for r in s.results]
+            s.batch_id: [
+                {f: getattr(r, f) for f in AlertResult.__slots__}  # type: ignore[attr-defined]
+                for r in s.results
+            ]
             for s in fresh
             if s.batch_id is not None
         }

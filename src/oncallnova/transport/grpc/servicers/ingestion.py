@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any, get_args
 
 from oncallnova.alerts.api import IngestionService, IngestSource
@@ -32,9 +33,17 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
     async def Ingest(self, request: pb.IngestRequest, context: Any) -> pb.IngestResponse:
         if len(request.batches) > MAX_BATCHES:
             raise InvalidInput(f"at most {MAX_BATCHES} batches per call", field="batches")
-        # Handed to the writer together, so they are stored in the same transaction.
+        # Every batch is queued before any is awaited, so the writer stores them in the
+        # same transaction.
+        queued: list[Awaitable[list[AlertResult]] | DomainError] = []
+        for batch in request.batches:
+            try:
+                queued.append(await self._queue(batch))
+            except DomainError as exc:
+                queued.append(exc)
         outcomes = await asyncio.gather(
-            *(self._one(batch) for batch in request.batches), return_exceptions=True
+            *(_refused(item) if isinstance(item, DomainError) else item for item in queued),
+            return_exceptions=True,
         )
         reply = pb.IngestResponse()
         for outcome in outcomes:
@@ -49,7 +58,7 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
                 result.results.extend(result_message(r) for r in outcome)
         return reply
 
-    async def _one(self, batch: pb.AlertBatch) -> list[AlertResult]:
+    async def _queue(self, batch: pb.AlertBatch) -> Awaitable[list[AlertResult]]:
         if batch.source not in SOURCES:
             raise InvalidInput(
                 f"source must be one of {', '.join(sorted(SOURCES))}", field="source"
@@ -62,9 +71,13 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
         route = await self._ingestion.authenticate(batch.integration_key)
         alerts = [alert_value(alert, n) for n, alert in enumerate(batch.alerts)]
         source: IngestSource = batch.source  # type: ignore[assignment]
-        return await self._ingestion.ingest(route, alerts, source, batch.batch_id)
+        return self._ingestion.ingest(route, alerts, source, batch.batch_id)
 
     async def ResolveIntegrationKey(
         self, request: pb.ResolveIntegrationKeyRequest, context: Any
     ) -> pb.ServiceRoute:
         return route_message(await self._ingestion.authenticate(request.integration_key))
+
+
+async def _refused(error: DomainError) -> list[AlertResult]:
+    raise error
