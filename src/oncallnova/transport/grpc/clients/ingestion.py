@@ -34,9 +34,10 @@ from oncallnova.transport.grpc.errors import error_of
 from oncallnova.transport.grpc.gen.oncallnova.v1 import ingestion_pb2 as pb
 from oncallnova.transport.grpc.gen.oncallnova.v1 import ingestion_pb2_grpc as pb_grpc
 
-# Calls in flight at once; requests beyond wait for the next call. A call carries at
+# Calls in flight at once (two keep the writer fed while the other reply travels);
+# requests beyond wait for the next call. A call carries at
 # most this many alerts (the rest wait for the one after).
-IN_FLIGHT = 4
+IN_FLIGHT = 2
 CALL_ALERTS = 5000
 
 Waiting = tuple[pb.AlertBatch, "asyncio.Future[list[AlertResult]]"]
