@@ -21,6 +21,7 @@ from oncallnova.core.metrics import Metrics
 from oncallnova.core.ratelimit import RedisBreaker
 from oncallnova.core.tracing import Tracing
 from oncallnova.runtime.grpc_serving import GrpcEndpoint
+from oncallnova.runtime.redis_parts import key_sharing, redis_channels
 from oncallnova.runtime.roles import RoleName
 from oncallnova.runtime.services import Services
 from oncallnova.settings import Settings
@@ -59,6 +60,7 @@ class RemoteRuntime:
         self.bus = EventBus()
         self.metrics = Metrics()
         self.redis_breaker = RedisBreaker(count=self.metrics.count_redis_unavailable)
+        self.channels = redis_channels(settings, self.metrics)
         self.grpc = grpc or GrpcEndpoint(role, None)
         self._channels = {
             "incidents": open_channel(settings.incidents_grpc_addr, settings, tracing=self.tracing),
@@ -72,7 +74,9 @@ class RemoteRuntime:
             clock=self.clock,
             metrics=self.metrics,
             ingestion=IngestionClient(
-                to_incidents, key_cache_seconds=settings.integration_key_cache_seconds
+                to_incidents,
+                key_cache_seconds=settings.integration_key_cache_seconds,
+                sharing=key_sharing(settings, self.channels, self.redis_breaker),
             ),
             incidents=self.incidents,
             escalation=self.incidents,
@@ -108,11 +112,15 @@ class RemoteRuntime:
 
     async def start(self, *, migrate: bool = True, engine: bool = True, api: bool = True) -> None:
         del migrate, engine, api  # the owners of the database migrate it and run engines
-        changes = ChangeFeed(self.incidents.change_marker)
+        if self.channels is not None:
+            await self.channels.start()
+        changes = ChangeFeed(self.incidents.change_marker, channels=self.channels)
         await self.grpc.start(self.use_cases, changes, self.clock, self.tracing)
 
     async def stop(self) -> None:
         await self.grpc.stop()
         await self.incidents.aclose()
         await asyncio.gather(*(channel.close() for channel in self._channels.values()))
+        if self.channels is not None:
+            await self.channels.aclose()
         self.tracing.shutdown()

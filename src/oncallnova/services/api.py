@@ -8,10 +8,12 @@ cases: a `Principal` and typed values in, typed values out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 from oncallnova.core.authz import Principal
+from oncallnova.core.shared_cache import Codec
 from oncallnova.services.schemas import (
     IntegrationKeyIn,
     IntegrationKeyOut,
@@ -33,6 +35,27 @@ class ServiceRoute:
     # The key the route was found by: a front end that hands the alerts to another
     # process sends it along, and that process checks it again. Never shown.
     integration_key: str = field(default="", repr=False, compare=False)
+
+
+def route_text(route: ServiceRoute | None) -> str:
+    """A route as kept in a shared cache: JSON, without the key (a secret) it was found by."""
+    if route is None:
+        return "null"
+    data = asdict(route)
+    del data["integration_key"]
+    return json.dumps(data)
+
+
+def route_from_text(text: str, key: str) -> ServiceRoute | None:
+    data = json.loads(text)
+    if data is None:
+        return None
+    data["correlation_key"] = tuple(data["correlation_key"])
+    return ServiceRoute(**data, integration_key=key)
+
+
+# Integration key -> route, as kept in every process and in Redis (see core/shared_cache).
+ROUTE_CODEC: Codec[ServiceRoute | None] = Codec(route_text, route_from_text)
 
 
 class ServicesApi(Protocol):

@@ -10,15 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncallnova.core.audit import note
 from oncallnova.core.authz import Principal, Role, require
-from oncallnova.core.cache import Lookups
 from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
 from oncallnova.core.errors import Conflict, InvalidInput, NotFound
 from oncallnova.core.ids import new_id, new_integration_key
+from oncallnova.core.shared_cache import SharedLookups, Sharing
 from oncallnova.incidents.api import IncidentsApi
 from oncallnova.oncall.api import PoliciesApi
 from oncallnova.services import store
-from oncallnova.services.api import ServiceRoute
+from oncallnova.services.api import ROUTE_CODEC, ServiceRoute
 from oncallnova.services.models import IntegrationKey, Service
 from oncallnova.services.schemas import (
     IntegrationKeyIn,
@@ -45,6 +45,7 @@ class ServiceCatalog:
         *,
         default_window_seconds: int,
         key_cache_seconds: float,
+        sharing: Sharing | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -53,7 +54,14 @@ class ServiceCatalog:
         self._policies = policies
         self._default_window = default_window_seconds
         self._cache_seconds = key_cache_seconds
-        self._routes: Lookups[str, ServiceRoute | None] = Lookups(self._look_up, key_cache_seconds)
+        # A revoke, or a change to a service, reaches every process's kept routes at once.
+        self._routes: SharedLookups[ServiceRoute | None] = SharedLookups(
+            self._look_up,
+            name="routes",
+            seconds=key_cache_seconds,
+            codec=ROUTE_CODEC,
+            sharing=sharing,
+        )
         self._names: dict[str, tuple[float, str]] = {}
 
     async def create(
@@ -160,7 +168,7 @@ class ServiceCatalog:
                 )
         except IntegrityError as exc:
             raise Conflict("a service with that name already exists", field="name") from exc
-        self._routes.forget()
+        await self._routes.invalidate()
         self._names.clear()
         return _out(service, keys)
 
@@ -173,7 +181,7 @@ class ServiceCatalog:
                 raise Conflict(f"the service has {open_count} open incident(s); resolve them first")
             await store.remove(session, service_id)
             note(session, actor, "service.delete", "service", service_id)
-        self._routes.forget()
+        await self._routes.invalidate()
 
     async def policy_uses(self, session: AsyncSession, policy_id: str) -> list[str]:
         """The services that page with `policy_id`, in words (to refuse deleting it)."""
@@ -211,7 +219,7 @@ class ServiceCatalog:
             note(
                 session, actor, "integration_key.revoke", "service", service_id, {"key_id": key_id}
             )
-        self._routes.forget(key.key)
+        await self._routes.invalidate(key.key)
         return IntegrationKeyOut.model_validate(key)
 
     async def route_for_key(self, key: str) -> ServiceRoute | None:

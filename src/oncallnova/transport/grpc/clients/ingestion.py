@@ -1,7 +1,8 @@
 """`IngestionService` over `oncallnova.v1.IngestService`: the `ingestion` role's side.
 
-The role checks integration keys with the incidents role (answers kept for
-INTEGRATION_KEY_CACHE_SECONDS, as the all-in-one keeps them) and hands each request's
+The role checks integration keys with the incidents role (answers kept as the all-in-one
+keeps them: shared through Redis and dropped at once on a revoke when `REDIS_URL` is set,
+else for INTEGRATION_KEY_CACHE_SECONDS) and hands each request's
 alerts over in one `Ingest` call, answering its HTTP caller only once that call has
 returned: a 2xx still means stored. A call whose reply is lost is made again with the
 same batch id, which the writer remembers, so nothing is stored or counted twice.
@@ -21,9 +22,9 @@ from oncallnova.alerts.api import IngestSource
 from oncallnova.alerts.ingestion import MISSING_KEY, UNKNOWN_KEY
 from oncallnova.alerts.logic import NormalizedAlert
 from oncallnova.alerts.schemas import AlertResult
-from oncallnova.core.cache import Lookups
 from oncallnova.core.errors import Overloaded, Unauthenticated, Unavailable
-from oncallnova.services.api import ServiceRoute
+from oncallnova.core.shared_cache import SharedLookups, Sharing
+from oncallnova.services.api import ROUTE_CODEC, ServiceRoute
 from oncallnova.transport.grpc.alert_messages import alert_message, result_value, route_value
 from oncallnova.transport.grpc.gen.oncallnova.v1 import ingestion_pb2 as pb
 from oncallnova.transport.grpc.gen.oncallnova.v1 import ingestion_pb2_grpc as pb_grpc
@@ -37,9 +38,21 @@ PAUSE_SECONDS = 0.25
 class IngestionClient:
     """Implements `alerts.api.IngestionService`."""
 
-    def __init__(self, channel: grpc.aio.Channel, *, key_cache_seconds: float) -> None:
+    def __init__(
+        self,
+        channel: grpc.aio.Channel,
+        *,
+        key_cache_seconds: float,
+        sharing: Sharing | None = None,
+    ) -> None:
         self._stub = pb_grpc.IngestServiceStub(channel)
-        self._routes: Lookups[str, ServiceRoute | None] = Lookups(self._resolve, key_cache_seconds)
+        self._routes: SharedLookups[ServiceRoute | None] = SharedLookups(
+            self._resolve,
+            name="routes",
+            seconds=key_cache_seconds,
+            codec=ROUTE_CODEC,
+            sharing=sharing,
+        )
         # After the incidents role said its queue is full, refuse before reading bodies
         # until the delay it asked for has passed.
         self._full_until = 0.0
