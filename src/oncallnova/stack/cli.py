@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -174,9 +175,18 @@ def _supervise(settings: Settings, state: StackState) -> None:
 
 
 @stack_app.command("down")
-def down(as_json: JsonOption = False) -> None:
-    """Stop every process of the stack started here (this data directory)."""
-    stopped = _control().down(_settings())
+def down(
+    purge: Annotated[
+        bool, typer.Option(help="Also delete the stack's logs and generated files.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Stop every process of the stack started here (this data directory). The database
+    and Redis are left as they are."""
+    settings = _settings()
+    stopped = _control().down(settings)
+    if purge:
+        shutil.rmtree(settings.data_dir / "stack", ignore_errors=True)
     if as_json:
         typer.echo(json.dumps({"stopped": [proc.name for proc in stopped]}))
     elif stopped:

