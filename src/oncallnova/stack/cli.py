@@ -69,12 +69,21 @@ def up(
     oncall: Count = 1,
     web: Count = 1,
     engine: Count = 1,
-    gateway_port: Annotated[int, typer.Option(help="The gateway (Traefik) port.")] = 8000,
-    grpc_port: Annotated[int, typer.Option(help="The gateway's gRPC port (between roles).")] = (
-        50050
-    ),
-    dashboard_port: Annotated[int, typer.Option(help="Traefik's dashboard port.")] = 8888,
-    host: Annotated[str, typer.Option(help="Where the gateway listens.")] = "127.0.0.1",
+    gateway_port: Annotated[
+        int, typer.Option(envvar="ONCALLNOVA_GATEWAY_PORT", help="The gateway (Traefik) port.")
+    ] = 8000,
+    grpc_port: Annotated[
+        int,
+        typer.Option(
+            envvar="ONCALLNOVA_GATEWAY_GRPC_PORT", help="The gateway's gRPC port (between roles)."
+        ),
+    ] = 50050,
+    dashboard_port: Annotated[
+        int, typer.Option(envvar="ONCALLNOVA_DASHBOARD_PORT", help="Traefik's dashboard port.")
+    ] = 8888,
+    host: Annotated[
+        str, typer.Option(envvar="ONCALLNOVA_GATEWAY_HOST", help="Where the gateway listens.")
+    ] = "127.0.0.1",
     detach: Annotated[bool, typer.Option(help="Return once healthy; `stack down` stops.")] = False,
     timeout: Timeout = 180.0,
     as_json: JsonOption = False,

@@ -117,8 +117,14 @@ def _rewrap(handler: grpc.RpcMethodHandler, around: Around) -> grpc.RpcMethodHan
     )
 
 
+OutageHook = Callable[[BaseException], None]
+
+
 def _guarded(
-    behavior: Behavior, streams: bool, guard: Callable[[Any], Awaitable[None]]
+    behavior: Behavior,
+    streams: bool,
+    guard: Callable[[Any], Awaitable[None]],
+    outage: OutageHook | None = None,
 ) -> Behavior:
     """`behavior` run after `guard(context)`, and with its DomainErrors as statuses."""
     if streams and inspect.isasyncgenfunction(behavior):
@@ -129,7 +135,7 @@ def _guarded(
                 async for response in behavior(request, context):
                     yield response
             except Exception as exc:
-                await _fail(context, exc)
+                await _fail(context, exc, outage)
 
         return stream
 
@@ -140,12 +146,14 @@ def _guarded(
             # The generated base class's methods (not implemented) are plain functions.
             return await result if inspect.isawaitable(result) else result
         except Exception as exc:
-            await _fail(context, exc)
+            await _fail(context, exc, outage)
 
     return call
 
 
-async def _fail(context: grpc.aio.ServicerContext[Any, Any], exc: Exception) -> None:
+async def _fail(
+    context: grpc.aio.ServicerContext[Any, Any], exc: Exception, outage: OutageHook | None
+) -> None:
     if isinstance(exc, DomainError):
         await errors.abort(context, exc)
     if isinstance(exc, grpc.aio.AbortError):
@@ -153,7 +161,10 @@ async def _fail(context: grpc.aio.ServicerContext[Any, Any], exc: Exception) -> 
     if isinstance(exc, NotImplementedError):
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, "this method is not implemented yet")
     if unavailable(exc):
-        log.warning("gRPC call failed: the database is unavailable: %s", exc)
+        if outage is not None:
+            outage(exc)  # logged once per outage by the database's own record of it
+        else:
+            log.warning("gRPC call failed: the database is unavailable: %s", exc)
         await errors.abort(
             context,
             Unavailable("the database is unavailable; the request was not applied", retry_after=5),
@@ -164,12 +175,14 @@ async def _fail(context: grpc.aio.ServicerContext[Any, Any], exc: Exception) -> 
 
 class ServerAuth(grpc.aio.ServerInterceptor):
     """Every method but health needs the internal token; reads the acting user; answers
-    a servicer's DomainError with its status."""
+    a servicer's DomainError with its status. `outage` is told when a call failed because
+    the database is unreachable (the all-in-one's error handler does the same)."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, outage: OutageHook | None = None) -> None:
         if not token:
             raise ValueError("an internal token is required")
         self._token = token.encode()
+        self._outage = outage
 
     async def intercept_service(
         self,
@@ -192,7 +205,9 @@ class ServerAuth(grpc.aio.ServerInterceptor):
             header = metadata.get(PRINCIPAL_KEY)
             _principal.set(principal_from_header(header) if header else None)
 
-        return _rewrap(handler, lambda behavior, streams: _guarded(behavior, streams, guard))
+        return _rewrap(
+            handler, lambda behavior, streams: _guarded(behavior, streams, guard, self._outage)
+        )
 
 
 def client_interceptors(

@@ -1,0 +1,108 @@
+"""Traefik in front of a stack with three ingestion replicas: its rate limit answers 429
+past the burst (per client address: another client still passes), requests are spread
+round-robin over the replicas (each replica's /metrics shows its share), and the roles
+see the client's address, not the gateway's (TRUSTED_PROXIES)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.faults.stack import Stack
+from tests.support.redis import shared_redis
+
+pytestmark = [pytest.mark.faults, pytest.mark.postgres]
+CLIENT, OTHER_CLIENT = "127.0.0.5", "127.0.0.6"
+
+
+@pytest.fixture
+def stack(fresh_pg: str, tmp_path: Path) -> Iterator[Stack]:
+    running = Stack(tmp_path, fresh_pg, shared_redis())  # the default limit: 100/s, burst 50
+    running.up("--ingestion", "3", timeout=400)
+    try:
+        yield running
+    finally:
+        running.down()
+
+
+def client(address: str, **kwargs: object) -> httpx.Client:
+    """A client connecting from its own loopback address."""
+    transport = httpx.HTTPTransport(local_address=address)
+    return httpx.Client(transport=transport, timeout=30, **kwargs)  # type: ignore[arg-type]
+
+
+def burst(url: str, requests: int, senders: int = 10) -> Counter[int]:
+    """`requests` GETs of the gateway's /health (which OnCallNova itself never limits)
+    sent at once from CLIENT: whatever 429 comes back is the gateway's."""
+    seen: Counter[int] = Counter()
+    lock = threading.Lock()
+    share = requests // senders
+
+    def send() -> None:
+        with client(CLIENT, base_url=url) as http:
+            for _ in range(share):
+                status = http.get("/health").status_code
+                with lock:
+                    seen[status] += 1
+
+    threads = [threading.Thread(target=send) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return seen
+
+
+def alerts_answered(url: str) -> float:
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "oncall_http_request_duration_seconds_count"
+        and sample.labels.get("route") == "/api/v1/alerts"
+        and sample.labels.get("status") == "202"
+    )
+
+
+def test_limits_round_robin_and_client_addresses(stack: Stack) -> None:
+    admin = stack.admin()
+    with client(CLIENT, base_url=stack.url, headers=admin) as http:
+        service = http.post("/api/v1/services", json={"name": "spread"})
+        assert service.status_code == 201, service.text
+        key = service.json()["integration_keys"][0]["key"]
+        # The audit log has the client's address, passed on by Traefik and believed.
+        audit = http.get("/api/v1/audit", params={"limit": 5}).json()
+        entry = next(e for e in audit if e["action"] == "service.create")
+        assert entry["ip"] == CLIENT
+
+        # Round robin: 30 alerts at a pace under the limit, 10 per replica.
+        replicas = [proc.url for proc in stack.procs("ingestion")]
+        assert len(replicas) == 3
+        before = [alerts_answered(url) for url in replicas]
+        for n in range(30):
+            body = {"title": f"spread {n}", "severity": "low"}
+            answer = http.post("/api/v1/alerts", json=body, headers={"X-Routing-Key": key})
+            assert answer.status_code == 202, answer.text
+        shares = [alerts_answered(url) - b for url, b in zip(replicas, before, strict=True)]
+    assert sum(shares) == 30
+    assert all(share == 10 for share in shares), shares
+
+    # Past the burst, the gateway answers 429 (per client address).
+    seen = burst(stack.url, 200)
+    assert seen[429] > 0 and seen[200] >= 50, seen
+    with client(OTHER_CLIENT, base_url=stack.url) as other:
+        assert other.get("/health").status_code == 200  # another client is not limited
+    with client(CLIENT, base_url=stack.url) as http:
+        limited = next(
+            (a for a in (http.get("/health") for _ in range(100)) if a.status_code == 429), None
+        )
+    assert limited is not None
+    assert "retry-after" in limited.headers or "x-retry-in" in limited.headers, limited.headers
+    print("gateway summary:", dict(seen), "shares per ingestion replica:", shares)
