@@ -48,10 +48,10 @@ class Stack:
         self.url = f"http://127.0.0.1:{self.gateway_port}"
         self.started: dict[str, Any] = {}
 
-    def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def cli(self, *args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "oncallnova", *args],
-            env={**self.env, "COLUMNS": "200"},
+            env={**self.env, "COLUMNS": "200", **env},
             capture_output=True,
             text=True,
             timeout=timeout,
