@@ -1,7 +1,9 @@
-"""Traefik in front of a stack with three ingestion replicas: its rate limit answers 429
-past the burst (per client address: another client still passes), requests are spread
-round-robin over the replicas (each replica's /metrics shows its share), and the roles
-see the client's address, not the gateway's (TRUSTED_PROXIES)."""
+"""Traefik in front of a stack with three ingestion replicas and two oncall replicas: its
+rate limit answers 429 past the burst (per client address: another client still
+passes), requests are spread round-robin over the replicas (each replica's /metrics
+shows its share), the roles see the client's address, not the gateway's
+(TRUSTED_PROXIES), and the sign-in throttle counts failures across the oncall replicas
+(shared through Redis)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.faults.stack import Stack
 from tests.support.redis import shared_redis
+from tests.system.servers import ADMIN_EMAIL, ADMIN_PASSWORD
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres]
 CLIENT, OTHER_CLIENT = "127.0.0.5", "127.0.0.6"
@@ -24,7 +27,7 @@ CLIENT, OTHER_CLIENT = "127.0.0.5", "127.0.0.6"
 @pytest.fixture
 def stack(fresh_pg: str, tmp_path: Path) -> Iterator[Stack]:
     running = Stack(tmp_path, fresh_pg, shared_redis())  # the default limit: 100/s, burst 50
-    running.up("--ingestion", "3", timeout=400)
+    running.up("--ingestion", "3", "--oncall", "2", timeout=400)
     try:
         yield running
     finally:
@@ -93,6 +96,19 @@ def test_limits_round_robin_and_client_addresses(stack: Stack) -> None:
         shares = [alerts_answered(url) - b for url, b in zip(replicas, before, strict=True)]
     assert sum(shares) == 30
     assert all(share == 10 for share in shares), shares
+
+    # Five wrong passwords from one address, spread over both oncall replicas by the
+    # gateway, lock the account for that address on both: the right one is refused too.
+    with client(CLIENT, base_url=stack.url) as http:
+        wrong = {"username": ADMIN_EMAIL, "password": "not-the-password"}
+        assert [http.post("/api/v1/auth/token", data=wrong).status_code for _ in range(5)] == [
+            401
+        ] * 5
+        right = {"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        refused = [http.post("/api/v1/auth/token", data=right).status_code for _ in range(2)]
+        assert refused == [429, 429]  # whichever replica answers
+    with client(OTHER_CLIENT, base_url=stack.url) as other:  # the owner, elsewhere
+        assert other.post("/api/v1/auth/token", data=right).status_code == 200
 
     # Past the burst, the gateway answers 429 (per client address).
     seen = burst(stack.url, 200)
