@@ -33,6 +33,7 @@ from oncallnova.core.pubsub import ANY, KEYS, RedisChannels
 from oncallnova.core.ratelimit import SKIPPED, RedisBreaker
 
 V = TypeVar("V")
+Lookup = Callable[[str], Awaitable[V]]
 
 _GET_LUA = """
 local generation = redis.call('GET', KEYS[1]) or '0'
@@ -71,7 +72,7 @@ class Sharing:
 class SharedLookups(Generic[V]):
     def __init__(
         self,
-        lookup: Callable[[str], Awaitable[V]],
+        lookup: Lookup[V],
         *,
         name: str,
         seconds: float,

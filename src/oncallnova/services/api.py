@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 from oncallnova.core.authz import Principal
-from oncallnova.core.shared_cache import Codec
+from oncallnova.core.shared_cache import Codec, Lookup, SharedLookups, Sharing
 from oncallnova.services.schemas import (
     IntegrationKeyIn,
     IntegrationKeyOut,
@@ -56,6 +56,14 @@ def route_from_text(text: str, key: str) -> ServiceRoute | None:
 
 # Integration key -> route, as kept in every process and in Redis (see core/shared_cache).
 ROUTE_CODEC: Codec[ServiceRoute | None] = Codec(route_text, route_from_text)
+
+
+def kept_routes(
+    lookup: Lookup[ServiceRoute | None], seconds: float, sharing: Sharing | None
+) -> SharedLookups[ServiceRoute | None]:
+    """Key -> route lookups as every process keeps them (the one that owns the keys, and
+    the front ends that ask it): shared, and dropped everywhere on a revoke."""
+    return SharedLookups(lookup, name="routes", seconds=seconds, codec=ROUTE_CODEC, sharing=sharing)
 
 
 class ServicesApi(Protocol):

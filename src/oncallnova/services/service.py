@@ -14,11 +14,11 @@ from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
 from oncallnova.core.errors import Conflict, InvalidInput, NotFound
 from oncallnova.core.ids import new_id, new_integration_key
-from oncallnova.core.shared_cache import SharedLookups, Sharing
+from oncallnova.core.shared_cache import Sharing
 from oncallnova.incidents.api import IncidentsApi
 from oncallnova.oncall.api import PoliciesApi
 from oncallnova.services import store
-from oncallnova.services.api import ROUTE_CODEC, ServiceRoute
+from oncallnova.services.api import ServiceRoute, kept_routes
 from oncallnova.services.models import IntegrationKey, Service
 from oncallnova.services.schemas import (
     IntegrationKeyIn,
@@ -55,13 +55,7 @@ class ServiceCatalog:
         self._default_window = default_window_seconds
         self._cache_seconds = key_cache_seconds
         # A revoke, or a change to a service, reaches every process's kept routes at once.
-        self._routes: SharedLookups[ServiceRoute | None] = SharedLookups(
-            self._look_up,
-            name="routes",
-            seconds=key_cache_seconds,
-            codec=ROUTE_CODEC,
-            sharing=sharing,
-        )
+        self._routes = kept_routes(self._look_up, key_cache_seconds, sharing)
         self._names: dict[str, tuple[float, str]] = {}
 
     async def create(

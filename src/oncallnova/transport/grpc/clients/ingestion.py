@@ -23,8 +23,8 @@ from oncallnova.alerts.ingestion import MISSING_KEY, UNKNOWN_KEY
 from oncallnova.alerts.logic import NormalizedAlert
 from oncallnova.alerts.schemas import AlertResult
 from oncallnova.core.errors import Overloaded, Unauthenticated, Unavailable
-from oncallnova.core.shared_cache import SharedLookups, Sharing
-from oncallnova.services.api import ROUTE_CODEC, ServiceRoute
+from oncallnova.core.shared_cache import Sharing
+from oncallnova.services.api import ServiceRoute, kept_routes
 from oncallnova.transport.grpc.alert_messages import alert_message, result_value, route_value
 from oncallnova.transport.grpc.gen.oncallnova.v1 import ingestion_pb2 as pb
 from oncallnova.transport.grpc.gen.oncallnova.v1 import ingestion_pb2_grpc as pb_grpc
@@ -46,13 +46,7 @@ class IngestionClient:
         sharing: Sharing | None = None,
     ) -> None:
         self._stub = pb_grpc.IngestServiceStub(channel)
-        self._routes: SharedLookups[ServiceRoute | None] = SharedLookups(
-            self._resolve,
-            name="routes",
-            seconds=key_cache_seconds,
-            codec=ROUTE_CODEC,
-            sharing=sharing,
-        )
+        self._routes = kept_routes(self._resolve, key_cache_seconds, sharing)
         # After the incidents role said its queue is full, refuse before reading bodies
         # until the delay it asked for has passed.
         self._full_until = 0.0
