@@ -78,9 +78,10 @@ async def _migrate(settings: Settings) -> None:
 
 
 def _routes(state: StackState) -> str | None:
-    """The gateway answers `/health` through the web role, which asks incidents and
-    oncall through the gateway's gRPC entry point: the whole chain is up."""
-    return check_http(f"{state.gateway_url}/health", 3.0)
+    """Traefik routes to every replica, and the gateway answers `/health` through the
+    web role, which asks incidents and oncall through the gateway's gRPC entry point:
+    the whole chain is up."""
+    return topology.routed(state) or check_http(f"{state.gateway_url}/health", 3.0)
 
 
 def down(settings: Settings) -> list[Proc]:
@@ -119,6 +120,9 @@ def scale(
         state.save()
         try:
             wait_healthy(added, timeout, progress=progress)
+            if added:  # in the gateway, and health-checked by it, before anyone leaves
+                topology.gateway_file(state, settings)
+                wait_healthy([], timeout, lambda: topology.routed(state), progress)
         except BaseException:
             _retire(state, settings, added)
             raise
@@ -149,6 +153,8 @@ def restart(
             state.processes.append(new)
             state.save()
             wait_healthy([new], timeout, progress=progress)
+            topology.gateway_file(state, settings)
+            wait_healthy([], timeout, lambda: topology.routed(state), progress)
             if old.role != GATEWAY:
                 _retire(state, settings, [old])
             fresh.append(new.name)

@@ -8,9 +8,11 @@ replicas come and go (Traefik watches the file, so no restart is needed).
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sys
+import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -96,6 +98,33 @@ def gateway_file(state: StackState, settings: Settings, leaving: set[str] = froz
     temporary.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     temporary.replace(path)
     return path
+
+
+def routed(state: StackState) -> str | None:
+    """None once Traefik routes to every replica of the stack (its API reports each
+    server UP: health-checked, not only listed); else what it does not route to yet."""
+    expected = set()
+    http_roles = {role.value for role in gateway.gateway_roles()}
+    grpc_roles = {role.value for role in gateway.grpc_roles()}
+    for proc in state.processes:
+        if proc.role in http_roles and proc.http_port is not None:
+            expected.add(f"http://{LOOPBACK}:{proc.http_port}")
+        if proc.role in grpc_roles and proc.grpc_port is not None:
+            expected.add(f"h2c://{LOOPBACK}:{proc.grpc_port}")
+    api = f"http://{LOOPBACK}:{state.dashboard_port}/api/http/services"
+    try:
+        with urllib.request.urlopen(api, timeout=3) as answer:
+            services = json.loads(answer.read())
+    except (OSError, ValueError) as exc:
+        return f"Traefik's API does not answer: {exc}"
+    up = {
+        url
+        for service in services
+        for url, status in (service.get("serverStatus") or {}).items()
+        if status == "UP"
+    }
+    waiting = sorted(expected - up)
+    return f"the gateway does not route to {', '.join(waiting)} yet" if waiting else None
 
 
 def start_gateway(state: StackState, settings: Settings, env: Mapping[str, str]) -> Proc:
