@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -102,6 +103,36 @@ class Stack:
             for proc in state.processes if state else []:
                 if running(proc):
                     os.kill(proc.pid, signal.SIGKILL)
+
+
+class Stream:
+    """The web UI's live stream (`url`: the gateway, or one web replica): the times
+    `change` events came. `opened` is set once the server has started the stream."""
+
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
+        self.changes: list[float] = []
+        self.opened = threading.Event()
+        self.stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, args=(url, headers), daemon=True)
+        self._thread.start()
+
+    def _read(self, url: str, headers: dict[str, str]) -> None:
+        timeout = httpx.Timeout(10.0, read=None)
+        while not self.stop.is_set():  # a browser reconnects when a stream ends; so does this
+            try:
+                with (
+                    httpx.Client(base_url=url, headers=headers, timeout=timeout) as http,
+                    http.stream("GET", "/api/v1/stream") as answer,
+                ):
+                    for line in answer.iter_lines():
+                        self.opened.set()
+                        if line.startswith("event: change"):
+                            self.changes.append(time.monotonic())
+            except httpx.HTTPError:
+                time.sleep(0.5)
+
+    def change_after(self, moment: float, within: float) -> bool:
+        return bool(eventually(lambda: any(t > moment for t in self.changes), within, 0.1))
 
 
 def eventually(check: Callable[[], Any], timeout: float = 60.0, every: float = 0.5) -> Any:

@@ -20,7 +20,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.faults.stack import Stack, eventually
+from tests.faults.stack import Stack, Stream, eventually
 from tests.support.postgres import OwnPostgres
 from tests.support.redis import OwnRedis
 
@@ -107,32 +107,6 @@ class Storm:
     def between(self, start: float, end: float) -> list[Answer]:
         with self._lock:
             return [a for a in self.answers if start <= a.at <= end]
-
-
-class Stream:
-    """The web UI's live stream through the gateway: the times `change` events came."""
-
-    def __init__(self, url: str, headers: dict[str, str]) -> None:
-        self.changes: list[float] = []
-        self._thread = threading.Thread(target=self._read, args=(url, headers), daemon=True)
-        self._thread.start()
-
-    def _read(self, url: str, headers: dict[str, str]) -> None:
-        timeout = httpx.Timeout(10.0, read=None)
-        while True:  # a browser reconnects when a stream ends; so does this
-            try:
-                with (
-                    httpx.Client(base_url=url, headers=headers, timeout=timeout) as http,
-                    http.stream("GET", "/api/v1/stream") as answer,
-                ):
-                    for line in answer.iter_lines():
-                        if line.startswith("event: change"):
-                            self.changes.append(time.monotonic())
-            except httpx.HTTPError:
-                time.sleep(0.5)
-
-    def change_after(self, moment: float, within: float) -> bool:
-        return bool(eventually(lambda: any(t > moment for t in self.changes), within, 0.1))
 
 
 def open_incident(url: str, key: str, title: str, severity: str) -> None:
