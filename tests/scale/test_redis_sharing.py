@@ -97,8 +97,8 @@ async def test_a_change_reaches_another_process_within_a_second_without_polling(
 ) -> None:
     a, b = await make_runtime(**redis_env), await make_runtime(**redis_env)
     marker = CountingMarker(b)
-    feed = ChangeFeed(marker, interval=0.05, channels=b.channels)
-    await live(a.channels, b.channels)
+    feed = ChangeFeed(marker, interval=0.05, pubsub=b.pubsub)
+    await live(a.pubsub, b.pubsub)
     async with api_client(a) as http, feed.subscribe() as queue:
         service = await new_service(http)
         for severity in ("critical", "high", "low"):  # each opens an incident
@@ -115,8 +115,8 @@ async def test_the_feed_polls_while_redis_is_away_and_stops_when_it_is_back(
     env = {"REDIS_URL": own_redis.url, "RATE_LIMIT_ENABLED": False}
     a, b = await make_runtime(**env), await make_runtime(**env)
     marker = CountingMarker(b)
-    feed = ChangeFeed(marker, interval=0.05, channels=b.channels)
-    await live(a.channels, b.channels)
+    feed = ChangeFeed(marker, interval=0.05, pubsub=b.pubsub)
+    await live(a.pubsub, b.pubsub)
     async with api_client(a) as http, feed.subscribe() as queue:
         service = await new_service(http)
         own_redis.kill()
@@ -131,7 +131,7 @@ async def test_the_feed_polls_while_redis_is_away_and_stops_when_it_is_back(
         assert (value(metrics, "oncall_redis_pubsub_failures_total") or 0) >= 1
 
         own_redis.start()
-        await live(a.channels, b.channels)
+        await live(a.pubsub, b.pubsub)
         while not queue.empty():
             queue.get_nowait()
         polls = marker.polls
@@ -192,7 +192,7 @@ async def test_a_revoked_key_is_dropped_by_every_process_at_once(
 ) -> None:
     a, b = await make_runtime(**redis_env), await make_runtime(**redis_env)
     ingestion = await ingestion_of(b)
-    await live(a.channels, b.channels, ingestion.remote.channels)
+    await live(a.pubsub, b.pubsub, ingestion.remote.pubsub)
     async with api_client(a) as http:
         service = await new_service(http)
         key = service["key"]
@@ -235,9 +235,9 @@ async def test_keys_are_looked_up_in_the_database_while_redis_is_dead(
         "INTEGRATION_KEY_SHARED_CACHE_SECONDS": 300,
     }
     a, b = await make_runtime(**env), await make_runtime(**env)
-    await live(a.channels, b.channels)
+    await live(a.pubsub, b.pubsub)
     own_redis.kill()
-    await until(lambda: not a.channels.live and not b.channels.live)
+    await until(lambda: not a.pubsub.live and not b.pubsub.live)
     async with api_client(a) as http:
         service = await new_service(http)
         key = service["key"]

@@ -93,8 +93,8 @@ class Runtime:
         self.metrics = Metrics(StateReader(self.db, self._on_call_user_ids))
         # One breaker for every Redis user of this process: a hung Redis is noticed once.
         self.redis_breaker = RedisBreaker(count=self.metrics.count_redis_unavailable)
-        self.channels = redis_channels(settings, self.metrics)
-        publish_changes(self.bus, self.channels)
+        self.pubsub = redis_channels(settings, self.metrics)
+        publish_changes(self.bus, self.pubsub)
         self.users = UserService(self.db, self.clock)
         self.auth = AuthService(
             self.db,
@@ -142,7 +142,7 @@ class Runtime:
             self.policies,
             default_window_seconds=settings.correlation_window_seconds,
             key_cache_seconds=settings.integration_key_cache_seconds,
-            sharing=key_sharing(settings, self.channels, self.redis_breaker),
+            sharing=key_sharing(settings, self.pubsub, self.redis_breaker),
         )
         self.incidents.service_names = self.services.names
         self.oncall = WhoIsOnCall(
@@ -245,15 +245,15 @@ class Runtime:
         the gRPC server."""
         if migrate:
             await upgrade(self.db)
-        if self.channels is not None:
-            await self.channels.start()
+        if self.pubsub is not None:
+            await self.pubsub.start()
         if api and self.role in (RoleName.all, RoleName.incidents):
             self.ingestor.start()
         if engine:
             self.engine.start()
         if self.grpc.address is not None:
             # For the WatchChanges streams of web replicas.
-            self._changes = ChangeFeed(self.incidents.change_marker, channels=self.channels)
+            self._changes = ChangeFeed(self.incidents.change_marker, pubsub=self.pubsub)
             self.bus.subscribe(self._changes.on_event)
             await self.grpc.start(self.use_cases, self._changes, self.clock, self.tracing)
 
@@ -265,7 +265,7 @@ class Runtime:
         await self.engine.stop()
         await self.webhook_channel.close()
         await self.auth.aclose()
-        if self.channels is not None:
-            await self.channels.aclose()
+        if self.pubsub is not None:
+            await self.pubsub.aclose()
         await self.db.dispose()
         self.tracing.shutdown()

@@ -60,7 +60,7 @@ class RemoteRuntime:
         self.bus = EventBus()
         self.metrics = Metrics()
         self.redis_breaker = RedisBreaker(count=self.metrics.count_redis_unavailable)
-        self.channels = redis_channels(settings, self.metrics)
+        self.pubsub = redis_channels(settings, self.metrics)
         self.grpc = grpc or GrpcEndpoint(role, None)
         self._channels = {
             "incidents": open_channel(settings.incidents_grpc_addr, settings, tracing=self.tracing),
@@ -76,7 +76,7 @@ class RemoteRuntime:
             ingestion=IngestionClient(
                 to_incidents,
                 key_cache_seconds=settings.integration_key_cache_seconds,
-                sharing=key_sharing(settings, self.channels, self.redis_breaker),
+                sharing=key_sharing(settings, self.pubsub, self.redis_breaker),
             ),
             incidents=self.incidents,
             escalation=self.incidents,
@@ -112,15 +112,15 @@ class RemoteRuntime:
 
     async def start(self, *, migrate: bool = True, engine: bool = True, api: bool = True) -> None:
         del migrate, engine, api  # the owners of the database migrate it and run engines
-        if self.channels is not None:
-            await self.channels.start()
-        changes = ChangeFeed(self.incidents.change_marker, channels=self.channels)
+        if self.pubsub is not None:
+            await self.pubsub.start()
+        changes = ChangeFeed(self.incidents.change_marker, pubsub=self.pubsub)
         await self.grpc.start(self.use_cases, changes, self.clock, self.tracing)
 
     async def stop(self) -> None:
         await self.grpc.stop()
         await self.incidents.aclose()
         await asyncio.gather(*(channel.close() for channel in self._channels.values()))
-        if self.channels is not None:
-            await self.channels.aclose()
+        if self.pubsub is not None:
+            await self.pubsub.aclose()
         self.tracing.shutdown()

@@ -29,13 +29,13 @@ class ChangeFeed:
     """Fans change notices out to every open stream of this process."""
 
     def __init__(
-        self, marker: Marker, interval: float = 1.0, channels: RedisChannels | None = None
+        self, marker: Marker, interval: float = 1.0, pubsub: RedisChannels | None = None
     ) -> None:
         self._marker = marker
         self._interval = interval
-        self._channels = channels
-        if channels is not None:
-            channels.listen(CHANGES, lambda _: self.notify("change"), self._on_subscription)
+        self._pubsub = pubsub
+        if pubsub is not None:
+            pubsub.listen(CHANGES, lambda _: self.notify("change"), self._on_subscription)
         self._queues: set[asyncio.Queue[str | None]] = set()
         self._poller: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -57,7 +57,7 @@ class ChangeFeed:
     @property
     def polling(self) -> bool:
         """Whether changes of other processes are found by polling the marker now."""
-        return self._channels is None or not self._channels.live
+        return self._pubsub is None or not self._pubsub.live
 
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[asyncio.Queue[str | None]]:

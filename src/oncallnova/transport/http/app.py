@@ -89,7 +89,7 @@ class Host(Protocol):
     bus: EventBus
     redis_breaker: RedisBreaker
     # Redis pub/sub (REDIS_URL): the live stream hears other processes' changes on it.
-    channels: RedisChannels | None
+    pubsub: RedisChannels | None
     tracing: Tracing
 
     async def start(
@@ -170,7 +170,7 @@ def create_app(
 
         install_mcp(app)
     if web:
-        feed = ChangeFeed(svc.incidents.change_marker, channels=rt.channels)
+        feed = ChangeFeed(svc.incidents.change_marker, pubsub=rt.pubsub)
         rt.bus.subscribe(feed.on_event)
         app.state.live_feed = feed
         app.state.on_exit_signal = [feed.close_threadsafe]
