@@ -1,5 +1,8 @@
 """`oncallnova stack up|down|status|scale|restart|logs`: the split topology as processes on
-this machine, behind Traefik, on DATABASE_URL (PostgreSQL) and REDIS_URL."""
+this machine, behind Traefik, on DATABASE_URL (PostgreSQL) and REDIS_URL.
+
+The operations (`stack/control.py`) are imported inside each command: they load the
+database layer, which the rest of the command line should not pay for at start-up."""
 
 from __future__ import annotations
 
@@ -44,14 +47,6 @@ def _settings() -> Settings:
     return load_settings()
 
 
-def _control() -> Any:
-    """The stack's operations, imported when used: they load the database layer, which
-    the rest of the command line should not pay for at start-up."""
-    from oncallnova.stack import control
-
-    return control
-
-
 def _fail(exc: StackError) -> typer.Exit:
     err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
     return typer.Exit(1)
@@ -91,6 +86,8 @@ def up(
     """Start Traefik and every role (N replicas of those asked), wait until all are
     healthy, print the URLs; then wait, and stop everything on Ctrl-C (or `--detach`:
     leave them running for `oncallnova stack down`)."""
+    from oncallnova.stack import control
+
     settings = _settings()
     counts = {
         RoleName.ingestion: ingestion,
@@ -101,7 +98,7 @@ def up(
     }
     started = time.monotonic()
     try:
-        state = _control().up(
+        state = control.up(
             settings,
             counts,
             host=host,
@@ -114,7 +111,7 @@ def up(
     except StackError as exc:
         raise _fail(exc) from exc
     if as_json:
-        typer.echo(json.dumps(_urls(state) | {"processes": _control().report(state)}, indent=2))
+        typer.echo(json.dumps(_urls(state) | {"processes": control.report(state)}, indent=2))
     else:
         out.print(f"stack healthy in {time.monotonic() - started:.0f}s")
         out.print(_urls_table(state))
@@ -155,6 +152,8 @@ def _urls_table(state: StackState) -> Table:
 def _supervise(settings: Settings, state: StackState) -> None:
     """Waits in the foreground: Ctrl-C or SIGTERM stops the stack; so does `stack down`
     from another terminal (then this returns). A process that exits is reported once."""
+    from oncallnova.stack import control
+
     stopping = False
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -179,7 +178,7 @@ def _supervise(settings: Settings, state: StackState) -> None:
                 err.print(f"[yellow]{proc.name} exited[/yellow] (its log: {proc.log})")
         reap()
     out.print("stopping...")
-    _control().down(settings)
+    control.down(settings)
     out.print("stopped")
 
 
@@ -192,8 +191,10 @@ def down(
 ) -> None:
     """Stop every process of the stack started here (this data directory). The database
     and Redis are left as they are."""
+    from oncallnova.stack import control
+
     settings = _settings()
-    stopped = _control().down(settings)
+    stopped = control.down(settings)
     if purge:
         shutil.rmtree(settings.data_dir / "stack", ignore_errors=True)
     if as_json:
@@ -207,6 +208,8 @@ def down(
 @stack_app.command("status")
 def status(as_json: JsonOption = False) -> None:
     """Each process, its port and health; exit 1 when something is down (or no stack)."""
+    from oncallnova.stack import control
+
     settings = _settings()
     state = StackState.load(settings.data_dir / "stack")
     if state is None:
@@ -215,7 +218,7 @@ def status(as_json: JsonOption = False) -> None:
         else:
             out.print("no stack is running here (start one with `oncallnova stack up`)")
         raise typer.Exit(1)
-    rows = _control().report(state)
+    rows = control.report(state)
     if as_json:
         typer.echo(json.dumps({"running": True, **_urls(state), "processes": rows}, indent=2))
     else:
@@ -247,6 +250,8 @@ def scale(
     timeout: Timeout = 120.0,
 ) -> None:
     """Run N replicas of each role named (the others keep theirs)."""
+    from oncallnova.stack import control
+
     asked = {
         RoleName.ingestion: ingestion,
         RoleName.incidents: incidents,
@@ -258,7 +263,7 @@ def scale(
     if not counts:
         raise _fail(StackError("name at least one role: --ingestion N, --engine N, ..."))
     try:
-        state = _control().scale(_settings(), counts, timeout=timeout, progress=_waiting)
+        state = control.scale(_settings(), counts, timeout=timeout, progress=_waiting)
     except StackError as exc:
         raise _fail(exc) from exc
     summary = ", ".join(f"{role.value} {len(state.of_role(role.value))}" for role in counts)
@@ -273,8 +278,10 @@ def restart(
     timeout: Timeout = 120.0,
 ) -> None:
     """Replace processes one at a time, each new one healthy before the old one stops."""
+    from oncallnova.stack import control
+
     try:
-        fresh = _control().restart(_settings(), target, timeout=timeout, progress=_waiting)
+        fresh = control.restart(_settings(), target, timeout=timeout, progress=_waiting)
     except StackError as exc:
         raise _fail(exc) from exc
     out.print(f"restarted as: {', '.join(fresh)}")
