@@ -251,3 +251,11 @@ def test_a_storm_with_kills_loses_nothing_and_doubles_nothing(stack: Stack, fres
     }
     print("storm summary:", json.dumps(summary))
     assert stack.cli("stack", "status").returncode == 1  # three processes are gone
+    # A killed replica is replaced by `stack restart NAME`, whatever else is down.
+    replaced = stack.cli("stack", "restart", "ingestion-1")
+    assert replaced.returncode == 0, replaced.stdout + replaced.stderr
+    assert [p.name for p in stack.procs("ingestion")] == [
+        "ingestion-2",
+        "ingestion-3",
+        "ingestion-4",
+    ]

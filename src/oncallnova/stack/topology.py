@@ -24,7 +24,7 @@ from oncallnova.runtime.roles import ROLES, SPLIT_ROLES, RoleName
 from oncallnova.settings import Settings
 from oncallnova.stack.processes import StackError, free_port, spawn
 from oncallnova.stack.requirements import find_traefik, missing
-from oncallnova.stack.state import GATEWAY, Proc, StackState
+from oncallnova.stack.state import GATEWAY, Proc, StackState, running
 
 # The roles whose replica count the operator chooses; `metrics` runs once.
 SCALABLE = (RoleName.ingestion, RoleName.incidents, RoleName.oncall, RoleName.web, RoleName.engine)
@@ -107,6 +107,8 @@ def routed(state: StackState) -> str | None:
     http_roles = {role.value for role in gateway.gateway_roles()}
     grpc_roles = {role.value for role in gateway.grpc_roles()}
     for proc in state.processes:
+        if not running(proc):
+            continue  # a replica that died is routed around, not waited for
         if proc.role in http_roles and proc.http_port is not None:
             expected.add(f"http://{LOOPBACK}:{proc.http_port}")
         if proc.role in grpc_roles and proc.grpc_port is not None:
