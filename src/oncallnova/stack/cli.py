@@ -110,6 +110,9 @@ def up(
         )
     except StackError as exc:
         raise _fail(exc) from exc
+    except KeyboardInterrupt:
+        err.print("interrupted: what had started is stopped")
+        raise typer.Exit(130) from None
     if as_json:
         typer.echo(json.dumps(_urls(state) | {"processes": control.report(state)}, indent=2))
     else:
