@@ -9,7 +9,7 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint format install distclean proto deploy-config deploy-tools deploy-check
+.PHONY: run test test-faults lint format install distclean proto deploy-config deploy-tools deploy-check
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -27,10 +27,17 @@ run: install
 	@echo "or set ONCALLNOVA_ADMIN_EMAIL and ONCALLNOVA_ADMIN_PASSWORD before it. See README."
 	$(VENV)/bin/oncallnova serve $(ARGS)
 
-# `make deploy-check` first (tests/deploy), then the rest of the suite.
+# `make deploy-check` first (tests/deploy), then the rest of the suite but the fault and
+# topology tests, which `make test-faults` runs.
 test: install deploy-check
 	bash scripts/test-services.sh
-	$(VENV)/bin/pytest --ignore=tests/deploy $(PYTEST_ARGS)
+	$(VENV)/bin/pytest --ignore=tests/deploy -m "not faults" $(PYTEST_ARGS)
+
+# Whole stacks (`oncallnova stack`) killed, Redis and PostgreSQL taken away, the gateway's
+# limits, the deployment commands on the native topology; each prints what it counted.
+test-faults: install
+	bash scripts/test-services.sh
+	$(VENV)/bin/pytest -m faults -rP $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -13,6 +13,7 @@ from rich.console import Console
 from oncallnova.importers.cli import import_app
 from oncallnova.operator import register as register_operator_commands
 from oncallnova.settings import Settings
+from oncallnova.stack.cli import stack_app
 from oncallnova.transport.mcp.command import mcp_command
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.command("mcp")(mcp_command)  # the MCP tools over stdio, for desktop assistants
 app.add_typer(import_app, name="import")
+app.add_typer(stack_app, name="stack")  # the split topology as local processes
 console = Console()
 
 

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     )
     # How long a process keeps the silences and maintenance windows ingestion checks.
     silence_cache_seconds: float = Field(default=2.0, ge=0, alias="SILENCE_CACHE_SECONDS")
+    # With Redis, key lookups are shared and revokes reach every process at once, so
+    # they are kept this long (the short time above applies while Redis is away).
+    integration_key_shared_cache_seconds: float = Field(
+        default=300.0, ge=0, alias="INTEGRATION_KEY_SHARED_CACHE_SECONDS"
+    )
     ingest_writers: int = Field(default=1, ge=1, le=64, alias="INGEST_WRITERS")
     engine_interval_seconds: float = Field(default=1.0, gt=0, alias="ENGINE_INTERVAL_SECONDS")
     smtp_host: str | None = Field(default=None, alias="SMTP_HOST")
@@ -71,6 +76,8 @@ class Settings(BaseSettings):
     rate_limit_redis_prefix: str = Field(
         default="oncallnova:ratelimit", min_length=1, alias="RATE_LIMIT_REDIS_PREFIX"
     )
+    # Pub/sub channels and shared caches: installations sharing one Redis use their own.
+    redis_prefix: str = Field(default="oncallnova", min_length=1, alias="ONCALLNOVA_REDIS_PREFIX")
     trusted_proxies: str = Field(default="", alias="TRUSTED_PROXIES")
     # Prometheus /metrics: with a token, scrapes must send it as a bearer
     # token; unset (or empty), /metrics is open.

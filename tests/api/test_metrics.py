@@ -198,3 +198,17 @@ async def test_two_runtimes_have_separate_registries(make_runtime: RuntimeFactor
     # Nothing is registered on the process-global default registry.
     global_names = {m.name for m in prometheus_client.REGISTRY.collect()}
     assert not any(name.startswith("oncall_") for name in global_names)
+
+
+async def test_requests_through_a_trusted_proxy_keep_their_route_label(
+    make_runtime: RuntimeFactory,
+) -> None:
+    rt = await make_runtime(TRUSTED_PROXIES="127.0.0.1", RATE_LIMIT_ENABLED=False)
+    async with api_client(rt) as http:
+        service = await new_service(http)
+        forwarded = {"X-Routing-Key": service["key"], "X-Forwarded-For": "203.0.113.9"}
+        body = {"title": "behind the gateway", "severity": "low"}
+        assert (await http.post("/api/v1/alerts", json=body, headers=forwarded)).status_code == 202
+        samples = await scrape(http)
+    http_count = "oncall_http_request_duration_seconds_count"
+    assert value(samples, http_count, method="POST", route="/api/v1/alerts", status="202") == 1

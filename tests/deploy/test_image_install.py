@@ -128,8 +128,7 @@ def gateway_file(ports: dict[RoleName, tuple[int | None, int | None]]) -> dict[s
     """The file configuration for the started roles."""
     http = {name: [f"127.0.0.1:{ports[name][0]}"] for name in gateway.gateway_roles()}
     grpc = {name: [f"127.0.0.1:{ports[name][1]}"] for name in gateway.grpc_roles()}
-    # No Redis for this gateway's limit: other tests' Traefiks share the machine's Redis.
-    return gateway.file_config(http, grpc, redis_url="")
+    return gateway.file_config(http, grpc)
 
 
 @pytest.fixture(scope="module")

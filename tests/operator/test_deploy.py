@@ -73,6 +73,30 @@ def test_compose_command_lines():
     assert dry("scale-down") == [line(*up, "ingestion=1", "ingestion")]
 
 
+def test_native_command_lines():
+    """--native: the same commands as `oncallnova stack` command lines."""
+
+    def native(*args: str) -> list[str]:
+        done = CliRunner().invoke(app, [*args, "--native", "--dry-run", "--json"])
+        assert done.exit_code == 0, done.output
+        result = json.loads(done.stdout)
+        assert result["driver"] == "native processes"
+        return result["commands"]
+
+    stack = f"{sys.executable} -m oncallnova stack"
+    assert native("build") == []
+    assert native("deploy") == [f"{stack} up --detach"]
+    assert native("down") == [f"{stack} down"]
+    assert native("restart") == [f"{stack} restart"]
+    assert native("restart", "ingestion") == [f"{stack} restart ingestion"]
+    assert native("restart", "gateway") == [f"{stack} restart gateway"]
+    assert native("clean") == [f"{stack} down --purge"]
+    assert native("logs", "web") == [f"{stack} logs web --lines 200"]
+    assert native("logs", "-f") == [f"{stack} logs --follow"]
+    assert native("scale") == [f"{stack} scale --ingestion 3"]
+    assert native("scale-down") == [f"{stack} scale --ingestion 1"]
+
+
 def test_the_commands_name_only_services_the_deployment_has():
     """The services come from deploy/docker-compose.yml once it exists; until then from
     the roles table the file is generated from (plus the seed's infrastructure)."""
@@ -97,10 +121,11 @@ def test_without_docker_one_line_says_what_is_missing(tmp_path: Path):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1
     assert "Docker is not installed (no `docker` on PATH)" in lines[0]
-    assert "`oncallnova stack`) is not built yet" in lines[0]
+    native_gap = "the native topology cannot run: DATABASE_URL must name a PostgreSQL database"
+    assert native_gap in lines[0]
     native = run("scale", "2", "--native")
     assert native.returncode == 1
-    assert "`oncallnova stack`) is not built yet" in native.stderr
+    assert native_gap in native.stderr
     assert "Install Docker" not in native.stderr
 
 

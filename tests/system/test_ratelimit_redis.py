@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -22,20 +21,13 @@ import redis.asyncio
 from httpx import Response
 
 from oncallnova.core.ratelimit import RedisRateLimiter
-from tests.conftest import need_service
+from tests.support.redis import shared_redis
 from tests.system.servers import Server, cli
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture(scope="module")
 def redis_url() -> str:
-    try:
-        with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3) as client:
-            client.ping()
-    except (redis.RedisError, OSError) as exc:
-        need_service("Redis", exc)
-    return REDIS_URL
+    return shared_redis()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ ALLOWED = {
     "oncallnova.runtime.roles",  # the roles and their ports (the Compose services)
     "oncallnova.runtime.check",  # the configuration check `check` always did
     "oncallnova.settings",  # ...of the settings read from this environment
+    "oncallnova.stack.requirements",  # whether the native topology can run here
 }
 
 

@@ -18,7 +18,13 @@ from oncallnova.core.audit import note
 from oncallnova.core.authz import SYSTEM, Principal, Role, require, require_self_or
 from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
-from oncallnova.core.errors import InvalidInput, NotFound, Overloaded, Unauthenticated
+from oncallnova.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    Overloaded,
+    Unauthenticated,
+)
 from oncallnova.core.ids import new_id
 from oncallnova.users.api import Person
 from oncallnova.users.schemas import UserIn
@@ -186,11 +192,14 @@ class AuthService:
         generated = None
         if not password:
             generated = password = secrets.token_urlsafe(18)
-        await self.create_user(
-            SYSTEM,
-            UserIn(name="Admin", email=email or "admin@oncallnova.local", role="admin"),
-            password,
-        )
+        try:
+            await self.create_user(
+                SYSTEM,
+                UserIn(name="Admin", email=email or "admin@oncallnova.local", role="admin"),
+                password,
+            )
+        except Conflict:
+            return None  # replicas starting together: another one made the admin first
         return generated
 
     async def create_api_token(self, actor: Principal, name: str) -> ApiTokenCreated:

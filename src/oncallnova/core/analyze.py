@@ -10,6 +10,11 @@ install the open-alert lookup then read the whole table once per batch.
 outside any transaction of the caller, each time the tables have roughly doubled since the
 last one. ANALYZE also drops every cached plan that uses them. A no-op on SQLite, whose
 plans do not depend on statistics that are not gathered.
+
+With several replicas writing, each would decide to ANALYZE at about the same moment;
+one at a time is enough. Each ANALYZE runs under a session-level advisory lock tried
+without waiting: a replica that finds it taken skips its turn (the other's statistics
+serve everyone) and looks again after its next batch of rows.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import logging
 from sqlalchemy import text
 
 from oncallnova.core.db import Database
+from oncallnova.core.locks import lock_id
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +50,30 @@ class TableStats:
 
     async def _analyze(self) -> None:
         try:
-            async with self._db.engine.connect() as conn:
-                await conn.execute(text(f"ANALYZE {', '.join(self._tables)}"))
-                query = text("SELECT reltuples FROM pg_class WHERE relname = :name")
-                rows = (await conn.execute(query, {"name": self._tables[0]})).scalar()
-                await conn.commit()
-            self._known = max(int(rows or 0), 0)
+            await self.run_alone()
         except Exception:  # statistics are an optimisation; autovacuum still runs
             log.warning("ANALYZE %s failed", ", ".join(self._tables), exc_info=True)
         finally:
             self._task = None
+
+    async def run_alone(self) -> bool:
+        """ANALYZE now unless another process is doing it; whether it ran here."""
+        key = lock_id("analyze", ",".join(self._tables))
+        async with self._db.engine.connect() as conn:
+            locked = await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})
+            if not locked.scalar():
+                await conn.commit()
+                return False
+            try:
+                await conn.execute(text(f"ANALYZE {', '.join(self._tables)}"))
+                query = text("SELECT reltuples FROM pg_class WHERE relname = :name")
+                rows = (await conn.execute(query, {"name": self._tables[0]})).scalar()
+                await conn.commit()
+            finally:
+                await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                await conn.commit()
+        self._known = max(int(rows or 0), 0)
+        return True
 
     async def stop(self) -> None:
         task = self._task

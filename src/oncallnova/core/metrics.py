@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -233,6 +233,19 @@ class Metrics:
         )
         for outcome in ("failed", "skipped"):  # zero until Redis first fails, not absent
             self.redis_unavailable.labels(outcome)
+        self.redis_pubsub_failures = Counter(
+            "oncall_redis_pubsub_failures",
+            "Attempts of this process to subscribe to or publish on Redis pub/sub that "
+            "failed (each is tried again every half second).",
+            registry=self.registry,
+        )
+        self.redis_pubsub_live = Gauge(
+            "oncall_redis_pubsub_live",
+            "1 while this process is subscribed to Redis pub/sub (change notices and key "
+            "revocations arrive at once); 0 without Redis or while it is unreachable (the "
+            "live stream polls the database, key lookups are kept only briefly).",
+            registry=self.registry,
+        )
         self.state = StateCollector()
         self.registry.register(self.state)
         self.state_sources: list[StateSource] = []
@@ -241,6 +254,12 @@ class Metrics:
 
     def count_redis_unavailable(self, outcome: str) -> None:
         self.redis_unavailable.labels(outcome).inc()
+
+    def count_pubsub_failure(self, _: str = "failed") -> None:
+        self.redis_pubsub_failures.inc()
+
+    def set_pubsub_live(self, live: bool) -> None:
+        self.redis_pubsub_live.set(1 if live else 0)
 
     def count_ingested(self, service: str, deduplicated: Iterable[bool]) -> None:
         new = dup = 0

@@ -131,7 +131,7 @@ def role_service(role: RoleName, environment: dict[str, str | None]) -> dict[str
         ports = [port for port in (spec.http_port, spec.grpc_port) if port is not None]
         if ports:
             service["ports"] = [f"127.0.0.1:{port}:{port}" for port in ports]
-    labels = gateway.docker_labels(role, redis_url=REDIS_URL)
+    labels = gateway.docker_labels(role)
     # Promtail names each role's log stream after this label.
     service["labels"] = {"oncallnova.role": role.value, **labels}
     return service

@@ -10,16 +10,24 @@ The two differ only in where the servers come from, which a test checks.
 
 HTTP requests go to the role whose path prefix matches (longest first; `web` takes the
 rest), round-robin over its replicas, each limited per client address to the same rate
-and burst as OnCallNova's own limiter, shared by every Traefik through Redis. gRPC
-between roles goes through its own entry point over h2c, so each call (not each
-connection) is balanced over the replicas of the role serving it.
+and burst as OnCallNova's own limiter. gRPC between roles goes through its own entry
+point over h2c, so each call (not each connection) is balanced over the replicas of the
+role serving it. A request that finds a replica gone (connection refused) is tried on
+the next one; one that reached a replica is never sent twice (Traefik does not retry a
+POST once it was sent), so an alert is never stored twice by the gateway.
+
+The gateway's limit is kept in Traefik's memory, not in Redis: Traefik's Redis-backed
+limiter answers every request with a 500 while Redis is unreachable (traefik/traefik
+issue 12043), which would turn a Redis outage into a full outage. OnCallNova's own
+limiter behind it is shared by every replica through Redis and lets requests through
+while Redis is away; with one gateway, as here, its memory is the whole budget anyway.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from oncallnova.runtime.roles import ROLES, RoleName
 from oncallnova.settings import Settings
@@ -34,7 +42,25 @@ DASHBOARD_PORT = 8888
 # Where roles reach each other's gRPC services through the gateway.
 GRPC_PORT = 50050
 RATE_LIMIT = "ratelimit"
+RETRY = "retry"
 HEALTH_CHECK = {"interval": "5s", "timeout": "2s"}
+# A replica that refuses the connection (gone, restarting) is skipped for the next one.
+RETRY_POLICY = {"attempts": 3, "initialInterval": "100ms"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The per-client rate limit at the gateway: requests per second and burst, or none."""
+
+    per_second: int | None = int(Settings.model_fields["rate_limit_per_second"].default)
+    burst: int = int(Settings.model_fields["rate_limit_burst"].default)
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        """The limit OnCallNova's own limiter applies (RATE_LIMIT_*), also at the door."""
+        if not settings.rate_limit_enabled:
+            return cls(None)
+        return cls(max(1, round(settings.rate_limit_per_second)), settings.rate_limit_burst)
 
 
 def grpc_package() -> str:
@@ -62,28 +88,16 @@ def _rule(prefixes: Sequence[str]) -> str:
     return " || ".join(f"PathPrefix(`{prefix}`)" for prefix in prefixes)
 
 
-def _rate_limit(redis_url: str) -> dict[str, Any]:
-    """The per-client limit, with the numbers OnCallNova's own limiter defaults to."""
-    fields = Settings.model_fields
-    limit: dict[str, Any] = {
-        "average": int(fields["rate_limit_per_second"].default),
-        "burst": int(fields["rate_limit_burst"].default),
-        "period": "1s",
-    }
-    url = urlsplit(redis_url)
-    if url.hostname:
-        redis: dict[str, Any] = {"endpoints": [f"{url.hostname}:{url.port or 6379}"]}
-        database = url.path.strip("/")
-        if database and database != "0":
-            redis["db"] = int(database)
-        if url.password:
-            redis["password"] = url.password
-        limit["redis"] = redis
-    return {"rateLimit": limit}
-
-
-def routing(redis_url: str) -> dict[str, Any]:
+def routing(limits: Limits | None = None) -> dict[str, Any]:
     """Routers, services (without their servers) and middlewares, provider-neutral."""
+    limits = limits or Limits()
+    middlewares: dict[str, Any] = {RETRY: {"retry": dict(RETRY_POLICY)}}
+    if limits.per_second is not None:
+        middlewares[RATE_LIMIT] = {
+            "rateLimit": {"average": limits.per_second, "burst": limits.burst, "period": "1s"}
+        }
+    # Limited first: a retry is not a new request.
+    http_middlewares = [name for name in (RATE_LIMIT, RETRY) if name in middlewares]
     routers: dict[str, Any] = {}
     services: dict[str, Any] = {}
     for name in gateway_roles():
@@ -91,7 +105,7 @@ def routing(redis_url: str) -> dict[str, Any]:
             "rule": _rule(ROLES[name].http_prefixes),
             "entryPoints": [HTTP_ENTRYPOINT],
             "service": name.value,
-            "middlewares": [RATE_LIMIT],
+            "middlewares": list(http_middlewares),
         }
         if ROLES[name].http_prefixes == ("/",):
             router["priority"] = 1  # the catch-all: every longer prefix wins over it
@@ -112,28 +126,23 @@ def routing(redis_url: str) -> dict[str, Any]:
             + f" || {health}",
             "entryPoints": [GRPC_ENTRYPOINT],
             "service": grpc_name(name),
+            "middlewares": [RETRY],
         }
         services[grpc_name(name)] = {
             "loadBalancer": {"strategy": "wrr", "healthCheck": {"mode": "grpc", **HEALTH_CHECK}}
         }
-    return {
-        "http": {
-            "routers": routers,
-            "services": services,
-            "middlewares": {RATE_LIMIT: _rate_limit(redis_url)},
-        }
-    }
+    return {"http": {"routers": routers, "services": services, "middlewares": middlewares}}
 
 
 def file_config(
     http_servers: Mapping[RoleName, Sequence[str]],
     grpc_servers: Mapping[RoleName, Sequence[str]],
     *,
-    redis_url: str,
+    limits: Limits | None = None,
 ) -> dict[str, Any]:
     """The file provider's dynamic configuration, with each role's replicas given as
     `host:port` addresses (HTTP, and gRPC for the roles other roles call)."""
-    config = routing(redis_url)
+    config = routing(limits)
     services = config["http"]["services"]
     for name in gateway_roles():
         services[name.value]["loadBalancer"]["servers"] = [
@@ -158,11 +167,11 @@ def flatten(prefix: str, value: Any) -> dict[str, str]:
     return {prefix: str(value)}
 
 
-def docker_labels(role: RoleName, *, redis_url: str) -> dict[str, str]:
+def docker_labels(role: RoleName, *, limits: Limits | None = None) -> dict[str, str]:
     """The labels of `role`'s containers: its routers and services from `routing`, the
     port (and h2c scheme) Traefik reaches each container on instead of a server list, and
     the shared middlewares (each container carries the same, which Traefik merges)."""
-    config = routing(redis_url)["http"]
+    config = routing(limits)["http"]
     names = [name for name in (role.value, grpc_name(role)) if name in config["routers"]]
     if not names:
         return {}

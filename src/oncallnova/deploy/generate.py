@@ -29,7 +29,6 @@ TRAEFIK_STATIC = "deploy/traefik/traefik.yml"
 TRAEFIK_DYNAMIC = "deploy/traefik/dynamic.yml"
 PROMETHEUS = "deploy/prometheus/prometheus.yml"
 HELM_ROLES = "deploy/helm/oncallnova/files/roles.yaml"
-LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 
 
 class _Dumper(yaml.SafeDumper):
@@ -50,7 +49,7 @@ def local_file_config() -> dict[str, Any]:
     roles started by hand (`serve --role R` with the default ports)."""
     http = {name: [f"127.0.0.1:{ROLES[name].http_port}"] for name in gateway.gateway_roles()}
     grpc = {name: [f"127.0.0.1:{ROLES[name].grpc_port}"] for name in gateway.grpc_roles()}
-    return gateway.file_config(http, grpc, redis_url=LOCAL_REDIS)
+    return gateway.file_config(http, grpc)
 
 
 def helm_roles() -> dict[str, Any]:

@@ -1,13 +1,17 @@
-"""What `status` and `health` look at: the server's health endpoints over HTTP, and the
-infrastructure named by the same variables the server reads (DATABASE_URL, REDIS_URL,
-SMTP_HOST/SMTP_PORT, PROMETHEUS_URL) where they are set in this environment."""
+"""What `status` and `health` look at: the server's health endpoints over HTTP, the
+processes of a native stack started from this data directory (`oncallnova stack`), and
+the infrastructure named by the same variables the server reads (DATABASE_URL,
+REDIS_URL, SMTP_HOST/SMTP_PORT, PROMETHEUS_URL) where they are set in this environment."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import os
 import smtplib
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -15,6 +19,10 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
+from pydantic import ValidationError
+
+from oncallnova.settings import Settings
+from oncallnova.stack.requirements import state_file
 
 State = Literal["up", "down"]
 PROBE_TIMEOUT = 3.0
@@ -23,7 +31,7 @@ PROBE_TIMEOUT = 3.0
 @dataclass
 class Probe:
     name: str
-    kind: Literal["service", "infrastructure"]
+    kind: Literal["service", "process", "infrastructure"]
     address: str
     state: State
     health: str  # what the check saw, in a few words
@@ -199,11 +207,58 @@ def infrastructure(environ: dict[str, str] | None = None) -> list[Callable[[], P
     return checks
 
 
+def native_stack() -> list[Probe]:
+    """One line per role of the native stack started from this data directory, if one
+    is: its replicas, how many are healthy, since when (from `oncallnova stack status`)."""
+    try:
+        settings = Settings()
+    except ValidationError:
+        return []
+    if not state_file(settings).exists():
+        return []
+    done = subprocess.run(
+        [sys.executable, "-m", "oncallnova", "stack", "status", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    try:
+        rows = json.loads(done.stdout)["processes"]
+    except (ValueError, KeyError):
+        return []
+    roles: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        roles.setdefault(row["role"], []).append(row)
+    found = []
+    for role, replicas in roles.items():
+        healthy = sum(1 for row in replicas if row["health"] == "healthy")
+        uptimes = [row["uptime_seconds"] for row in replicas if row["uptime_seconds"] is not None]
+        found.append(
+            Probe(
+                f"{role} (stack)",
+                "process",
+                "pid " + ", ".join(str(row["pid"]) for row in replicas),
+                "up" if healthy == len(replicas) else "down",
+                f"{healthy}/{len(replicas)} healthy",
+                uptime_seconds=max(uptimes, default=None),
+                replicas=len(replicas),
+            )
+        )
+    return found
+
+
 def all_probes(url: str, services: dict[str, str]) -> list[Callable[[], Probe]]:
     """Every check, in the order they are shown: the target, other named services, the
-    metrics endpoint, the database as the server sees it, then the infrastructure."""
+    metrics endpoint, the database as the server sees it, the processes of a native
+    stack, then the infrastructure."""
     checks: list[Callable[[], Probe]] = [functools.partial(server, "oncallnova", url)]
     checks += [functools.partial(server, name, address) for name, address in services.items()]
     checks.append(functools.partial(metrics, url))
     checks.append(functools.partial(database_seen_by, url))
+    checks += [functools.partial(_seen, probe) for probe in native_stack()]
     return checks + infrastructure()
+
+
+def _seen(probe: Probe) -> Probe:
+    return probe

@@ -43,6 +43,7 @@ from oncallnova.oncall.usage import user_uses
 from oncallnova.runtime import engine_parts, quiet
 from oncallnova.runtime.grpc_serving import GrpcEndpoint
 from oncallnova.runtime.migrate import upgrade
+from oncallnova.runtime.redis_parts import key_sharing, publish_changes, redis_channels
 from oncallnova.runtime.roles import RoleName
 from oncallnova.runtime.services import Services
 from oncallnova.services.names import ServiceNames
@@ -97,6 +98,8 @@ class Runtime:
         self.metrics = Metrics(StateReader(self.db, self._on_call_user_ids))
         # One breaker for every Redis user of this process: a hung Redis is noticed once.
         self.redis_breaker = RedisBreaker(count=self.metrics.count_redis_unavailable)
+        self.pubsub = redis_channels(settings, self.metrics)
+        publish_changes(self.bus, self.pubsub)
         # Deleting what pages still depend on is refused (a user in a layer or a level).
         self.users = UserService(self.db, self.clock, usage_checks=[user_uses])
         vet = partial(ssrf.vet, allow_private=settings.webhook_allow_private)
@@ -165,6 +168,7 @@ class Runtime:
             names,
             default_window_seconds=settings.correlation_window_seconds,
             key_cache_seconds=settings.integration_key_cache_seconds,
+            sharing=key_sharing(settings, self.pubsub, self.redis_breaker),
         )
         self.oncall = WhoIsOnCall(
             self.db, self.clock, self.users, self.schedules, self.policies, self.services
@@ -268,13 +272,15 @@ class Runtime:
         the gRPC server."""
         if migrate:
             await upgrade(self.db)
+        if self.pubsub is not None:
+            await self.pubsub.start()
         if api and self.role in (RoleName.all, RoleName.incidents):
             self.ingestor.start()
         if engine and self.engine is not None:
             self.engine.start()
         if self.grpc.address is not None:
             # For the WatchChanges streams of web replicas.
-            self._changes = ChangeFeed(self.incidents.change_marker)
+            self._changes = ChangeFeed(self.incidents.change_marker, pubsub=self.pubsub)
             self.bus.subscribe(self._changes.on_event)
             await self.grpc.start(self.use_cases, self._changes, self.clock, self.tracing)
 
@@ -287,5 +293,7 @@ class Runtime:
             await self.engine.stop()
             await self.webhook_channel.close()
         await self.auth.aclose()
+        if self.pubsub is not None:
+            await self.pubsub.aclose()
         await self.db.dispose()
         self.tracing.shutdown()

@@ -82,7 +82,12 @@ class GrpcEndpoint:
         found = servicers(self.role, svc, changes, clock)
         if not found or self.address is None:
             return
-        self._server = build_server(found, svc.settings, interceptors=server_tracing(tracing))
+        self._server = build_server(
+            found,
+            svc.settings,
+            interceptors=server_tracing(tracing),
+            database_failed=svc.database_failed,
+        )
         self.port = await self._server.start(self.address)
         log.info("gRPC: %s serving on %s", ", ".join(self._server.services), self.address)
 

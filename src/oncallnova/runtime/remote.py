@@ -23,6 +23,7 @@ from oncallnova.core.metrics import Metrics
 from oncallnova.core.ratelimit import RedisBreaker
 from oncallnova.core.tracing import Tracing
 from oncallnova.runtime.grpc_serving import GrpcEndpoint
+from oncallnova.runtime.redis_parts import key_sharing, redis_channels
 from oncallnova.runtime.roles import RoleName
 from oncallnova.runtime.services import Services
 from oncallnova.settings import Settings
@@ -64,6 +65,7 @@ class RemoteRuntime:
         self.bus = EventBus()
         self.metrics = Metrics()
         self.redis_breaker = RedisBreaker(count=self.metrics.count_redis_unavailable)
+        self.pubsub = redis_channels(settings, self.metrics)
         self.grpc = grpc or GrpcEndpoint(role, None)
         self._channels = {
             "incidents": open_channel(settings.incidents_grpc_addr, settings, tracing=self.tracing),
@@ -72,7 +74,9 @@ class RemoteRuntime:
         to_incidents, to_oncall = self._channels["incidents"], self._channels["oncall"]
         self.incidents = IncidentsClient(to_incidents)
         self._ingestion = IngestionClient(
-            to_incidents, key_cache_seconds=settings.integration_key_cache_seconds
+            to_incidents,
+            key_cache_seconds=settings.integration_key_cache_seconds,
+            sharing=key_sharing(settings, self.pubsub, self.redis_breaker),
         )
         requests = AlertRequestsClient(to_incidents)
         contacts = ContactsClient(to_oncall)
@@ -122,7 +126,9 @@ class RemoteRuntime:
 
     async def start(self, *, migrate: bool = True, engine: bool = True, api: bool = True) -> None:
         del migrate, engine, api  # the owners of the database migrate it and run engines
-        changes = ChangeFeed(self.incidents.change_marker)
+        if self.pubsub is not None:
+            await self.pubsub.start()
+        changes = ChangeFeed(self.incidents.change_marker, pubsub=self.pubsub)
         await self.grpc.start(self.use_cases, changes, self.clock, self.tracing)
 
     async def stop(self) -> None:
@@ -130,4 +136,6 @@ class RemoteRuntime:
         await self._ingestion.aclose()  # calls in flight end before their channel closes
         await self.incidents.aclose()
         await asyncio.gather(*(channel.close() for channel in self._channels.values()))
+        if self.pubsub is not None:
+            await self.pubsub.aclose()
         self.tracing.shutdown()

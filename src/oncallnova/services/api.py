@@ -8,12 +8,14 @@ cases: a `Principal` and typed values in, typed values out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncallnova.core.authz import Principal
+from oncallnova.core.shared_cache import Codec, Lookup, SharedLookups, Sharing
 from oncallnova.services.schemas import (
     IntegrationKeyIn,
     IntegrationKeyOut,
@@ -44,6 +46,35 @@ class ServiceTimeouts:
     service_id: str
     ack_timeout_seconds: int | None
     auto_resolve_seconds: int | None
+
+
+def route_text(route: ServiceRoute | None) -> str:
+    """A route as kept in a shared cache: JSON, without the key (a secret) it was found by."""
+    if route is None:
+        return "null"
+    data = asdict(route)
+    del data["integration_key"]
+    return json.dumps(data)
+
+
+def route_from_text(text: str, key: str) -> ServiceRoute | None:
+    data = json.loads(text)
+    if data is None:
+        return None
+    data["correlation_key"] = tuple(data["correlation_key"])
+    return ServiceRoute(**data, integration_key=key)
+
+
+# Integration key -> route, as kept in every process and in Redis (see core/shared_cache).
+ROUTE_CODEC: Codec[ServiceRoute | None] = Codec(route_text, route_from_text)
+
+
+def kept_routes(
+    lookup: Lookup[ServiceRoute | None], seconds: float, sharing: Sharing | None
+) -> SharedLookups[ServiceRoute | None]:
+    """Key -> route lookups as every process keeps them (the one that owns the keys, and
+    the front ends that ask it): shared, and dropped everywhere on a revoke."""
+    return SharedLookups(lookup, name="routes", seconds=seconds, codec=ROUTE_CODEC, sharing=sharing)
 
 
 class ServicesApi(Protocol):

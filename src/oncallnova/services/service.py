@@ -9,15 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncallnova.core.audit import note
 from oncallnova.core.authz import Principal, Role, require
-from oncallnova.core.cache import Lookups
 from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
 from oncallnova.core.errors import Conflict, InvalidInput, NotFound
 from oncallnova.core.ids import new_id, new_integration_key
+from oncallnova.core.shared_cache import Sharing
 from oncallnova.incidents.api import IncidentsInTx
 from oncallnova.oncall.api import PoliciesInTx
 from oncallnova.services import store
-from oncallnova.services.api import ServiceRoute, ServiceTimeouts
+from oncallnova.services.api import ServiceRoute, ServiceTimeouts, kept_routes
 from oncallnova.services.models import IntegrationKey, Service
 from oncallnova.services.names import ServiceNames
 from oncallnova.services.schemas import (
@@ -46,6 +46,7 @@ class ServiceCatalog:
         *,
         default_window_seconds: int,
         key_cache_seconds: float,
+        sharing: Sharing | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -54,7 +55,8 @@ class ServiceCatalog:
         self._policies = policies
         self._default_window = default_window_seconds
         self._cache_seconds = key_cache_seconds
-        self._routes: Lookups[str, ServiceRoute | None] = Lookups(self._look_up, key_cache_seconds)
+        # A revoke, or a change to a service, reaches every process's kept routes at once.
+        self._routes = kept_routes(self._look_up, key_cache_seconds, sharing)
         self._names = names
 
     async def create(
@@ -168,7 +170,7 @@ class ServiceCatalog:
                 )
         except IntegrityError as exc:
             raise Conflict("a service with that name already exists", field="name") from exc
-        self._routes.forget()
+        await self._routes.invalidate()
         self._names.forget()
         return _out(service, keys)
 
@@ -181,7 +183,7 @@ class ServiceCatalog:
                 raise Conflict(f"the service has {open_count} open incident(s); resolve them first")
             await store.remove(session, service_id)
             note(session, actor, "service.delete", "service", service_id)
-        self._routes.forget()
+        await self._routes.invalidate()
 
     async def add_key(
         self, actor: Principal, service_id: str, data: IntegrationKeyIn
@@ -215,7 +217,7 @@ class ServiceCatalog:
             note(
                 session, actor, "integration_key.revoke", "service", service_id, {"key_id": key_id}
             )
-        self._routes.forget(key.key)
+        await self._routes.invalidate(key.key)
         return IntegrationKeyOut.model_validate(key)
 
     async def route_for_key(self, key: str) -> ServiceRoute | None:

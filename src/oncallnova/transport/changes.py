@@ -1,10 +1,14 @@
 """Change notices fanned out to listeners: the web UI's live stream, and the incidents
 role's WatchChanges stream to web replicas.
 
-In one process the event bus announces changes as they are committed (`on_event`); a
-poll of the incidents' change marker (once a second, only while someone listens)
-catches the changes made by other processes. Listeners are told that something changed,
-never what: they refetch.
+In one process the event bus announces changes as they are committed (`on_event`). The
+changes other processes make arrive over Redis pub/sub when `REDIS_URL` is set: every
+process that commits incident changes publishes a notice, and every feed hears it, with
+no database polling. Without Redis, and whenever the subscription is not live (Redis
+down or restarting), a poll of the incidents' change marker (once a second, only while
+someone listens) catches them instead; each time the subscription is made or lost the
+listeners are told to refetch, since a change may have slipped between the two.
+Listeners are told that something changed, never what: they refetch.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from oncallnova.core.bus import Event
+from oncallnova.core.pubsub import CHANGES, RedisChannels
 
 log = logging.getLogger(__name__)
 Marker = Callable[[], Awaitable[object]]
@@ -23,9 +28,14 @@ Marker = Callable[[], Awaitable[object]]
 class ChangeFeed:
     """Fans change notices out to every open stream of this process."""
 
-    def __init__(self, marker: Marker, interval: float = 1.0) -> None:
+    def __init__(
+        self, marker: Marker, interval: float = 1.0, pubsub: RedisChannels | None = None
+    ) -> None:
         self._marker = marker
         self._interval = interval
+        self._pubsub = pubsub
+        if pubsub is not None:
+            pubsub.listen(CHANGES, lambda _: self.notify("change"), self._on_subscription)
         self._queues: set[asyncio.Queue[str | None]] = set()
         self._poller: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -39,6 +49,15 @@ class ChangeFeed:
     async def on_event(self, event: Event) -> None:
         if event.type.startswith("incident."):
             self.notify(event.type)
+
+    def _on_subscription(self, live: bool) -> None:
+        del live  # made or lost: either way a change may have been missed
+        self.notify("change")
+
+    @property
+    def polling(self) -> bool:
+        """Whether changes of other processes are found by polling the marker now."""
+        return self._pubsub is None or not self._pubsub.live
 
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[asyncio.Queue[str | None]]:
@@ -58,6 +77,10 @@ class ChangeFeed:
         last: object = None
         failing = False
         while self._queues and not self.closed:
+            if not self.polling:
+                last = None  # notices arrive over Redis; a fallback starts afresh
+                await asyncio.sleep(self._interval)
+                continue
             try:
                 marker = await self._marker()
             except Exception as exc:  # the database may be restarting: keep trying

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncallnova.core.audit import note
@@ -81,11 +82,15 @@ class UserService:
             created_at=now,
             updated_at=now,
         )
-        async with self._db.write() as session:
-            if await store.user_by_email(session, data.email) is not None:
-                raise Conflict(f"a user with email {data.email} already exists", field="email")
-            session.add(user)
-            note(session, actor, "user.create", "user", user.id, {"role": data.role})
+        taken = Conflict(f"a user with email {data.email} already exists", field="email")
+        try:
+            async with self._db.write() as session:
+                if await store.user_by_email(session, data.email) is not None:
+                    raise taken
+                session.add(user)
+                note(session, actor, "user.create", "user", user.id, {"role": data.role})
+        except IntegrityError as exc:  # created at the same moment by another request
+            raise taken from exc
         return UserOut.model_validate(user)
 
     async def list_users(self, actor: Principal) -> list[UserOut]:

@@ -101,8 +101,9 @@ def deploy(
     as_json: JsonOption = False,
 ) -> None:
     """Build, start every service, wait until all are healthy, then print the URLs."""
-    act(native, compose_file, dry_run, as_json, lambda d: d.deploy())
-    if not dry_run and not as_json:
+    driver = choose(native, compose_file, dry_run)
+    execute(driver, driver.deploy(), dry_run, as_json)
+    if not dry_run and not as_json and not driver.prints_urls:
         out.print(urls_table())
 
 
@@ -151,9 +152,7 @@ def clean(
     """Remove containers, volumes (all data) and built images; asks first unless --yes."""
     driver = choose(native, compose_file, dry_run)
     plan = driver.clean()
-    if not (yes or dry_run) and not typer.confirm(
-        "This deletes every container and volume of the deployment, data included. Go on?"
-    ):
+    if not (yes or dry_run) and not typer.confirm(driver.clean_warning):
         raise OperatorError("nothing removed", 1)
     execute(driver, plan, dry_run, as_json)
 

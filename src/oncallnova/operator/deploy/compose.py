@@ -26,6 +26,10 @@ def services_in(compose_file: Path) -> tuple[str, ...] | None:
 
 class ComposeDriver:
     name = "docker compose"
+    clean_warning = (
+        "This deletes every container and volume of the deployment, data included. Go on?"
+    )
+    prints_urls = False  # `deploy` prints the seed's URLs table once `up --wait` returns
 
     def __init__(self, compose_file: Path = COMPOSE_FILE, docker: str = "docker") -> None:
         self.compose_file = compose_file

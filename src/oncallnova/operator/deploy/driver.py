@@ -51,6 +51,8 @@ class Plan:
 
 class DeploymentDriver(Protocol):
     name: str
+    clean_warning: str  # what `clean` asks before it removes anything
+    prints_urls: bool  # whether its `deploy` prints the URLs itself
 
     def missing(self) -> str | None:
         """None when the driver can run here; else one line saying what is missing."""

@@ -79,6 +79,9 @@ async def abort(context: grpc.aio.ServicerContext[object, object], exc: DomainEr
 
 
 Trailers = Iterable[tuple[str, str | bytes]]
+# How gRPC reports an HTTP answer that is not gRPC's (it maps 502-504 to UNAVAILABLE by
+# itself, and any other status, 500 included, to UNKNOWN with this text).
+PROXY_ANSWER = "Received http2 header with status: "
 
 
 def error_of(detail: common_pb2.ErrorDetail) -> DomainError:
@@ -104,6 +107,10 @@ def domain_error(
             "been applied",
             retry_after=1,
         )
+    if code == grpc.StatusCode.UNKNOWN and message.startswith(PROXY_ANSWER):
+        # Not a gRPC answer: a proxy on the way (the gateway) failed the call, e.g. when
+        # the replica it was talking to died mid-call. The service may be fine.
+        return Unavailable(f"another OnCallNova service is unavailable: {message}")
     by_code = _BY_CODE.get(code)
     if by_code is None:
         return None

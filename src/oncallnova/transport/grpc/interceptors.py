@@ -112,8 +112,14 @@ def _rewrap(handler: grpc.RpcMethodHandler, around: Around) -> grpc.RpcMethodHan
     )
 
 
+OutageHook = Callable[[BaseException], None]
+
+
 def _guarded(
-    behavior: Behavior, streams: bool, guard: Callable[[Any], Awaitable[None]]
+    behavior: Behavior,
+    streams: bool,
+    guard: Callable[[Any], Awaitable[None]],
+    outage: OutageHook | None = None,
 ) -> Behavior:
     """`behavior` run after `guard(context)`, and with its DomainErrors as statuses."""
     if streams and inspect.isasyncgenfunction(behavior):
@@ -124,7 +130,7 @@ def _guarded(
                 async for response in behavior(request, context):
                     yield response
             except Exception as exc:
-                await _fail(context, exc)
+                await _fail(context, exc, outage)
 
         return stream
 
@@ -135,12 +141,14 @@ def _guarded(
             # The generated base class's methods (not implemented) are plain functions.
             return await result if inspect.isawaitable(result) else result
         except Exception as exc:
-            await _fail(context, exc)
+            await _fail(context, exc, outage)
 
     return call
 
 
-async def _fail(context: grpc.aio.ServicerContext[Any, Any], exc: Exception) -> None:
+async def _fail(
+    context: grpc.aio.ServicerContext[Any, Any], exc: Exception, outage: OutageHook | None
+) -> None:
     if isinstance(exc, DomainError):
         await errors.abort(context, exc)
     if isinstance(exc, grpc.aio.AbortError):
@@ -148,7 +156,10 @@ async def _fail(context: grpc.aio.ServicerContext[Any, Any], exc: Exception) -> 
     if isinstance(exc, NotImplementedError):
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, "this method is not implemented yet")
     if unavailable(exc):
-        log.warning("gRPC call failed: the database is unavailable: %s", exc)
+        if outage is not None:
+            outage(exc)  # logged once per outage by the database's own record of it
+        else:
+            log.warning("gRPC call failed: the database is unavailable: %s", exc)
         await errors.abort(
             context,
             Unavailable("the database is unavailable; the request was not applied", retry_after=5),
@@ -159,15 +170,17 @@ async def _fail(context: grpc.aio.ServicerContext[Any, Any], exc: Exception) -> 
 
 class ServerAuth(grpc.aio.ServerInterceptor):
     """Every method but health needs the internal token; reads the acting user; answers
-    a servicer's DomainError with its status."""
+    a servicer's DomainError with its status. `outage` is told when a call failed because
+    the database is unreachable (the all-in-one's error handler does the same)."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, outage: OutageHook | None = None) -> None:
         if not token:
             raise ValueError("an internal token is required")
         self._token = token.encode()
         # The guarded handler of each method, made once: the guard reads what it checks
         # from each call's own metadata, so nothing of one call is kept in it.
         self._guarded: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
+        self._outage = outage
 
     async def intercept_service(
         self,
@@ -184,7 +197,8 @@ class ServerAuth(grpc.aio.ServerInterceptor):
         if handler is None or method.startswith(OPEN_PREFIXES):
             return handler
         guarded = _rewrap(
-            handler, lambda behavior, streams: _guarded(behavior, streams, self._guard)
+            handler,
+            lambda behavior, streams: _guarded(behavior, streams, self._guard, self._outage),
         )
         self._guarded[method] = guarded
         return guarded

@@ -78,6 +78,7 @@ def build_server(
     settings: Settings,
     *,
     interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+    database_failed: Callable[[BaseException], None] | None = None,
 ) -> GrpcServer:
     """A server for `servicers` (instances of the generated `…Servicer` classes), not yet
     listening: `await built.start(settings.incidents_grpc_addr)`, say."""
@@ -88,7 +89,7 @@ def build_server(
     found = [(servicer, registration(servicer)) for servicer in servicers]
     server = grpc.aio.server(
         # The given interceptors (tracing) outermost, so their span covers the token check.
-        interceptors=[*interceptors, ServerAuth(settings.internal_token)],
+        interceptors=[*interceptors, ServerAuth(settings.internal_token, database_failed)],
         options=message_options(settings),
     )
     names = []

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from oncallnova import __version__
 from oncallnova.core.bus import EventBus
 from oncallnova.core.logs import RequestIdMiddleware
+from oncallnova.core.pubsub import RedisChannels
 from oncallnova.core.ratelimit import RedisBreaker
 from oncallnova.core.tracing import Tracing
 from oncallnova.runtime.services import Services
@@ -93,6 +94,8 @@ class Host(Protocol):
     use_cases: Services
     bus: EventBus
     redis_breaker: RedisBreaker
+    # Redis pub/sub (REDIS_URL): the live stream hears other processes' changes on it.
+    pubsub: RedisChannels | None
     tracing: Tracing
 
     async def start(
@@ -173,7 +176,7 @@ def create_app(
 
         install_mcp(app)
     if web:
-        feed = ChangeFeed(svc.incidents.change_marker)
+        feed = ChangeFeed(svc.incidents.change_marker, pubsub=rt.pubsub)
         rt.bus.subscribe(feed.on_event)
         app.state.live_feed = feed
         app.state.on_exit_signal = [feed.close_threadsafe]

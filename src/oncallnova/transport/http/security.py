@@ -92,13 +92,15 @@ class TrustedProxies:
         address and scheme are the forwarded ones, so that every layer below (rate
         limits, sign-in throttling, the audit log, Secure cookies, redirects) sees the
         client and not the proxy. Idempotent: the forwarded client is never a proxy
-        hop, or the same hop is found again."""
+        hop, or the same hop is found again. Changed in place: the layers around this
+        one read what the router leaves in the scope (the route, for metrics)."""
         _, trusted = self._peer(scope)
         if not trusted:
             return scope
         client = scope.get("client")
         port = int(client[1]) if client else 0
-        return {**scope, "client": (self.client_ip(scope), port), "scheme": self.scheme(scope)}
+        scope["client"], scope["scheme"] = (self.client_ip(scope), port), self.scheme(scope)
+        return scope
 
 
 def _is_ip(text: str) -> bool:

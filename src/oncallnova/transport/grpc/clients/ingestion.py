@@ -1,8 +1,9 @@
 """`IngestionService` over `oncallnova.v1.IngestService`: the `ingestion` role's side.
 
-The role checks integration keys with the incidents role (answers kept for
-INTEGRATION_KEY_CACHE_SECONDS, as the all-in-one keeps them) and answers its HTTP
-caller only once the alerts are stored: a 2xx still means committed.
+The role checks integration keys with the incidents role (answers kept as the all-in-one
+keeps them: shared through Redis and dropped at once on a revoke when `REDIS_URL` is set,
+else for INTEGRATION_KEY_CACHE_SECONDS) and answers its HTTP caller only once the alerts
+are stored: a 2xx still means committed.
 
 Requests arriving while calls are in flight wait for the next call, which carries all of
 them (each its own batch, with its own result or error): under load a call carries tens
@@ -25,9 +26,9 @@ from oncallnova.alerts.api import IngestSource
 from oncallnova.alerts.ingestion import MISSING_KEY, UNKNOWN_KEY
 from oncallnova.alerts.logic import NormalizedAlert
 from oncallnova.alerts.schemas import AlertResult
-from oncallnova.core.cache import Lookups
 from oncallnova.core.errors import DomainError, Overloaded, Unauthenticated
-from oncallnova.services.api import ServiceRoute
+from oncallnova.core.shared_cache import Sharing
+from oncallnova.services.api import ServiceRoute, kept_routes
 from oncallnova.transport.grpc.alert_messages import alert_message, result_value, route_value
 from oncallnova.transport.grpc.clients.calls import resend
 from oncallnova.transport.grpc.errors import error_of
@@ -46,9 +47,15 @@ Waiting = tuple[pb.AlertBatch, "asyncio.Future[list[AlertResult]]"]
 class IngestionClient:
     """Implements `alerts.api.IngestionService`."""
 
-    def __init__(self, channel: grpc.aio.Channel, *, key_cache_seconds: float) -> None:
+    def __init__(
+        self,
+        channel: grpc.aio.Channel,
+        *,
+        key_cache_seconds: float,
+        sharing: Sharing | None = None,
+    ) -> None:
         self._stub = pb_grpc.IngestServiceStub(channel)
-        self._routes: Lookups[str, ServiceRoute | None] = Lookups(self._resolve, key_cache_seconds)
+        self._routes = kept_routes(self._resolve, key_cache_seconds, sharing)
         # After the incidents role said its queue is full, refuse before reading bodies
         # until the delay it asked for has passed.
         self._full_until = 0.0

@@ -1,0 +1,1 @@
+"""`oncallnova stack`: the split topology on one machine without Docker."""
