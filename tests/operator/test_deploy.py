@@ -182,7 +182,10 @@ def test_a_make_target_for_every_operator_command():
     assert operator <= names
     assert targets == operator
     dry_make = subprocess.run(
-        ["make", "-n", "full-demo", "ARGS=--cleanup"], cwd=ROOT, capture_output=True, text=True
+        ["make", "--no-print-directory", "-n", "full-demo", "ARGS=--cleanup"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert dry_make.stdout.strip().endswith(".venv/bin/oncallnova full-demo --cleanup")
     test_target = subprocess.run(["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True)
