@@ -278,6 +278,7 @@ def test_next_change_far_away_and_never():
         (lambda: Override("", MON, MON + H), "user_id"),
         (lambda: Schedule("Mars/Olympus"), "unknown time zone"),
         (lambda: Schedule("../../etc/passwd"), "unknown time zone"),
+        (lambda: Schedule("Europe"), "unknown time zone"),
         (lambda: Schedule(""), "IANA"),
         (lambda: Schedule("UTC", [BASE, BASE]), "duplicate layer name"),
         (lambda: Schedule("UTC", [Layer("override", ["a"], 1, MON)]), "reserved"),

@@ -36,7 +36,7 @@ def to_bundle(data: bytes, schedule: str) -> Bundle:
     zone = str(calendar.get("X-WR-TIMEZONE") or "UTC")
     try:
         ZoneInfo(zone)
-    except (ValueError, KeyError):  # an unknown or malformed zone name
+    except (ValueError, KeyError, OSError):  # unknown, malformed, or a region ("Europe")
         bundle.remark("schedule", schedule, f"unknown time zone {zone}: UTC instead")
         zone = "UTC"
     spec = ScheduleSpec(name=schedule, time_zone=zone)

@@ -35,7 +35,8 @@ def validate_time_zone(name: str) -> ZoneInfo:
         raise ValueError("time_zone: must be an IANA time zone name such as 'Europe/Paris'")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        # A region such as "Europe" is a directory of the zone database: OSError.
         raise ValueError(f"time_zone: unknown time zone {name!r}") from exc
 
 
