@@ -95,3 +95,26 @@ async def test_setting_reaches_the_running_service(make_runtime: RuntimeFactory)
     with pytest.raises(InvalidInput):
         await rt.webhooks.create(SYSTEM, WebhookIn(url="http://127.0.0.1:9/x"))
     assert rt.webhook_channel._client._transport._pool._network_backend._allow_private is False
+
+
+async def test_contact_methods_given_with_a_user_are_vetted(make_runtime: RuntimeFactory):
+    async with api_client(await make_runtime(WEBHOOK_ALLOW_PRIVATE="false")) as client:
+        slack = {"type": "slack", "url": "http://10.0.0.1/hook"}
+        created = await client.post(
+            "/api/v1/users",
+            json={"name": "Ann", "email": "ann@example.com", "contact_methods": [slack]},
+        )
+        assert created.status_code == 422, created.text
+        assert "WEBHOOK_ALLOW_PRIVATE" in created.json()["detail"]
+        users = (await client.get("/api/v1/users")).json()
+        assert "ann@example.com" not in str(users)  # nothing half-stored
+        ann = await client.post("/api/v1/users", json={"name": "Ann", "email": "ann@example.com"})
+        assert ann.status_code == 201, ann.text
+        ntfy = {"type": "ntfy", "server": "http://127.0.0.1:9", "topic": "ann"}
+        patched = await client.patch(
+            f"/api/v1/users/{ann.json()['id']}", json={"contact_methods": [ntfy]}
+        )
+        assert patched.status_code == 422, patched.text
+        assert "loopback or private" in patched.json()["detail"]
+        kept = (await client.get(f"/api/v1/users/{ann.json()['id']}")).json()
+        assert [m["type"] for m in kept["contact_methods"]] == ["email"]

@@ -101,8 +101,8 @@ class Runtime:
         self.pubsub = redis_channels(settings, self.metrics)
         publish_changes(self.bus, self.pubsub)
         # Deleting what pages still depend on is refused (a user in a layer or a level).
-        self.users = UserService(self.db, self.clock, usage_checks=[user_uses])
         vet = partial(ssrf.vet, allow_private=settings.webhook_allow_private)
+        self.users = UserService(self.db, self.clock, usage_checks=[user_uses], check_url=vet)
         self.contacts = ContactPreferences(self.db, self.clock, check_url=vet)
         self.auth = AuthService(
             self.db,

@@ -174,17 +174,22 @@ class ContactPreferences:
             return _rules_out(user)
 
     async def _vet(self, fields: dict[str, Any]) -> None:
-        if self._check_url is None:
-            return
-        for field in ("url", "server"):
-            if fields.get(field):
-                await self._check_url(fields[field], field)
+        await vet_urls(self._check_url, fields)
 
     def _touch(
         self, session: AsyncSession, actor: Principal, user: User, action: str, target: str
     ) -> None:
         user.updated_at = self._clock.now()
         note(session, actor, action, "user", user.id, {"id": target})
+
+
+async def vet_urls(check_url: UrlCheck | None, fields: dict[str, Any]) -> None:
+    """Refuses a contact method's `url` or `server` the server may not post to."""
+    if check_url is None:
+        return
+    for field in ("url", "server"):
+        if fields.get(field):
+            await check_url(fields[field], field)
 
 
 def set_contact_methods(user: User, methods: list[dict[str, Any]]) -> None:

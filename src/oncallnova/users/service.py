@@ -17,7 +17,7 @@ from oncallnova.core.usage import UsageCheck, refuse_if_used
 from oncallnova.users import store
 from oncallnova.users.api import Person
 from oncallnova.users.contact_schemas import ContactMethodIn
-from oncallnova.users.contacts import person_of, replace_contact_methods
+from oncallnova.users.contacts import UrlCheck, person_of, replace_contact_methods, vet_urls
 from oncallnova.users.models import Team, User
 from oncallnova.users.schemas import (
     TeamIn,
@@ -32,9 +32,17 @@ from oncallnova.users.schemas import (
 class UserService:
     """Users and teams; implements `UsersInTx` for other domains."""
 
-    def __init__(self, db: Database, clock: Clock, usage_checks: Sequence[UsageCheck] = ()) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        usage_checks: Sequence[UsageCheck] = (),
+        check_url: UrlCheck | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
+        # Contact methods given with a user are vetted as those added on their own.
+        self._check_url = check_url
         # Where other domains still name a user (schedules, policies).
         self.usage_checks = list(usage_checks)
 
@@ -69,6 +77,7 @@ class UserService:
         require(actor, Role.admin)
         now = self._clock.now()
         methods = data.contact_methods or [ContactMethodIn(address=data.email)]
+        await self._vet(methods)
         user = User(
             id=new_id(),
             name=data.name,
@@ -110,6 +119,7 @@ class UserService:
             require(actor, Role.admin)
         require(actor, Role.responder)
         require_self_or(actor, user_id, Role.admin)
+        await self._vet(data.contact_methods or [])
         async with self._db.write() as session:
             user = await _require_user(session, user_id)
             if "role" in changes:
@@ -125,6 +135,10 @@ class UserService:
             user.updated_at = self._clock.now()
             note(session, actor, "user.update", "user", user_id, {"fields": sorted(changes)})
         return UserOut.model_validate(user)
+
+    async def _vet(self, methods: list[ContactMethodIn]) -> None:
+        for method in methods:
+            await vet_urls(self._check_url, method.model_dump())
 
     async def rotate_ical_token(self, actor: Principal, user_id: str) -> str:
         """A new secret for the user's calendar feed; the old URL stops working."""
