@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -12,6 +14,13 @@ from oncallnova.runtime.container import Runtime
 from tests.api.oncall_helpers import alert, level, pages, policy, user
 from tests.api.test_silences import detail
 from tests.conftest import new_service
+from tests.support.receiver import Receiver
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as running:
+        yield running
 
 
 @pytest.fixture
@@ -30,8 +39,17 @@ async def setup(client: httpx.AsyncClient) -> dict[str, Any]:
 
 
 async def test_an_acknowledged_incident_not_resolved_in_time_pages_again_from_level_1(
-    client: httpx.AsyncClient, rt: Runtime, clock: FakeClock, setup: dict[str, Any]
+    client: httpx.AsyncClient,
+    rt: Runtime,
+    clock: FakeClock,
+    setup: dict[str, Any],
+    receiver: Receiver,
 ) -> None:
+    hook = await client.post(
+        "/api/v1/webhooks",
+        json={"url": receiver.url, "events": ["incident.acknowledged", "incident.unacknowledged"]},
+    )
+    assert hook.status_code == 201, hook.text
     incident = await alert(client, setup["svc"]["key"])
     await rt.escalation.run_due(clock.now())
     clock.advance(400)
@@ -48,6 +66,11 @@ async def test_an_acknowledged_incident_not_resolved_in_time_pages_again_from_le
     last = found["timeline"][-1]
     assert last["kind"] == "ack_timeout"
     assert last["message"].startswith("Acknowledgement timed out after 30 minutes")
+    # Webhook subscribers hear of it, the incident as it stands now.
+    await rt.dispatcher.run_once(clock.now())
+    told = [json.loads(r.body)["event"] for r in receiver.requests]
+    assert [e["event_type"] for e in told] == ["incident.acknowledged", "incident.unacknowledged"]
+    assert told[1]["data"]["status"] == "triggered" and told[1]["data"]["id"] == incident
     await rt.escalation.run_due(clock.now())
     ann, bob = setup["ann"], setup["bob"]
     assert await pages(client, incident) == [(ann, 1, 0), (bob, 2, 0), (ann, 1, 0)]

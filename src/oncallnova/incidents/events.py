@@ -18,7 +18,18 @@ ESCALATED = "incident.escalated"
 REASSIGNED = "incident.reassigned"
 ANNOTATED = "incident.annotated"
 SEVERITY_RAISED = "incident.severity_raised"
-ALL = (NEW, ACKNOWLEDGED, RESOLVED, ESCALATED, REASSIGNED, ANNOTATED, SEVERITY_RAISED)
+# PagerDuty's name for an acknowledgement that timed out: triggered again.
+UNACKNOWLEDGED = "incident.unacknowledged"
+ALL = (
+    NEW,
+    ACKNOWLEDGED,
+    RESOLVED,
+    ESCALATED,
+    REASSIGNED,
+    ANNOTATED,
+    SEVERITY_RAISED,
+    UNACKNOWLEDGED,
+)
 
 _FIELDS = (
     "id",

@@ -109,6 +109,7 @@ def _unacknowledge(
     if incident.silence_id or incident.maintenance_window_id:
         message += " once the silence or maintenance window holding it ends"
     session.add(store.timeline_entry(incident.id, now, ACK_TIMEOUT, ENGINE, message))
+    events.emit(session, events.UNACKNOWLEDGED, now, incident, ENGINE)
 
 
 def _words(span: timedelta) -> str:

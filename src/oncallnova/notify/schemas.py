@@ -15,6 +15,7 @@ EventType = Literal[
     "incident.reassigned",
     "incident.annotated",
     "incident.severity_raised",
+    "incident.unacknowledged",
 ]
 ALL_EVENTS: list[str] = list(EventType.__args__)  # type: ignore[attr-defined]
 WebhookFormat = Literal["oncallnova", "slack", "mattermost", "teams"]

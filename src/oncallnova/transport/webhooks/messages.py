@@ -97,6 +97,7 @@ def _event_text(event: dict[str, Any]) -> str:
         "incident.reassigned": f"Reassigned by {agent}.",
         "incident.annotated": f"Note by {agent}: {details.get('note', '')}".strip(),
         "incident.severity_raised": "The severity was raised by a repeat of its alert.",
+        "incident.unacknowledged": "The acknowledgement timed out: triggered again.",
     }
     return texts.get(kind, kind)
 
