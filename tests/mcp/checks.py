@@ -30,7 +30,11 @@ WRITE_TOOLS = {
     "add_incident_note",
     "escalate_incident",
     "create_schedule_override",
+    "create_silence",
 }
+
+
+LATER = "2030-01-01T00:00:00Z"
 
 
 async def call(client: Client, name: str, arguments: dict[str, Any] | None = None) -> Any:
@@ -174,6 +178,7 @@ async def check_viewer_is_refused(client: Client, s: Seeded) -> None:
                 "end": "2027-01-02T00:00:00Z",
             },
         ),
+        ("create_silence", {"incident": s.other, "comment": "x", "ends_at": LATER}),
     ):
         text = await refusal(client, name, arguments)
         assert "Not allowed" in text and "responder role; you are viewer" in text, text
@@ -216,9 +221,29 @@ async def check_responder_acts(client: Client, s: Seeded) -> None:
     assert covered["schedules"][0]["user_ids"] == [s.bob]
     unknown = await refusal(client, "acknowledge_incident", {"incident": "0190aaaa-no-such"})
     assert "not found" in unknown and "list_incidents" in unknown
+    # A silence filled in from an incident's alert, as the web UI's button does.
+    silence = await call(
+        client,
+        "create_silence",
+        {"incident": s.other, "comment": "Payments maintenance", "ends_at": LATER},
+    )
+    matchers = [(m["name"], m["op"], m["value"]) for m in silence["matchers"]]
+    assert matchers == [("title", "=", "Payments latency high")]
+    assert (silence["service_id"], silence["status"]) == (s.payments, "active")
+    assert silence["created_by"] == "Ann"
+    nothing = await refusal(client, "create_silence", {"comment": "x", "ends_at": LATER})
+    assert "`matchers`" in nothing and "`incident`" in nothing
+    past = {"name": "env", "op": "=", "value": "prod"}
+    ended = await refusal(
+        client,
+        "create_silence",
+        {"matchers": [past], "comment": "x", "ends_at": "2020-01-01T00:00:00Z"},
+    )
+    assert "ends_at" in ended and "future" in ended, ended
 
 
 AUDITED = [
+    ("silence.created", "silence"),
     ("schedule.override.create", "schedule"),
     ("incident.resolve", "incident"),
     ("incident.escalate", "incident"),

@@ -29,6 +29,7 @@ from oncallnova.incidents.schemas import (
 from oncallnova.oncall.policy_schemas import PolicyList
 from oncallnova.oncall.schedule_schemas import OnCallNow, OverrideOut, ScheduleList
 from oncallnova.services.schemas import ServiceList
+from oncallnova.suppression.schemas import SilenceDraft, SilenceIn, SilenceOut
 from oncallnova.users.schemas import TeamList, UserList
 
 M = TypeVar("M", bound=BaseModel)
@@ -133,6 +134,16 @@ class OnCallNovaApi:
         body = {"user_id": user_id, "start": start.isoformat(), "end": end.isoformat()}
         return await self._post(path, OverrideOut, body, missing=FIND_SCHEDULE)
 
+    async def silence_draft(self, incident_id: str) -> SilenceDraft:
+        params = {"incident_id": incident_id}
+        return await self._get(
+            "/api/v1/silences/draft", SilenceDraft, params, missing=FIND_INCIDENT
+        )
+
+    async def create_silence(self, silence: SilenceIn) -> SilenceOut:
+        body = silence.model_dump(mode="json", exclude_none=True)
+        return await self._post("/api/v1/silences", SilenceOut, body)
+
     # --- the exchange ---
 
     async def _get(
@@ -192,7 +203,8 @@ def explain(response: httpx.Response, missing: str) -> str:
     if status == 403:
         return (
             f"Not allowed: {detail}. The API token acts with its user's role (viewers read; "
-            "responders also acknowledge, resolve, escalate, add notes and overrides). Ask an "
+            "responders also acknowledge, resolve, escalate, add notes, overrides and silences). "
+            "Ask an "
             "OnCallNova admin for that role, or do this in OnCallNova's web UI."
         )
     if status == 404:

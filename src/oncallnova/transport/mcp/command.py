@@ -20,8 +20,8 @@ def mcp_command(
         bool,
         typer.Option(
             "--enable-write-tools",
-            help="Also offer acknowledge, resolve, note, escalate and override tools (the "
-            "token's role still decides); MCP_WRITE_TOOLS=true does the same.",
+            help="Also offer acknowledge, resolve, note, escalate, override and silence tools "
+            "(the token's role still decides); MCP_WRITE_TOOLS=true does the same.",
         ),
     ] = False,
 ) -> None:

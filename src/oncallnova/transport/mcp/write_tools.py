@@ -11,10 +11,12 @@ from datetime import datetime
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
-from pydantic import Field
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field, ValidationError
 
 from oncallnova.incidents.schemas import IncidentOut, TimelineOut
 from oncallnova.oncall.schedule_schemas import OverrideOut
+from oncallnova.suppression.schemas import MatcherIn, SilenceIn, SilenceOut
 from oncallnova.transport.mcp.client import OnCallNovaApi
 from oncallnova.transport.mcp.registry import ID_PATTERN, IncidentRef, Message, api, write_tool
 
@@ -75,6 +77,50 @@ async def create_schedule_override(
     """Put a user on call in a schedule from `start` to `end`, in place of whoever the
     rotation has then (e.g. to cover for someone). Needs the responder role."""
     return await api(ctx).add_override(schedule_id, user_id, start, end)
+
+
+@write_tool("Silence alerts")
+async def create_silence(
+    ctx: Context,
+    comment: Annotated[str, Field(min_length=1, max_length=10_000, description="Why (required).")],
+    ends_at: Annotated[datetime, Field(description="ISO 8601 with an offset (e.g. ...Z).")],
+    matchers: Annotated[
+        list[MatcherIn] | None,
+        Field(description="Label matchers, all of which an alert must match; or `incident`."),
+    ] = None,
+    incident: Annotated[
+        str | None,
+        Field(
+            pattern=ID_PATTERN,
+            description="Match the labels of this incident's alert, within its service "
+            "(its id or number), instead of giving `matchers`.",
+        ),
+    ] = None,
+    service_id: Annotated[
+        str | None,
+        Field(pattern=ID_PATTERN, description="Only this service's alerts (list_services)."),
+    ] = None,
+) -> SilenceOut:
+    """Stop alerts matching label matchers from paging anyone until `ends_at` (planned
+    work, a known flapping check). Silenced alerts are still stored and shown, tagged
+    with the silence; open incidents whose alerts all match stop paging. Give `matchers`
+    (name, op '=', '!=', '=~' or '!~', value) or an `incident` to silence alerts like
+    its own. Needs the responder role."""
+    oncallnova = api(ctx)
+    if incident is not None and not matchers:
+        draft = await oncallnova.silence_draft(await _incident_id(oncallnova, incident))
+        matchers = [MatcherIn(name=m.name, op=m.op, value=m.value) for m in draft.matchers]
+        service_id = service_id or draft.service_id
+    if not matchers:
+        raise ToolError("Give `matchers` (label name, op, value) or an `incident` to match.")
+    try:
+        silence = SilenceIn(
+            matchers=matchers, ends_at=ends_at, service_id=service_id, comment=comment
+        )
+    except ValidationError as exc:
+        problems = "; ".join(e["msg"] for e in exc.errors())
+        raise ToolError(f"Invalid input: {problems}. Fix it and call again.") from exc
+    return await oncallnova.create_silence(silence)
 
 
 async def _incident_id(oncallnova: OnCallNovaApi, reference: str) -> str:
