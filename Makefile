@@ -9,7 +9,7 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test test-faults lint format install distclean proto deploy-config deploy-tools deploy-check
+.PHONY: run test test-system test-faults lint format install distclean proto deploy-config deploy-tools deploy-check
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -27,11 +27,20 @@ run: install
 	@echo "or set ONCALLNOVA_ADMIN_EMAIL and ONCALLNOVA_ADMIN_PASSWORD before it. See README."
 	$(VENV)/bin/oncallnova serve $(ARGS)
 
-# `make deploy-check` first (tests/deploy), then the rest of the suite but the fault and
-# topology tests, which `make test-faults` runs.
+# `make deploy-check` first (tests/deploy), then the suite in process: every use case,
+# route and page on SQLite and PostgreSQL, in-process and over gRPC. The tests that start
+# servers, Chromium or peers as processes are `make test-system`; the fault and topology
+# tests `make test-faults`. CI runs all three.
 test: install deploy-check
 	bash scripts/test-services.sh
-	$(VENV)/bin/pytest --ignore=tests/deploy -m "not faults" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest --ignore=tests/deploy -m "not faults and not slow" $(PYTEST_ARGS)
+
+# Servers, engines and roles as processes (kills, races, the split), the browser tests
+# (Chromium), the operator's commands, the MCP server over stdio and HTTP, real peers
+# (Alertmanager, Prometheus, the Opsgenie SDK) and the API fuzzed by schemathesis.
+test-system: install
+	bash scripts/test-services.sh
+	$(VENV)/bin/pytest --ignore=tests/deploy -m "slow and not faults" $(PYTEST_ARGS)
 
 # Whole stacks (`oncallnova stack`) killed, Redis and PostgreSQL taken away, the gateway's
 # limits, the deployment commands on the native topology; each prints what it counted.

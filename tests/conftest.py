@@ -33,6 +33,18 @@ PG_ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+# Whole folders of tests that start servers, a browser or the operator's command line as
+# processes: marked `slow`, run by `make test-system` rather than `make test`.
+SYSTEM_FOLDERS = frozenset({"e2e", "system", "operator"})
+TESTS = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.relative_to(TESTS).parts[0] in SYSTEM_FOLDERS:
+            item.add_marker(pytest.mark.slow)
+
+
 def need_service(name: str, error: BaseException) -> NoReturn:
     if IN_CI:
         pytest.fail(f"{name} is required under CI=true but unreachable: {error}")

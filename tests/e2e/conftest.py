@@ -27,8 +27,6 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 
-pytestmark = pytest.mark.slow
-
 
 def chromium_path() -> str:
     for path in (os.environ.get("CHROMIUM_PATH", ""), *CHROMIUM_PATHS):
