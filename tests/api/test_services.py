@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import httpx
+import asyncio
 
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import text
+
+from oncallnova.runtime.container import Runtime
 from tests.conftest import new_service
 
 
@@ -88,3 +94,69 @@ async def test_delete_refused_while_incidents_are_open(client: httpx.AsyncClient
         headers={"X-Routing-Key": svc["key"]},
     )
     assert gone.status_code == 401
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+async def test_a_delete_that_deadlocks_is_tried_again(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    """The delete cascades through rows the engine may hold: PostgreSQL ends one side of a
+    deadlock, and when that is the delete, it starts again instead of answering 500."""
+    svc = await new_service(client)
+    response = await client.post(
+        "/api/v1/alerts",
+        json={"title": "x", "severity": "low"},
+        headers={"X-Routing-Key": svc["key"]},
+    )
+    incident_id = response.json()["alerts"][0]["incident_id"]
+    await client.post(f"/api/v1/incidents/{incident_id}/resolve")
+    other = await asyncpg.connect(database_url)
+    watcher = await asyncpg.connect(database_url)
+    try:
+        # The other side waits 10 s before looking for a deadlock, so the delete's
+        # backend (1 s, the default) finds it and is the one ended.
+        await other.execute("SET deadlock_timeout = '10s'")
+        async with other.transaction():
+            await other.execute("UPDATE incidents SET title = title WHERE id = $1", incident_id)
+            delete = asyncio.create_task(client.delete(f"/api/v1/services/{svc['id']}"))
+            await _until_a_backend_waits_for_a_lock(watcher)
+            # Holds the incident, now asks for the service the delete holds: a cycle.
+            await other.execute("UPDATE services SET name = name WHERE id = $1", svc["id"])
+        answer = await asyncio.wait_for(delete, 30)
+    finally:
+        await other.close()
+        await watcher.close()
+    assert answer.status_code == 204, answer.text
+    assert (await client.get(f"/api/v1/services/{svc['id']}")).status_code == 404
+
+
+async def _until_a_backend_waits_for_a_lock(conn: asyncpg.Connection) -> None:
+    query = (
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    for _ in range(500):
+        if await conn.fetchval(query):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the delete never waited for the incident's lock")
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+async def test_a_conflict_that_outlasts_the_retries_is_a_503_to_send_again(
+    client: httpx.AsyncClient, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc = await new_service(client)
+
+    async def conflicted(*_: object) -> None:
+        async with rt.db.write() as session:  # PostgreSQL's own error, as a deadlock ends
+            await session.execute(text(DEADLOCK))
+
+    monkeypatch.setattr(rt.services, "delete", conflicted)
+    answer = await client.delete(f"/api/v1/services/{svc['id']}")
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["retry-after"] == "1"
+    assert answer.json()["detail"].endswith("nothing was applied")
+
+
+DEADLOCK = "DO $$ BEGIN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01'; END $$"

@@ -13,6 +13,7 @@ from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database
 from oncallnova.core.errors import Conflict, InvalidInput, NotFound
 from oncallnova.core.ids import new_id, new_integration_key
+from oncallnova.core.retry import retry_conflicts
 from oncallnova.core.shared_cache import Sharing
 from oncallnova.incidents.api import IncidentsInTx
 from oncallnova.oncall.api import PoliciesInTx
@@ -176,13 +177,22 @@ class ServiceCatalog:
 
     async def delete(self, actor: Principal, service_id: str) -> None:
         require(actor, Role.admin)
-        async with self._db.write() as session:
-            await _require(session, service_id)
-            open_count = await self._incidents.count_open(session, service_id)
-            if open_count:
-                raise Conflict(f"the service has {open_count} open incident(s); resolve them first")
-            await store.remove(session, service_id)
-            note(session, actor, "service.delete", "service", service_id)
+
+        async def attempt() -> None:
+            async with self._db.write() as session:
+                await _require(session, service_id)
+                open_count = await self._incidents.count_open(session, service_id)
+                if open_count:
+                    raise Conflict(
+                        f"the service has {open_count} open incident(s); resolve them first"
+                    )
+                await store.remove(session, service_id)
+                note(session, actor, "service.delete", "service", service_id)
+
+        # The delete cascades through the service's incidents, alerts and deliveries, whose
+        # rows the engine and the dispatcher may be locking meanwhile: PostgreSQL can then
+        # end one side with a deadlock, and this side starts again.
+        await retry_conflicts(attempt)
         await self._routes.invalidate()
 
     async def add_key(

@@ -145,6 +145,12 @@ def install(app: FastAPI) -> None:
             log.warning("the database refused a value on %s: %s", where, exc)
             detail = "a value is outside what the database can store; nothing was applied"
             return await answer(request, 422, error_body(detail))
+        if code in ("40P01", "40001"):
+            # A deadlock or serialization failure ended this transaction (rolled back);
+            # the same request sent again normally passes.
+            log.warning("concurrent transaction conflict on %s: %s", where, exc)
+            detail = "a concurrent change conflicted with this request; nothing was applied"
+            return await answer(request, 503, error_body(detail), {"Retry-After": "1"})
         if code.startswith("23"):
             log.warning("conflict with stored rows on %s: %s", where, exc)
             detail = "the request conflicts with stored data; nothing was applied"
