@@ -176,13 +176,21 @@ def unavailable(error: BaseException) -> bool:
     return False
 
 
+# Failures reported this soon after the database answered again are stragglers of the
+# outage that just ended (a connection attempted while PostgreSQL was still starting,
+# whose error arrives after another connection's success), not a new outage.
+STRAGGLER_SECONDS = 1.0
+
+
 class Outage:
     """Logs once when the database stops answering and once when it answers again,
     instead of a traceback per failed request or engine pass."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.since: float | None = None
         self.failures = 0
+        self._clock = clock
+        self._back_at = float("-inf")
 
     @property
     def down(self) -> bool:
@@ -190,9 +198,11 @@ class Outage:
 
     def failed(self, error: BaseException) -> None:
         """Record a failure that `unavailable(error)` judged an outage."""
+        if self.since is None and self._clock() - self._back_at < STRAGGLER_SECONDS:
+            return
         self.failures += 1
         if self.since is None:
-            self.since = time.monotonic()
+            self.since = self._clock()
             root = _driver_error(error)
             log.error(
                 "database unavailable (%s: %s); answering 503 with Retry-After until it is back",
@@ -202,7 +212,8 @@ class Outage:
 
     def on_checkout(self, *_: Any) -> None:
         if self.since is not None:
-            seconds = time.monotonic() - self.since
+            self._back_at = self._clock()
+            seconds = self._back_at - self.since
             log.warning(
                 "database available again after %.1f s (%d requests or passes failed meanwhile)",
                 seconds,
