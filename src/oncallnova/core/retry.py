@@ -13,8 +13,11 @@ from sqlalchemy.exc import DBAPIError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# deadlock_detected, serialization_failure, unique_violation (a racing insert won).
-TRANSIENT_SQLSTATES = {"40P01", "40001", "23505"}
+# deadlock_detected, serialization_failure: PostgreSQL ended the transaction; sent again,
+# it normally passes.
+CONFLICT_SQLSTATES = frozenset({"40P01", "40001"})
+# Those, and unique_violation (a racing insert won).
+TRANSIENT_SQLSTATES = CONFLICT_SQLSTATES | {"23505"}
 
 
 class RetryTransaction(Exception):

@@ -16,6 +16,7 @@ import httpx
 from icalendar import Calendar
 
 from oncallnova.importers.model import Bundle, OverrideSpec, ScheduleSpec
+from oncallnova.oncall.model import validate_time_zone
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
@@ -35,8 +36,8 @@ def to_bundle(data: bytes, schedule: str) -> Bundle:
     calendar = Calendar.from_ical(data)
     zone = str(calendar.get("X-WR-TIMEZONE") or "UTC")
     try:
-        ZoneInfo(zone)
-    except (ValueError, KeyError, OSError):  # unknown, malformed, or a region ("Europe")
+        validate_time_zone(zone)
+    except ValueError:
         bundle.remark("schedule", schedule, f"unknown time zone {zone}: UTC instead")
         zone = "UTC"
     spec = ScheduleSpec(name=schedule, time_zone=zone)

@@ -30,6 +30,7 @@ from oncallnova.core.errors import (
     Unauthenticated,
     Unavailable,
 )
+from oncallnova.core.retry import CONFLICT_SQLSTATES
 from oncallnova.transport.http.deps import use_cases
 
 log = logging.getLogger(__name__)
@@ -145,9 +146,7 @@ def install(app: FastAPI) -> None:
             log.warning("the database refused a value on %s: %s", where, exc)
             detail = "a value is outside what the database can store; nothing was applied"
             return await answer(request, 422, error_body(detail))
-        if code in ("40P01", "40001"):
-            # A deadlock or serialization failure ended this transaction (rolled back);
-            # the same request sent again normally passes.
+        if code in CONFLICT_SQLSTATES:
             log.warning("concurrent transaction conflict on %s: %s", where, exc)
             detail = "a concurrent change conflicted with this request; nothing was applied"
             return await answer(request, 503, error_body(detail), {"Retry-After": "1"})

@@ -204,8 +204,7 @@ def explain(response: httpx.Response, missing: str) -> str:
         return (
             f"Not allowed: {detail}. The API token acts with its user's role (viewers read; "
             "responders also acknowledge, resolve, escalate, add notes, overrides and silences). "
-            "Ask an "
-            "OnCallNova admin for that role, or do this in OnCallNova's web UI."
+            "Ask an OnCallNova admin for that role, or do this in OnCallNova's web UI."
         )
     if status == 404:
         return f"Not found: {detail}. {missing}".strip()
