@@ -97,6 +97,25 @@ async def test_a_batch_sent_again_is_stored_and_counted_once(uc: Services, rt: R
     assert sorted((a.title, a.count) for a in detail.alerts) == [("cpu hot", 1), ("disk full", 2)]
 
 
+async def test_a_batch_handed_over_twice_at_once_is_stored_once(
+    uc: Services, rt: Runtime
+) -> None:
+    """Two deliveries of one batch that reach the writer together (so the same
+    transaction takes both) store it once and both get its results."""
+    route = await uc.ingestion.authenticate(await _key(rt))
+    alerts = [NormalizedAlert(title=f"alert {n}", severity="high") for n in range(3)]
+    one, two = await asyncio.gather(
+        uc.ingestion.ingest(route, alerts, "native", "b-twice"),
+        uc.ingestion.ingest(route, alerts, "native", "b-twice"),
+    )
+    assert one == two
+    assert [r.deduplicated for r in one] == [False, False, False]
+    assert _ingested(rt, "checkout", "false") == 3
+    assert _ingested(rt, "checkout", "true") == 0
+    page = await rt.incidents.list(SYSTEM, IncidentFilter())
+    assert [i.alert_count for i in page.items] == [3]
+
+
 async def test_replicas_racing_on_one_batch_store_it_once(
     make_runtime: RuntimeFactory, rt: Runtime
 ) -> None:

@@ -1,51 +1,62 @@
 """Queries of ingest batches: the idempotency keys of batches handed over with one.
 
-A batch id is claimed in the transaction that stores its alerts, before them: a second
-delivery of the same batch (a retry after a lost reply, here or on another replica)
-finds it claimed, waits on PostgreSQL until the first transaction ends, and then stores
-nothing and returns the first results. Takes a session; never commits.
+A batch id is recorded, with the batch's results, at the end of the transaction that
+stores its alerts, in one statement for all the batches of the transaction. A batch id
+that is already there (a second delivery of the same batch: a retry after a lost reply,
+here or on another replica) is not recorded again, and the writer then rolls back and
+stores the transaction again with that batch as a replay, answered with the first
+results. A delivery racing the first waits on PostgreSQL's unique index until the first
+transaction ends. Recording last, optimistically, costs one statement per transaction
+where claiming first and saving the results later cost two, and replays are rare.
+Takes a session; never commits.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import String, bindparam, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncallnova.alerts.models import IngestBatch
+from oncallnova.core.tables import UtcDateTime
 
 KEEP = timedelta(days=1)
 _table = IngestBatch.__table__
 
-
-async def claim(session: AsyncSession, batch_ids: list[str], now: datetime) -> set[str]:
-    """Record these batch ids; returns those that were not recorded before."""
-    if not batch_ids:
-        return set()
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(_table)
-        .values([{"id": batch_id, "results": None, "created_at": now} for batch_id in batch_ids])
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(_table.c.id)
+# The batches come as one JSON object {batch id: results}: one parameter whatever their
+# number, so the statement is compiled once and cached. SQLite needs a WHERE clause
+# before ON CONFLICT in an INSERT ... SELECT.
+_RECORD = {
+    "postgresql": "INSERT INTO ingest_batches (id, results, created_at)"
+    " SELECT key, value, :now FROM jsonb_each(CAST(:batches AS jsonb))"
+    " ON CONFLICT (id) DO NOTHING RETURNING id",
+    "sqlite": "INSERT INTO ingest_batches (id, results, created_at)"
+    " SELECT key, value, :now FROM json_each(:batches) WHERE true"
+    " ON CONFLICT (id) DO NOTHING RETURNING id",
+}
+_STATEMENTS = {
+    dialect: text(sql).bindparams(
+        bindparam("now", type_=UtcDateTime()), bindparam("batches", type_=String())
     )
-    return set((await session.execute(statement)).scalars())
+    for dialect, sql in _RECORD.items()
+}
 
 
-async def save_results(session: AsyncSession, results: dict[str, list[dict[str, Any]]]) -> None:
-    """The results of the batches claimed in this transaction, in one statement."""
+async def record(
+    session: AsyncSession, results: dict[str, list[dict[str, Any]]], now: datetime
+) -> set[str]:
+    """Record these batch ids with their results; returns those that were recorded, so
+    the others had been before."""
     if not results:
-        return
-    statement = (
-        update(_table)
-        .where(_table.c.id == bindparam("batch_id"))
-        .values(results=bindparam("batch_results"))
+        return set()
+    statement = _STATEMENTS[session.bind.dialect.name]
+    rows = await session.execute(
+        statement, {"now": now, "batches": json.dumps(results, separators=(",", ":"))}
     )
-    rows = [{"batch_id": key, "batch_results": value} for key, value in results.items()]
-    await session.execute(statement, rows)
+    return set(rows.scalars())
 
 
 async def results_of(

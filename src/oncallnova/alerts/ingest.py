@@ -32,7 +32,7 @@ from oncallnova.core.db import Database, unavailable
 from oncallnova.core.errors import Overloaded
 from oncallnova.core.ids import new_id
 from oncallnova.core.locks import lock_id, lock_keys
-from oncallnova.core.retry import retry_conflicts
+from oncallnova.core.retry import RetryTransaction, retry_conflicts
 from oncallnova.core.tracing import Tracing
 from oncallnova.incidents.api import IncidentsInTx, NewAlert, QuietSource, SeverityRaise
 from oncallnova.services.api import ServiceRoute
@@ -63,6 +63,8 @@ class Submission:
     # when the batch had been stored before and `results` are that first delivery's.
     batch_id: str | None = None
     replay: bool = False
+    # Set once the batch id was found recorded by an earlier delivery (it stays so).
+    recorded_before: bool = False
 
 
 class Ingestor:
@@ -212,7 +214,7 @@ class Ingestor:
             added = 0
             now = self._clock.now()
             async with self._db.write() as session:
-                fresh = await self._claim(session, batch, now) if keyed else batch
+                fresh = _fresh(batch) if keyed else batch
                 results = []
                 for chunk in _chunks([item for s in fresh for item in s.items]):
                     chunk_results, new = await self._write_chunk(session, chunk, now)
@@ -226,26 +228,6 @@ class Ingestor:
                     await self._remember(session, batch, fresh, now)
         self.stats.added(added)
 
-    async def _claim(
-        self, session: AsyncSession, batch: list[Submission], now: datetime
-    ) -> list[Submission]:
-        """The submissions to store: those without a batch id, and the first of each batch
-        id not stored before. The others are replays."""
-        claimed = await batches.claim(
-            session, sorted({s.batch_id for s in batch if s.batch_id}), now
-        )
-        fresh = []
-        for submission in batch:
-            submission.replay = False
-            if submission.batch_id is None:
-                fresh.append(submission)
-            elif submission.batch_id in claimed:
-                claimed.discard(submission.batch_id)
-                fresh.append(submission)
-            else:
-                submission.replay = True
-        return fresh
-
     async def _remember(
         self,
         session: AsyncSession,
@@ -253,7 +235,9 @@ class Ingestor:
         fresh: list[Submission],
         now: datetime,
     ) -> None:
-        """Save the new batches' results, and give the replays theirs."""
+        """Record the new batches with their results, and give the replays theirs. A
+        batch id found recorded already was stored by an earlier delivery: the
+        transaction is rolled back and made again with that batch as a replay."""
         stored = {
             s.batch_id: [
                 {f: getattr(r, f) for f in AlertResult.__slots__}  # type: ignore[attr-defined]
@@ -262,7 +246,12 @@ class Ingestor:
             for s in fresh
             if s.batch_id is not None
         }
-        await batches.save_results(session, stored)
+        recorded = await batches.record(session, stored, now)
+        if len(recorded) < len(stored):
+            for submission in fresh:
+                if submission.batch_id in stored and submission.batch_id not in recorded:
+                    submission.recorded_before = True
+            raise RetryTransaction("a batch had been stored by an earlier delivery")
         replays = [s for s in batch if s.replay]
         if replays:
             earlier = await batches.results_of(
@@ -415,6 +404,22 @@ def _items(route: ServiceRoute, alerts: list[NormalizedAlert], actor: str) -> li
         key = (route.service_id, fingerprint)
         items.append(Item(route, alert, fingerprint, correlation_key, actor, key))
     return items
+
+
+def _fresh(batch: list[Submission]) -> list[Submission]:
+    """The submissions to store: those without a batch id, and the first of each batch id
+    not found stored by an earlier delivery. The others are replays."""
+    fresh = []
+    seen: set[str] = set()
+    for submission in batch:
+        submission.replay = submission.batch_id is not None and (
+            submission.recorded_before or submission.batch_id in seen
+        )
+        if not submission.replay:
+            fresh.append(submission)
+        if submission.batch_id is not None:
+            seen.add(submission.batch_id)
+    return fresh
 
 
 def _lock_ids(items: list[Item]) -> set[int]:
