@@ -97,9 +97,7 @@ async def test_a_batch_sent_again_is_stored_and_counted_once(uc: Services, rt: R
     assert sorted((a.title, a.count) for a in detail.alerts) == [("cpu hot", 1), ("disk full", 2)]
 
 
-async def test_a_batch_handed_over_twice_at_once_is_stored_once(
-    uc: Services, rt: Runtime
-) -> None:
+async def test_a_batch_handed_over_twice_at_once_is_stored_once(uc: Services, rt: Runtime) -> None:
     """Two deliveries of one batch that reach the writer together (so the same
     transaction takes both) store it once and both get its results."""
     route = await uc.ingestion.authenticate(await _key(rt))
