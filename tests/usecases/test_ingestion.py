@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy import text
 
 from oncallnova.alerts.logic import NormalizedAlert
 from oncallnova.core.authz import SYSTEM
@@ -133,3 +134,27 @@ async def test_replicas_racing_on_one_batch_store_it_once(
     assert stored == 50
     page = await rt.incidents.list(SYSTEM, IncidentFilter())
     assert [i.alert_count for i in page.items] == [50]
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+async def test_a_writer_connection_closed_by_the_server_costs_no_alert(rt: Runtime) -> None:
+    """The writer does not ping its pooled connection before each batch. One that the
+    server closed meanwhile (a restart, an idle timeout) fails the first statement, and
+    the batch is stored on a new connection instead of failing."""
+    route = await rt.ingestion.authenticate(await _key(rt))
+    await rt.ingestion.ingest(route, [NormalizedAlert(title="before", severity="low")], "native")
+    async with rt.db.read() as session:
+        ended = await session.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+        assert ended.scalar_one() >= 1  # the writer's pooled connection among them
+
+    results = await rt.ingestion.ingest(
+        route, [NormalizedAlert(title="after", severity="low")], "native"
+    )
+
+    assert [r.status for r in results] == ["firing"]
+    assert _ingested(rt, "checkout", "false") == 2

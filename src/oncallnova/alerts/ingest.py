@@ -21,6 +21,7 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncallnova.alerts import batches, logic, store
@@ -28,7 +29,7 @@ from oncallnova.alerts.logic import NormalizedAlert
 from oncallnova.alerts.schemas import AlertResult
 from oncallnova.core.analyze import TableStats
 from oncallnova.core.clock import Clock
-from oncallnova.core.db import Database, unavailable
+from oncallnova.core.db import Database, closed, unavailable
 from oncallnova.core.errors import Overloaded
 from oncallnova.core.ids import new_id
 from oncallnova.core.locks import lock_id, lock_keys
@@ -211,22 +212,34 @@ class Ingestor:
     async def _write(self, batch: list[Submission]) -> None:
         keyed = any(submission.batch_id for submission in batch)
         with self._batch_span(batch, sum(len(s.items) for s in batch)):
-            added = 0
             now = self._clock.now()
-            async with self._db.write() as session:
-                fresh = _fresh(batch) if keyed else batch
-                results = []
-                for chunk in _chunks([item for s in fresh for item in s.items]):
-                    chunk_results, new = await self._write_chunk(session, chunk, now)
-                    results.extend(chunk_results)
-                    added += new
-                position = 0
-                for submission in fresh:
-                    submission.results = results[position : position + len(submission.items)]
-                    position += len(submission.items)
-                if keyed:
-                    await self._remember(session, batch, fresh, now)
+            async with self._db.write(pinged=False) as session:
+                try:
+                    added = await self._write_in(session, batch, keyed, now)
+                except DBAPIError as exc:
+                    if closed(exc):  # before the commit, so nothing of it was stored
+                        raise RetryTransaction("the connection had closed") from exc
+                    raise
         self.stats.added(added)
+
+    async def _write_in(
+        self, session: AsyncSession, batch: list[Submission], keyed: bool, now: datetime
+    ) -> int:
+        """Store the batch in `session`; returns how many alerts it added."""
+        fresh = _fresh(batch) if keyed else batch
+        results = []
+        added = 0
+        for chunk in _chunks([item for s in fresh for item in s.items]):
+            chunk_results, new = await self._write_chunk(session, chunk, now)
+            results.extend(chunk_results)
+            added += new
+        position = 0
+        for submission in fresh:
+            submission.results = results[position : position + len(submission.items)]
+            position += len(submission.items)
+        if keyed:
+            await self._remember(session, batch, fresh, now)
+        return added
 
     async def _remember(
         self,

@@ -37,6 +37,7 @@ class Database:
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
+        self.outage = Outage()
         if self.is_sqlite:
             database = parsed.database or ""
             if database and database != ":memory:":
@@ -45,19 +46,28 @@ class Database:
                 url, sqlite_synchronous, immediate=False, pool_size=pool_size
             )
             self.write_engine = _sqlite_engine(url, sqlite_synchronous, immediate=True, pool_size=1)
+            self.unpinged_engine = self.write_engine
         else:
             self.engine = create_async_engine(
                 url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
             self.write_engine = self.engine
+            # For loops that write back to back (the ingestion writers): a ping costs
+            # them three round trips per transaction. Their callers make a transaction
+            # again when its connection turns out closed before the commit (`closed`).
+            self.unpinged_engine = create_async_engine(
+                url, pool_size=2, max_overflow=pool_size, pool_pre_ping=False
+            )
+            # Nothing proves the database answers on checkout there; a commit does.
+            event.listen(self.unpinged_engine.sync_engine, "commit", self.outage.on_checkout)
         self.before_commit: list[Callable[[AsyncSession], Awaitable[None]]] = []
         self.after_commit: list[Callable[[AsyncSession], None]] = []
         self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.outage = Outage()
         for pooled in {self.engine, self.write_engine}:
             # A connection handed out (pre-pinged on PostgreSQL) means the database answers.
             event.listen(pooled.sync_engine, "checkout", self.outage.on_checkout)
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        self._unpinged_sessions = async_sessionmaker(self.unpinged_engine, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -68,10 +78,12 @@ class Database:
         return self.dialect == "postgresql"
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
+    async def write(self, *, pinged: bool = True) -> AsyncIterator[AsyncSession]:
         """A write transaction. `before_commit` hooks run inside it (the outbox turns
-        recorded events into rows there); `after_commit` hooks run once it is durable."""
-        async with self._write_sessions() as session:
+        recorded events into rows there); `after_commit` hooks run once it is durable.
+        With `pinged=False` its connection is not checked first (see `unpinged_engine`)."""
+        sessions = self._write_sessions if pinged else self._unpinged_sessions
+        async with sessions() as session:
             async with session.begin():
                 yield session
                 for hook in self.before_commit:
@@ -92,6 +104,8 @@ class Database:
         await self.engine.dispose()
         if self.write_engine is not self.engine:
             await self.write_engine.dispose()
+        if self.unpinged_engine is not self.write_engine:
+            await self.unpinged_engine.dispose()
 
 
 def _sqlite_engine(url: str, synchronous: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
@@ -153,6 +167,15 @@ def sqlstate(error: BaseException) -> str | None:
         if isinstance(code, str):
             return code
     return None
+
+
+def closed(error: BaseException) -> bool:
+    """Whether `error` says the connection a statement was sent on had closed (the
+    database restarted, say): a transaction that failed so before its commit can be made
+    again on a new connection."""
+    return any(
+        isinstance(part, exc.DBAPIError) and part.connection_invalidated for part in _chain(error)
+    )
 
 
 def unavailable(error: BaseException) -> bool:
