@@ -104,7 +104,7 @@ async def test_silence_pages_and_a_silence_filled_in_from_an_incident(
 ) -> None:
     silence = quiet["silence"]
     listing = await client.get("/silences")
-    assert listing.status_code == 200
+    assert listing.status_code == 200, listing.text
     assert 'env=~"dev|test"' in listing.text and "noisy canary" in listing.text
     page = await client.get(f"/silences/{silence['id']}")
     assert page.status_code == 200 and "Expire now" in page.text

@@ -70,6 +70,11 @@ class Database:
         self._unpinged_sessions = async_sessionmaker(self.unpinged_engine, expire_on_commit=False)
 
     @property
+    def engines(self) -> list[AsyncEngine]:
+        """Each distinct engine once (on SQLite the unpinged one is the write engine)."""
+        return list(dict.fromkeys([self.engine, self.write_engine, self.unpinged_engine]))
+
+    @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
 
@@ -101,11 +106,8 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
-        if self.write_engine is not self.engine:
-            await self.write_engine.dispose()
-        if self.unpinged_engine is not self.write_engine:
-            await self.unpinged_engine.dispose()
+        for engine in self.engines:
+            await engine.dispose()
 
 
 def _sqlite_engine(url: str, synchronous: str, *, immediate: bool, pool_size: int) -> AsyncEngine:

@@ -91,7 +91,7 @@ class Runtime:
             pool_size=settings.db_pool_size,
             sqlite_synchronous=settings.sqlite_synchronous,
         )
-        for engine in {self.db.engine, self.db.write_engine}:
+        for engine in self.db.engines:
             self.tracing.instrument(engine)
         self.bus = EventBus()
         # Metrics: this Runtime's own registry; state is read at scrape time.
