@@ -210,7 +210,7 @@ def test_redis_and_postgres_outages_mid_storm(
         failures = next(
             line for line in metrics.splitlines() if line.startswith("oncall_redis_pubsub_failures")
         )
-        assert float(failures.rsplit(" ", 1)[1]) >= 1, (name, failures)
+        assert float(failures.rsplit(" ", 1)[1]) >= 1, (name, failures, stack.log(name)[-3000:])
     # Logged once when each outage started and once when it ended, per process.
     incidents_log = stack.log("incidents-1")
     assert incidents_log.count("Redis pub/sub subscriber: Redis unavailable") == 1
