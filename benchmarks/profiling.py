@@ -158,7 +158,9 @@ def pyspy_path() -> str | None:
 def pyspy_command(pid: int, out: Path, duration: int, rate: int, native: bool) -> list[str]:
     binary = pyspy_path()
     if binary is None:
-        raise RuntimeError("py-spy not found: .venv/bin/uv pip install py-spy")
+        raise RuntimeError(
+            "py-spy not found: .tools/bin/uv pip install --python .venv/bin/python py-spy"
+        )
     cmd = [
         binary,
         "record",
