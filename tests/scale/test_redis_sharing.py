@@ -14,9 +14,10 @@ from typing import Any
 import httpx
 import pytest
 import redis
+from redis.asyncio.client import PubSub
 
 from oncallnova.core.errors import Unauthenticated
-from oncallnova.core.pubsub import RedisChannels
+from oncallnova.core.pubsub import CHANGES, RedisChannels
 from oncallnova.core.shared_cache import digest
 from oncallnova.runtime.container import Runtime
 from oncallnova.runtime.grpc_serving import servicers
@@ -141,6 +142,36 @@ async def test_the_feed_polls_while_redis_is_away_and_stops_when_it_is_back(
         assert marker.polls == polls  # no polling once the subscription is live again
         metrics = parse((await http.get("/metrics")).text)
         assert value(metrics, "oncall_redis_pubsub_live") == 1
+
+
+async def test_the_subscriber_outlives_an_error_outside_redis_pys_classes(
+    own_redis: OwnRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A subscription lost to an unexpected error is counted and made again, as a lost
+    connection is: the task does not end with the process believing it is still live."""
+    counted: list[str] = []
+    channels = RedisChannels(own_redis.url, new_prefix(), count=counted.append, retry_seconds=0.05)
+    heard: list[str] = []
+    channels.listen(CHANGES, heard.append)
+    await channels.start()
+    try:
+        await live(channels)
+        original = PubSub.get_message
+        raised: list[bool] = []
+
+        async def fails_once(self: PubSub, *args: Any, **kwargs: Any) -> Any:
+            if not raised:
+                raised.append(True)
+                raise RuntimeError("pubsub connection not set")
+            return await original(self, *args, **kwargs)
+
+        monkeypatch.setattr(PubSub, "get_message", fails_once)
+        await until(lambda: counted == ["failed"])
+        await live(channels)
+        channels.publish(CHANGES, "after the error")
+        await until(lambda: heard == ["after the error"])
+    finally:
+        await channels.aclose()
 
 
 @dataclasses.dataclass

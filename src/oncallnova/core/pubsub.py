@@ -145,7 +145,13 @@ class RedisChannels:
                         next_ping = now + self._ping
                     if now - answered > 3 * self._ping:
                         raise TimeoutError(f"no answer to PING within {3 * self._ping:g} s")
-            except REDIS_ERRORS as exc:
+            except Exception as exc:
+                # An error redis-py raises outside its own classes (a RuntimeError from a
+                # connection reset under it, say) still loses the subscription: it is
+                # counted and retried like a lost connection, never left to end the task
+                # with `live` still true.
+                if not isinstance(exc, REDIS_ERRORS):
+                    log.exception("Redis pub/sub subscriber: unexpected error")
                 self._failed("subscriber", exc)
                 self._set_live(False)
             finally:
@@ -193,7 +199,9 @@ class RedisChannels:
                             pipe.incr(bump)
                         pipe.publish(channel, message)
                         await pipe.execute()
-                except REDIS_ERRORS as exc:
+                except Exception as exc:
+                    if not isinstance(exc, REDIS_ERRORS):
+                        log.exception("Redis pub/sub publisher: unexpected error")
                     if item not in self._pending:
                         self._pending.appendleft(item)
                     self._failed("publisher", exc)
