@@ -149,8 +149,8 @@ class RedisChannels:
                 # An error redis-py raises outside its own classes (a RuntimeError from a
                 # connection reset under it, say) still loses the subscription: it is
                 # counted and retried like a lost connection, never left to end the task
-                # with `live` still true.
-                if not isinstance(exc, REDIS_ERRORS):
+                # with `live` still true. Its traceback is logged once per outage.
+                if not isinstance(exc, REDIS_ERRORS) and not self._down["subscriber"]:
                     log.exception("Redis pub/sub subscriber: unexpected error")
                 self._failed("subscriber", exc)
                 self._set_live(False)
@@ -200,7 +200,7 @@ class RedisChannels:
                         pipe.publish(channel, message)
                         await pipe.execute()
                 except Exception as exc:
-                    if not isinstance(exc, REDIS_ERRORS):
+                    if not isinstance(exc, REDIS_ERRORS) and not self._down["publisher"]:
                         log.exception("Redis pub/sub publisher: unexpected error")
                     if item not in self._pending:
                         self._pending.appendleft(item)
