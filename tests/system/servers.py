@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+
+from tests.support.ports import free_port as free_port
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password-for-tests"
@@ -26,12 +27,6 @@ def sign_in(url: str) -> dict[str, str]:
     )
     response.raise_for_status()
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def server_env(env: dict[str, str]) -> dict[str, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -19,15 +18,10 @@ from oncallnova.core.clock import FakeClock
 from oncallnova.notify.channels import Delivery
 from oncallnova.transport.email import channel as channel_module
 from oncallnova.transport.email.channel import EmailChannel, SmtpConfig, render
+from tests.support.ports import free_port
 
 BASE_URL = "http://oncall.example.test"
 NOW = datetime(2026, 3, 1, 12, 5, tzinfo=UTC)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Recorder:
