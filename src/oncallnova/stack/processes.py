@@ -45,7 +45,25 @@ def spawn(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    _until_exec_done(process)
     return Proc(name, role, process.pid, argv, str(log), http_port, grpc_port)
+
+
+def _until_exec_done(process: subprocess.Popen[bytes], within: float = 5.0) -> None:
+    """Popen returns once the new program has replaced the child, a moment before the
+    kernel has filled in its command line: until then /proc shows an empty one, and
+    `running` takes the process for another. On a busy machine, starting Traefik's large
+    binary last, that is the likely cause of a stack reporting Traefik as exited while
+    it ran on (and was then left running by the cleanup, which saw no process to stop)."""
+    cmdline = Path(f"/proc/{process.pid}/cmdline")
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if cmdline.read_bytes():
+                return
+        except OSError:
+            return  # gone already, or no /proc here: `running` tells
+        time.sleep(0.01)
 
 
 def health(proc: Proc, timeout: float = 2.0) -> str | None:
