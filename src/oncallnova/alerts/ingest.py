@@ -15,7 +15,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,9 +23,10 @@ from opentelemetry import trace
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncallnova.alerts import batches, logic, store
+from oncallnova.alerts import batches, logic, store, submissions
 from oncallnova.alerts.logic import NormalizedAlert
 from oncallnova.alerts.schemas import AlertResult
+from oncallnova.alerts.submissions import Item, Submission
 from oncallnova.core.analyze import TableStats
 from oncallnova.core.clock import Clock
 from oncallnova.core.db import Database, closed, unavailable
@@ -39,33 +39,6 @@ from oncallnova.incidents.api import IncidentsInTx, NewAlert, QuietSource, Sever
 from oncallnova.services.api import ServiceRoute
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class Item:
-    """One alert of one request, ready to store."""
-
-    route: ServiceRoute
-    alert: NormalizedAlert
-    fingerprint: str
-    correlation_key: str
-    actor: str
-    key: tuple[str, str]  # (service, fingerprint): what dedup compares
-
-
-@dataclass(slots=True)
-class Submission:
-    items: list[Item]
-    done: asyncio.Future[list[AlertResult]]
-    results: list[AlertResult] = field(default_factory=list)
-    # The submitting request's trace context, so the batch span can join its trace.
-    trace_context: otel_context.Context | None = None
-    # The caller's idempotency key, if it sent one (see `batches.py`); `replay` is set
-    # when the batch had been stored before and `results` are that first delivery's.
-    batch_id: str | None = None
-    replay: bool = False
-    # Set once the batch id was found recorded by an earlier delivery (it stays so).
-    recorded_before: bool = False
 
 
 class Ingestor:
@@ -140,7 +113,7 @@ class Ingestor:
         if self._pending + len(alerts) > self._queue_limit:
             self._full = True
             raise Overloaded("ingestion queue is full; retry shortly", retry_after=1)
-        items = _items(route, alerts, actor)
+        items = submissions.items(route, alerts, actor)
         submission = Submission(
             items,
             asyncio.get_running_loop().create_future(),
@@ -162,7 +135,7 @@ class Ingestor:
         """Store alerts in the caller's transaction, as a batch of the writer would be
         (for alerts OnCallNova raises itself, such as an expired heartbeat's)."""
         results = []
-        for chunk in _chunks(_items(route, alerts, actor)):
+        for chunk in submissions.chunks(submissions.items(route, alerts, actor)):
             results.extend((await self._write_chunk(session, chunk, now))[0])
         return results
 
@@ -226,10 +199,10 @@ class Ingestor:
         self, session: AsyncSession, batch: list[Submission], keyed: bool, now: datetime
     ) -> int:
         """Store the batch in `session`; returns how many alerts it added."""
-        fresh = _fresh(batch) if keyed else batch
+        fresh = submissions.fresh(batch) if keyed else batch
         results = []
         added = 0
-        for chunk in _chunks([item for s in fresh for item in s.items]):
+        for chunk in submissions.chunks([item for s in fresh for item in s.items]):
             chunk_results, new = await self._write_chunk(session, chunk, now)
             results.extend(chunk_results)
             added += new
@@ -409,32 +382,6 @@ class Ingestor:
             row["incident_id"] = incident_id
 
 
-def _items(route: ServiceRoute, alerts: list[NormalizedAlert], actor: str) -> list[Item]:
-    items = []
-    for alert in alerts:
-        fingerprint = logic.fingerprint(alert)
-        correlation_key = logic.correlation_key(route.correlation_key, route.service_id, alert)
-        key = (route.service_id, fingerprint)
-        items.append(Item(route, alert, fingerprint, correlation_key, actor, key))
-    return items
-
-
-def _fresh(batch: list[Submission]) -> list[Submission]:
-    """The submissions to store: those without a batch id, and the first of each batch id
-    not found stored by an earlier delivery. The others are replays."""
-    fresh = []
-    seen: set[str] = set()
-    for submission in batch:
-        submission.replay = submission.batch_id is not None and (
-            submission.recorded_before or submission.batch_id in seen
-        )
-        if not submission.replay:
-            fresh.append(submission)
-        if submission.batch_id is not None:
-            seen.add(submission.batch_id)
-    return fresh
-
-
 def _lock_ids(items: list[Item]) -> set[int]:
     """The locks a chunk takes, in one statement: each alert key (dedup), and the
     correlation key of each trigger (it may open or join an incident). Taking the
@@ -447,26 +394,6 @@ def _lock_ids(items: list[Item]) -> set[int]:
             key = f"{item.route.service_id}\x00{item.correlation_key}"
             ids.add(lock_id("correlation", key))
     return ids
-
-
-def _chunks(items: list[Item]) -> list[list[Item]]:
-    """Split so that each chunk can be stored in bulk with the same outcome as one by one.
-
-    Within a chunk a (service, fingerprint) appears once, or only as repeated triggers.
-    """
-    chunks: list[list[Item]] = []
-    current: list[Item] = []
-    seen: dict[tuple[str, str], bool] = {}
-    for item in items:
-        only_triggers = seen.get(item.key)
-        if only_triggers is not None and not (only_triggers and item.alert.action == "trigger"):
-            chunks.append(current)
-            current, seen = [], {}
-        current.append(item)
-        seen[item.key] = item.alert.action == "trigger" and seen.get(item.key, True)
-    if current:
-        chunks.append(current)
-    return chunks
 
 
 def _row(item: Item, now: datetime) -> dict[str, Any]:
