@@ -73,7 +73,7 @@ MAIN_RULES: list[tuple[str, Callable[[Frames], bool]]] = [
     ),
     # Idempotency keys of batches handed over by gRPC (the split): claimed, then their
     # results saved, in the writer's transaction.
-    ("batch ids (claim, save results)", _py("alerts/batches.py")),
+    ("batch ids (record, replay results)", _py("alerts/batches.py")),
     ("commit / transaction end (SQLAlchemy, driver)", _py("commit", "AsyncSessionTransaction")),
     ("SQL: SQLAlchemy (compile, parameters, rows)", _py("sqlalchemy/")),
     ("DB driver in the event loop (asyncpg, aiosqlite)", _py("asyncpg/", "aiosqlite/")),

@@ -53,9 +53,9 @@ class Alert(Base):
 
 
 class IngestBatch(Base):
-    """A batch of alerts handed over with an idempotency key (a gRPC `Ingest` call), and
-    what became of its alerts: a retry of the same batch after a lost reply gets these
-    results back and stores nothing again. Kept for a day."""
+    """A batch of alerts handed over with an idempotency key (over gRPC's `Ingest` or
+    `IngestStream`), and what became of its alerts: a retry of the same batch after a
+    lost reply gets these results back and stores nothing again. Kept for a day."""
 
     __tablename__ = "ingest_batches"
 

@@ -77,6 +77,7 @@ class RemoteRuntime:
             to_incidents,
             key_cache_seconds=settings.integration_key_cache_seconds,
             sharing=key_sharing(settings, self.pubsub, self.redis_breaker),
+            tracing=self.tracing,
         )
         requests = AlertRequestsClient(to_incidents)
         contacts = ContactsClient(to_oncall)

@@ -17,6 +17,9 @@ from oncallnova.transport.grpc.convert import integral
 from oncallnova.transport.grpc.gen.oncallnova.v1 import common_pb2
 from oncallnova.transport.grpc.gen.oncallnova.v1 import ingestion_pb2 as pb
 
+# Batches per `Ingest` call or `IngestStream` message, as the contract says.
+MAX_BATCHES = 1000
+
 _SEVERITY = {name: common_pb2.Severity.Value(f"SEVERITY_{name.upper()}") for name in SEVERITIES}
 _SEVERITY_NAME = {number: name for name, number in _SEVERITY.items()}
 _ACTION = {

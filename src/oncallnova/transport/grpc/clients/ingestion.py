@@ -5,12 +5,11 @@ keeps them: shared through Redis and dropped at once on a revoke when `REDIS_URL
 else for INTEGRATION_KEY_CACHE_SECONDS) and answers its HTTP caller only once the alerts
 are stored: a 2xx still means committed.
 
-Requests arriving while calls are in flight wait for the next call, which carries all of
-them (each its own batch, with its own result or error): under load a call carries tens
-of requests, so the cost of a call (a round trip, gRPC's own work on both ends) is paid
-once for all of them, as the writer pays one commit for many requests. A call whose
-reply is lost is made again with the same batch ids, which the writer remembers, so
-nothing is stored or counted twice.
+Batches travel on `IngestStream` (see `ingest_stream.py`): one long call that carries
+many requests' batches per message, each batch with its own result or error, so the
+cost of a call (a round trip, gRPC's own work on both ends) is not paid per request. A
+message whose reply is lost is sent again with the same batch ids, which the writer
+remembers, so nothing is stored or counted twice.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ import uuid
 from collections.abc import Awaitable
 
 import grpc
+from opentelemetry import propagate, trace
 
 from oncallnova.alerts.api import IngestSource
 from oncallnova.alerts.ingestion import MISSING_KEY, UNKNOWN_KEY
@@ -28,20 +28,14 @@ from oncallnova.alerts.logic import NormalizedAlert
 from oncallnova.alerts.schemas import AlertResult
 from oncallnova.core.errors import DomainError, Overloaded, Unauthenticated
 from oncallnova.core.shared_cache import Sharing
+from oncallnova.core.tracing import Tracing
 from oncallnova.services.api import ServiceRoute, kept_routes
 from oncallnova.transport.grpc.alert_messages import alert_message, result_value, route_value
 from oncallnova.transport.grpc.clients.calls import resend
+from oncallnova.transport.grpc.clients.ingest_stream import Item, Streams
 from oncallnova.transport.grpc.errors import error_of
 from oncallnova.transport.grpc.gen.oncallnova.v1 import ingestion_pb2 as pb
 from oncallnova.transport.grpc.gen.oncallnova.v1 import ingestion_pb2_grpc as pb_grpc
-
-# Calls in flight at once (two keep the writer fed while the other reply travels);
-# requests beyond wait for the next call. A call carries at
-# most this many alerts (the rest wait for the one after).
-IN_FLIGHT = 2
-CALL_ALERTS = 5000
-
-Waiting = tuple[pb.AlertBatch, "asyncio.Future[list[AlertResult]]"]
 
 
 class IngestionClient:
@@ -53,15 +47,15 @@ class IngestionClient:
         *,
         key_cache_seconds: float,
         sharing: Sharing | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self._stub = pb_grpc.IngestServiceStub(channel)
+        self._tracing = tracing or Tracing()
         self._routes = kept_routes(self._resolve, key_cache_seconds, sharing)
         # After the incidents role said its queue is full, refuse before reading bodies
         # until the delay it asked for has passed.
         self._full_until = 0.0
-        self._waiting: list[Waiting] = []
-        self._in_flight = 0
-        self._calls: set[asyncio.Task[None]] = set()
+        self._streams = Streams(self._stub, self._settle)
 
     def refuse_if_full(self) -> None:
         if time.monotonic() < self._full_until:
@@ -97,45 +91,47 @@ class IngestionClient:
             alerts=[alert_message(alert) for alert in alerts],
         )
         done: asyncio.Future[list[AlertResult]] = asyncio.get_running_loop().create_future()
-        self._waiting.append((batch, done))
-        if self._in_flight < IN_FLIGHT:
-            self._call()
+        if self._tracing.enabled:
+            self._trace(batch, done)
+        self._streams.send(Item(batch, done))
         return done
 
-    def _call(self) -> None:
-        """Send what waits (up to CALL_ALERTS alerts) in one call."""
-        taken, alerts = 0, 0
-        for batch, _ in self._waiting:
-            if taken and alerts + len(batch.alerts) > CALL_ALERTS:
-                break
-            taken += 1
-            alerts += len(batch.alerts)
-        group, self._waiting = self._waiting[:taken], self._waiting[taken:]
-        self._in_flight += 1
-        task = asyncio.create_task(self._send(group))
-        self._calls.add(task)
-        task.add_done_callback(self._calls.discard)
+    def _trace(self, batch: pb.AlertBatch, done: asyncio.Future[list[AlertResult]]) -> None:
+        """`ingest.send`, from the hand-over to the reply, in the request's trace. The
+        stream that carries the batch is no request's own call, so the batch carries
+        this span's context to the incidents role, whose storing continues the trace."""
+        span = self._tracing.tracer.start_span(
+            "ingest.send",
+            kind=trace.SpanKind.CLIENT,
+            attributes={
+                "rpc.system": "grpc",
+                "rpc.service": "oncallnova.v1.IngestService",
+                "rpc.method": "IngestStream",
+                "oncallnova.batch_id": batch.batch_id,
+                "alerts.count": len(batch.alerts),
+            },
+        )
+        propagate.inject(batch.trace_context, context=trace.set_span_in_context(span))
 
-    async def _send(self, group: list[Waiting]) -> None:
-        request = pb.IngestRequest(batches=[batch for batch, _ in group])
-        try:
-            # Batch ids make the call safe to repeat, even past its deadline.
-            reply = await resend(lambda: self._stub.Ingest(request), after_deadline=True)
-        except BaseException as exc:
-            for _, done in group:
-                _fail(done, exc)
-            if not isinstance(exc, Exception):
-                raise
+        def ended(done: asyncio.Future[list[AlertResult]]) -> None:
+            error = None if done.cancelled() else done.exception()
+            if error is not None:
+                span.set_status(trace.StatusCode.ERROR, str(error))
+            span.end()
+
+        done.add_done_callback(ended)
+
+    def _settle(self, item: Item, outcome: pb.BatchResult | BaseException) -> None:
+        if item.done.done():  # a caller that went away cancelled its own
+            return
+        if isinstance(outcome, asyncio.CancelledError):
+            item.done.cancel()
+        elif isinstance(outcome, BaseException):
+            item.done.set_exception(outcome)
+        elif outcome.HasField("error"):
+            item.done.set_exception(self._refused(item.batch, error_of(outcome.error)))
         else:
-            for (batch, done), result in zip(group, reply.batches, strict=True):
-                if result.HasField("error"):
-                    _fail(done, self._refused(batch, error_of(result.error)))
-                elif not done.done():
-                    done.set_result([result_value(r) for r in result.results])
-        finally:
-            self._in_flight -= 1
-            if self._waiting and self._in_flight < IN_FLIGHT:
-                self._call()
+            item.done.set_result([result_value(r) for r in outcome.results])
 
     def _refused(self, batch: pb.AlertBatch, error: DomainError) -> DomainError:
         if isinstance(error, Unauthenticated):
@@ -145,9 +141,4 @@ class IngestionClient:
         return error
 
     async def aclose(self) -> None:
-        await asyncio.gather(*self._calls, return_exceptions=True)
-
-
-def _fail(done: asyncio.Future[list[AlertResult]], error: BaseException) -> None:
-    if not done.done():  # a caller that went away cancelled its own
-        done.set_exception(error)
+        await self._streams.aclose()

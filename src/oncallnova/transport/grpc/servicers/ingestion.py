@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from typing import Any, get_args
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
 
 from oncallnova.alerts.api import IngestionService, IngestSource
 from oncallnova.alerts.schemas import AlertResult
 from oncallnova.core.errors import DomainError, InvalidInput
 from oncallnova.transport.grpc.alert_messages import (
+    MAX_BATCHES,
     alert_value,
     result_message,
     route_message,
@@ -19,7 +23,6 @@ from oncallnova.transport.grpc.gen.oncallnova.v1 import ingestion_pb2 as pb
 from oncallnova.transport.grpc.gen.oncallnova.v1 import ingestion_pb2_grpc as pb_grpc
 
 SOURCES = frozenset(get_args(IngestSource))
-MAX_BATCHES = 1000
 
 
 class IngestServicer(pb_grpc.IngestServiceServicer):
@@ -31,12 +34,67 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
         self._max_batch = max_batch
 
     async def Ingest(self, request: pb.IngestRequest, context: Any) -> pb.IngestResponse:
-        if len(request.batches) > MAX_BATCHES:
-            raise InvalidInput(f"at most {MAX_BATCHES} batches per call", field="batches")
+        reply = pb.IngestResponse()
+        reply.batches.extend(await self._store(request.batches))
+        return reply
+
+    async def IngestStream(
+        self, requests: AsyncIterator[pb.IngestStreamRequest], context: Any
+    ) -> AsyncIterator[pb.IngestStreamResponse]:
+        """Each message is stored as it arrives and answered once stored; the call ends
+        when the caller has sent all it will and every message is answered."""
+        # Replies in the order they are ready; an error that is not a message's fault
+        # (the database, say) ends the stream, and the caller sends again what it has no
+        # reply for; None once the caller is done and every message is answered.
+        replies: asyncio.Queue[pb.IngestStreamResponse | Exception | None] = asyncio.Queue()
+        answering: set[asyncio.Task[None]] = set()
+
+        async def answer(request: pb.IngestStreamRequest) -> None:
+            reply = pb.IngestStreamResponse(sequence=request.sequence)
+            try:
+                reply.batches.extend(await self._store(request.batches))
+            except DomainError as exc:
+                reply.error.CopyFrom(status_of(exc)[1])
+            except Exception as exc:
+                replies.put_nowait(exc)
+                return
+            replies.put_nowait(reply)
+
+        async def read() -> None:
+            try:
+                async for request in requests:
+                    task = asyncio.create_task(answer(request))
+                    answering.add(task)
+                    task.add_done_callback(answering.discard)
+                while answering:
+                    await asyncio.wait(answering)
+            except Exception as exc:
+                replies.put_nowait(exc)
+            finally:
+                replies.put_nowait(None)
+
+        reader = asyncio.create_task(read())
+        try:
+            while (reply := await replies.get()) is not None:
+                if isinstance(reply, Exception):
+                    raise reply
+                yield reply
+        finally:
+            reader.cancel()
+            for task in answering:
+                task.cancel()
+
+    async def _store(self, batches: Sequence[pb.AlertBatch]) -> list[pb.BatchResult]:
+        """Each batch's results or error, once all are stored. A failure that is not a
+        batch's fault (the database, say) is raised: none of them may be stored."""
+        if len(batches) > MAX_BATCHES:
+            raise InvalidInput(
+                f"at most {MAX_BATCHES} batches per call or message", field="batches"
+            )
         # Every batch is queued before any is awaited, so the writer stores them in the
         # same transaction.
         queued: list[Awaitable[list[AlertResult]] | DomainError] = []
-        for batch in request.batches:
+        for batch in batches:
             try:
                 queued.append(await self._queue(batch))
             except DomainError as exc:
@@ -45,18 +103,17 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
             *(_refused(item) if isinstance(item, DomainError) else item for item in queued),
             return_exceptions=True,
         )
-        reply = pb.IngestResponse()
+        results: list[pb.BatchResult] = []
         for outcome in outcomes:
-            result = reply.batches.add()
+            result = pb.BatchResult()
             if isinstance(outcome, DomainError):
                 result.error.CopyFrom(status_of(outcome)[1])
             elif isinstance(outcome, BaseException):
-                # Not the batch's fault (the database, say): the whole call fails, and the
-                # caller may send it again; batch ids keep the stored ones from doubling.
                 raise outcome
             else:
                 result.results.extend(result_message(r) for r in outcome)
-        return reply
+            results.append(result)
+        return results
 
     async def _queue(self, batch: pb.AlertBatch) -> Awaitable[list[AlertResult]]:
         if batch.source not in SOURCES:
@@ -71,7 +128,14 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
         route = await self._ingestion.authenticate(batch.integration_key)
         alerts = [alert_value(alert, n) for n, alert in enumerate(batch.alerts)]
         source: IngestSource = batch.source  # type: ignore[assignment]
-        return self._ingestion.ingest(route, alerts, source, batch.batch_id)
+        if not batch.trace_context:
+            return self._ingestion.ingest(route, alerts, source, batch.batch_id)
+        # A call carries many requests' batches: each continues its own request's trace.
+        attached = otel_context.attach(propagate.extract(batch.trace_context))
+        try:
+            return self._ingestion.ingest(route, alerts, source, batch.batch_id)
+        finally:
+            otel_context.detach(attached)
 
     async def ResolveIntegrationKey(
         self, request: pb.ResolveIntegrationKeyRequest, context: Any

@@ -27,7 +27,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from oncallnova.transport.grpc.gen.oncallnova.v1 import common_pb2 as oncallnova_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1doncallnova/v1/ingestion.proto\x12\roncallnova.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1aoncallnova/v1/common.proto\"7\n\x1cResolveIntegrationKeyRequest\x12\x17\n\x0fintegration_key\x18\x01 \x01(\t\"\xb1\x01\n\x0cServiceRoute\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12\x14\n\x0cservice_name\x18\x02 \x01(\t\x12\x17\n\x0f\x63orrelation_key\x18\x03 \x03(\t\x12\"\n\x1a\x63orrelation_window_seconds\x18\x04 \x01(\x05\x12!\n\x14\x65scalation_policy_id\x18\x05 \x01(\tH\x00\x88\x01\x01\x42\x17\n\x15_escalation_policy_id\"\x99\x03\n\x05\x41lert\x12\r\n\x05title\x18\x01 \x01(\t\x12)\n\x08severity\x18\x02 \x01(\x0e\x32\x17.oncallnova.v1.Severity\x12*\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32\x1a.oncallnova.v1.AlertAction\x12\x13\n\x06source\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x05 \x01(\tH\x01\x88\x01\x01\x12\x30\n\x06labels\x18\x06 \x03(\x0b\x32 .oncallnova.v1.Alert.LabelsEntry\x12\x16\n\tdedup_key\x18\x07 \x01(\tH\x02\x88\x01\x01\x12/\n\x0boccurred_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x07\x64\x65tails\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\t\n\x07_sourceB\x0e\n\x0c_descriptionB\x0c\n\n_dedup_key\"m\n\nAlertBatch\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x17\n\x0fintegration_key\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12$\n\x06\x61lerts\x18\x04 \x03(\x0b\x32\x14.oncallnova.v1.Alert\";\n\rIngestRequest\x12*\n\x07\x62\x61tches\x18\x01 \x03(\x0b\x32\x19.oncallnova.v1.AlertBatch\"\xb3\x01\n\x0b\x41lertResult\x12\x15\n\x08\x61lert_id\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0bincident_id\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x14\n\x0c\x64\x65\x64uplicated\x18\x03 \x01(\x08\x12\x13\n\x0b\x66ingerprint\x18\x04 \x01(\t\x12+\n\x06status\x18\x05 \x01(\x0e\x32\x1b.oncallnova.v1.AlertOutcomeB\x0b\n\t_alert_idB\x0e\n\x0c_incident_id\"e\n\x0b\x42\x61tchResult\x12+\n\x07results\x18\x01 \x03(\x0b\x32\x1a.oncallnova.v1.AlertResult\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x1a.oncallnova.v1.ErrorDetail\"=\n\x0eIngestResponse\x12+\n\x07\x62\x61tches\x18\x01 \x03(\x0b\x32\x1a.oncallnova.v1.BatchResult\"c\n\tRequester\x12\x11\n\x04user\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x06source\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x11\n\x04note\x18\x03 \x01(\tH\x02\x88\x01\x01\x42\x07\n\x05_userB\t\n\x07_sourceB\x07\n\x05_note\"D\n\x08\x41lertRef\x12\r\n\x05value\x18\x01 \x01(\t\x12)\n\x04kind\x18\x02 \x01(\x0e\x32\x1b.oncallnova.v1.AlertRefKind\"\x8e\x01\n\x12\x43reateAlertRequest\x12\x17\n\x0fintegration_key\x18\x01 \x01(\t\x12#\n\x05\x61lert\x18\x02 \x01(\x0b\x32\x14.oncallnova.v1.Alert\x12\r\n\x05\x61lias\x18\x03 \x01(\t\x12+\n\trequester\x18\x04 \x01(\x0b\x32\x18.oncallnova.v1.Requester\"\x80\x01\n\x12\x41lertActionRequest\x12\x17\n\x0fintegration_key\x18\x01 \x01(\t\x12$\n\x03ref\x18\x02 \x01(\x0b\x32\x17.oncallnova.v1.AlertRef\x12+\n\trequester\x18\x03 \x01(\x0b\x32\x18.oncallnova.v1.Requester\"\xdd\x01\n\x0eRequestOutcome\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nservice_id\x18\x02 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x03 \x01(\t\x12\x0f\n\x07success\x18\x04 \x01(\x08\x12\x0e\n\x06status\x18\x05 \x01(\t\x12\x30\n\x0cprocessed_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\x08\x61lert_id\x18\x07 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05\x61lias\x18\x08 \x01(\tH\x01\x88\x01\x01\x42\x0b\n\t_alert_idB\x08\n\x06_alias\"G\n\x18GetRequestOutcomeRequest\x12\x17\n\x0fintegration_key\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"K\n\x19GetRequestOutcomeResponse\x12.\n\x07outcome\x18\x01 \x01(\x0b\x32\x1d.oncallnova.v1.RequestOutcome\":\n\x11RecordBeatRequest\x12\x17\n\x0fintegration_key\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\"\x9c\x01\n\x04\x42\x65\x61t\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x31\n\rfirst_beat_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clast_beat_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x62\x65\x61ts\x18\x05 \x01(\x03\"6\n\x12GetLastBeatRequest\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\"8\n\x13GetLastBeatResponse\x12!\n\x04\x62\x65\x61t\x18\x01 \x01(\x0b\x32\x13.oncallnova.v1.Beat*}\n\x0b\x41lertAction\x12\x1c\n\x18\x41LERT_ACTION_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41LERT_ACTION_TRIGGER\x10\x01\x12\x1c\n\x18\x41LERT_ACTION_ACKNOWLEDGE\x10\x02\x12\x18\n\x14\x41LERT_ACTION_RESOLVE\x10\x03*~\n\x0c\x41lertOutcome\x12\x1d\n\x19\x41LERT_OUTCOME_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41LERT_OUTCOME_FIRING\x10\x01\x12\x1a\n\x16\x41LERT_OUTCOME_RESOLVED\x10\x02\x12\x19\n\x15\x41LERT_OUTCOME_IGNORED\x10\x03*x\n\x0c\x41lertRefKind\x12\x1e\n\x1a\x41LERT_REF_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11\x41LERT_REF_KIND_ID\x10\x01\x12\x17\n\x13\x41LERT_REF_KIND_TINY\x10\x02\x12\x18\n\x14\x41LERT_REF_KIND_ALIAS\x10\x03\x32\xb9\x01\n\rIngestService\x12\x45\n\x06Ingest\x12\x1c.oncallnova.v1.IngestRequest\x1a\x1d.oncallnova.v1.IngestResponse\x12\x61\n\x15ResolveIntegrationKey\x12+.oncallnova.v1.ResolveIntegrationKeyRequest\x1a\x1b.oncallnova.v1.ServiceRoute2\xe1\x04\n\x13\x41lertRequestService\x12O\n\x0b\x43reateAlert\x12!.oncallnova.v1.CreateAlertRequest\x1a\x1d.oncallnova.v1.RequestOutcome\x12N\n\nCloseAlert\x12!.oncallnova.v1.AlertActionRequest\x1a\x1d.oncallnova.v1.RequestOutcome\x12T\n\x10\x41\x63knowledgeAlert\x12!.oncallnova.v1.AlertActionRequest\x1a\x1d.oncallnova.v1.RequestOutcome\x12P\n\x0c\x41\x64\x64\x41lertNote\x12!.oncallnova.v1.AlertActionRequest\x1a\x1d.oncallnova.v1.RequestOutcome\x12\x66\n\x11GetRequestOutcome\x12\'.oncallnova.v1.GetRequestOutcomeRequest\x1a(.oncallnova.v1.GetRequestOutcomeResponse\x12\x43\n\nRecordBeat\x12 .oncallnova.v1.RecordBeatRequest\x1a\x13.oncallnova.v1.Beat\x12T\n\x0bGetLastBeat\x12!.oncallnova.v1.GetLastBeatRequest\x1a\".oncallnova.v1.GetLastBeatResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1doncallnova/v1/ingestion.proto\x12\roncallnova.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1aoncallnova/v1/common.proto\"7\n\x1cResolveIntegrationKeyRequest\x12\x17\n\x0fintegration_key\x18\x01 \x01(\t\"\xb1\x01\n\x0cServiceRoute\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12\x14\n\x0cservice_name\x18\x02 \x01(\t\x12\x17\n\x0f\x63orrelation_key\x18\x03 \x03(\t\x12\"\n\x1a\x63orrelation_window_seconds\x18\x04 \x01(\x05\x12!\n\x14\x65scalation_policy_id\x18\x05 \x01(\tH\x00\x88\x01\x01\x42\x17\n\x15_escalation_policy_id\"\x99\x03\n\x05\x41lert\x12\r\n\x05title\x18\x01 \x01(\t\x12)\n\x08severity\x18\x02 \x01(\x0e\x32\x17.oncallnova.v1.Severity\x12*\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32\x1a.oncallnova.v1.AlertAction\x12\x13\n\x06source\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x05 \x01(\tH\x01\x88\x01\x01\x12\x30\n\x06labels\x18\x06 \x03(\x0b\x32 .oncallnova.v1.Alert.LabelsEntry\x12\x16\n\tdedup_key\x18\x07 \x01(\tH\x02\x88\x01\x01\x12/\n\x0boccurred_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x07\x64\x65tails\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\t\n\x07_sourceB\x0e\n\x0c_descriptionB\x0c\n\n_dedup_key\"\xe6\x01\n\nAlertBatch\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x17\n\x0fintegration_key\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12$\n\x06\x61lerts\x18\x04 \x03(\x0b\x32\x14.oncallnova.v1.Alert\x12\x42\n\rtrace_context\x18\x05 \x03(\x0b\x32+.oncallnova.v1.AlertBatch.TraceContextEntry\x1a\x33\n\x11TraceContextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\";\n\rIngestRequest\x12*\n\x07\x62\x61tches\x18\x01 \x03(\x0b\x32\x19.oncallnova.v1.AlertBatch\"\xb3\x01\n\x0b\x41lertResult\x12\x15\n\x08\x61lert_id\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0bincident_id\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x14\n\x0c\x64\x65\x64uplicated\x18\x03 \x01(\x08\x12\x13\n\x0b\x66ingerprint\x18\x04 \x01(\t\x12+\n\x06status\x18\x05 \x01(\x0e\x32\x1b.oncallnova.v1.AlertOutcomeB\x0b\n\t_alert_idB\x0e\n\x0c_incident_id\"e\n\x0b\x42\x61tchResult\x12+\n\x07results\x18\x01 \x03(\x0b\x32\x1a.oncallnova.v1.AlertResult\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x1a.oncallnova.v1.ErrorDetail\"=\n\x0eIngestResponse\x12+\n\x07\x62\x61tches\x18\x01 \x03(\x0b\x32\x1a.oncallnova.v1.BatchResult\"S\n\x13IngestStreamRequest\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12*\n\x07\x62\x61tches\x18\x02 \x03(\x0b\x32\x19.oncallnova.v1.AlertBatch\"\x80\x01\n\x14IngestStreamResponse\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12+\n\x07\x62\x61tches\x18\x02 \x03(\x0b\x32\x1a.oncallnova.v1.BatchResult\x12)\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x1a.oncallnova.v1.ErrorDetail\"c\n\tRequester\x12\x11\n\x04user\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x06source\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x11\n\x04note\x18\x03 \x01(\tH\x02\x88\x01\x01\x42\x07\n\x05_userB\t\n\x07_sourceB\x07\n\x05_note\"D\n\x08\x41lertRef\x12\r\n\x05value\x18\x01 \x01(\t\x12)\n\x04kind\x18\x02 \x01(\x0e\x32\x1b.oncallnova.v1.AlertRefKind\"\x8e\x01\n\x12\x43reateAlertRequest\x12\x17\n\x0fintegration_key\x18\x01 \x01(\t\x12#\n\x05\x61lert\x18\x02 \x01(\x0b\x32\x14.oncallnova.v1.Alert\x12\r\n\x05\x61lias\x18\x03 \x01(\t\x12+\n\trequester\x18\x04 \x01(\x0b\x32\x18.oncallnova.v1.Requester\"\x80\x01\n\x12\x41lertActionRequest\x12\x17\n\x0fintegration_key\x18\x01 \x01(\t\x12$\n\x03ref\x18\x02 \x01(\x0b\x32\x17.oncallnova.v1.AlertRef\x12+\n\trequester\x18\x03 \x01(\x0b\x32\x18.oncallnova.v1.Requester\"\xdd\x01\n\x0eRequestOutcome\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nservice_id\x18\x02 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x03 \x01(\t\x12\x0f\n\x07success\x18\x04 \x01(\x08\x12\x0e\n\x06status\x18\x05 \x01(\t\x12\x30\n\x0cprocessed_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\x08\x61lert_id\x18\x07 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05\x61lias\x18\x08 \x01(\tH\x01\x88\x01\x01\x42\x0b\n\t_alert_idB\x08\n\x06_alias\"G\n\x18GetRequestOutcomeRequest\x12\x17\n\x0fintegration_key\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"K\n\x19GetRequestOutcomeResponse\x12.\n\x07outcome\x18\x01 \x01(\x0b\x32\x1d.oncallnova.v1.RequestOutcome\":\n\x11RecordBeatRequest\x12\x17\n\x0fintegration_key\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\"\x9c\x01\n\x04\x42\x65\x61t\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x31\n\rfirst_beat_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clast_beat_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x62\x65\x61ts\x18\x05 \x01(\x03\"6\n\x12GetLastBeatRequest\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\"8\n\x13GetLastBeatResponse\x12!\n\x04\x62\x65\x61t\x18\x01 \x01(\x0b\x32\x13.oncallnova.v1.Beat*}\n\x0b\x41lertAction\x12\x1c\n\x18\x41LERT_ACTION_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41LERT_ACTION_TRIGGER\x10\x01\x12\x1c\n\x18\x41LERT_ACTION_ACKNOWLEDGE\x10\x02\x12\x18\n\x14\x41LERT_ACTION_RESOLVE\x10\x03*~\n\x0c\x41lertOutcome\x12\x1d\n\x19\x41LERT_OUTCOME_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41LERT_OUTCOME_FIRING\x10\x01\x12\x1a\n\x16\x41LERT_OUTCOME_RESOLVED\x10\x02\x12\x19\n\x15\x41LERT_OUTCOME_IGNORED\x10\x03*x\n\x0c\x41lertRefKind\x12\x1e\n\x1a\x41LERT_REF_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11\x41LERT_REF_KIND_ID\x10\x01\x12\x17\n\x13\x41LERT_REF_KIND_TINY\x10\x02\x12\x18\n\x14\x41LERT_REF_KIND_ALIAS\x10\x03\x32\x96\x02\n\rIngestService\x12\x45\n\x06Ingest\x12\x1c.oncallnova.v1.IngestRequest\x1a\x1d.oncallnova.v1.IngestResponse\x12[\n\x0cIngestStream\x12\".oncallnova.v1.IngestStreamRequest\x1a#.oncallnova.v1.IngestStreamResponse(\x01\x30\x01\x12\x61\n\x15ResolveIntegrationKey\x12+.oncallnova.v1.ResolveIntegrationKeyRequest\x1a\x1b.oncallnova.v1.ServiceRoute2\xe1\x04\n\x13\x41lertRequestService\x12O\n\x0b\x43reateAlert\x12!.oncallnova.v1.CreateAlertRequest\x1a\x1d.oncallnova.v1.RequestOutcome\x12N\n\nCloseAlert\x12!.oncallnova.v1.AlertActionRequest\x1a\x1d.oncallnova.v1.RequestOutcome\x12T\n\x10\x41\x63knowledgeAlert\x12!.oncallnova.v1.AlertActionRequest\x1a\x1d.oncallnova.v1.RequestOutcome\x12P\n\x0c\x41\x64\x64\x41lertNote\x12!.oncallnova.v1.AlertActionRequest\x1a\x1d.oncallnova.v1.RequestOutcome\x12\x66\n\x11GetRequestOutcome\x12\'.oncallnova.v1.GetRequestOutcomeRequest\x1a(.oncallnova.v1.GetRequestOutcomeResponse\x12\x43\n\nRecordBeat\x12 .oncallnova.v1.RecordBeatRequest\x1a\x13.oncallnova.v1.Beat\x12T\n\x0bGetLastBeat\x12!.oncallnova.v1.GetLastBeatRequest\x1a\".oncallnova.v1.GetLastBeatResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,12 +36,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ALERT_LABELSENTRY']._loaded_options = None
   _globals['_ALERT_LABELSENTRY']._serialized_options = b'8\001'
-  _globals['_ALERTACTION']._serialized_start=2462
-  _globals['_ALERTACTION']._serialized_end=2587
-  _globals['_ALERTOUTCOME']._serialized_start=2589
-  _globals['_ALERTOUTCOME']._serialized_end=2715
-  _globals['_ALERTREFKIND']._serialized_start=2717
-  _globals['_ALERTREFKIND']._serialized_end=2837
+  _globals['_ALERTBATCH_TRACECONTEXTENTRY']._loaded_options = None
+  _globals['_ALERTBATCH_TRACECONTEXTENTRY']._serialized_options = b'8\001'
+  _globals['_ALERTACTION']._serialized_start=2800
+  _globals['_ALERTACTION']._serialized_end=2925
+  _globals['_ALERTOUTCOME']._serialized_start=2927
+  _globals['_ALERTOUTCOME']._serialized_end=3053
+  _globals['_ALERTREFKIND']._serialized_start=3055
+  _globals['_ALERTREFKIND']._serialized_end=3175
   _globals['_RESOLVEINTEGRATIONKEYREQUEST']._serialized_start=139
   _globals['_RESOLVEINTEGRATIONKEYREQUEST']._serialized_end=194
   _globals['_SERVICEROUTE']._serialized_start=197
@@ -50,40 +52,46 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ALERT']._serialized_end=786
   _globals['_ALERT_LABELSENTRY']._serialized_start=700
   _globals['_ALERT_LABELSENTRY']._serialized_end=745
-  _globals['_ALERTBATCH']._serialized_start=788
-  _globals['_ALERTBATCH']._serialized_end=897
-  _globals['_INGESTREQUEST']._serialized_start=899
-  _globals['_INGESTREQUEST']._serialized_end=958
-  _globals['_ALERTRESULT']._serialized_start=961
-  _globals['_ALERTRESULT']._serialized_end=1140
-  _globals['_BATCHRESULT']._serialized_start=1142
-  _globals['_BATCHRESULT']._serialized_end=1243
-  _globals['_INGESTRESPONSE']._serialized_start=1245
-  _globals['_INGESTRESPONSE']._serialized_end=1306
-  _globals['_REQUESTER']._serialized_start=1308
-  _globals['_REQUESTER']._serialized_end=1407
-  _globals['_ALERTREF']._serialized_start=1409
-  _globals['_ALERTREF']._serialized_end=1477
-  _globals['_CREATEALERTREQUEST']._serialized_start=1480
-  _globals['_CREATEALERTREQUEST']._serialized_end=1622
-  _globals['_ALERTACTIONREQUEST']._serialized_start=1625
-  _globals['_ALERTACTIONREQUEST']._serialized_end=1753
-  _globals['_REQUESTOUTCOME']._serialized_start=1756
-  _globals['_REQUESTOUTCOME']._serialized_end=1977
-  _globals['_GETREQUESTOUTCOMEREQUEST']._serialized_start=1979
-  _globals['_GETREQUESTOUTCOMEREQUEST']._serialized_end=2050
-  _globals['_GETREQUESTOUTCOMERESPONSE']._serialized_start=2052
-  _globals['_GETREQUESTOUTCOMERESPONSE']._serialized_end=2127
-  _globals['_RECORDBEATREQUEST']._serialized_start=2129
-  _globals['_RECORDBEATREQUEST']._serialized_end=2187
-  _globals['_BEAT']._serialized_start=2190
-  _globals['_BEAT']._serialized_end=2346
-  _globals['_GETLASTBEATREQUEST']._serialized_start=2348
-  _globals['_GETLASTBEATREQUEST']._serialized_end=2402
-  _globals['_GETLASTBEATRESPONSE']._serialized_start=2404
-  _globals['_GETLASTBEATRESPONSE']._serialized_end=2460
-  _globals['_INGESTSERVICE']._serialized_start=2840
-  _globals['_INGESTSERVICE']._serialized_end=3025
-  _globals['_ALERTREQUESTSERVICE']._serialized_start=3028
-  _globals['_ALERTREQUESTSERVICE']._serialized_end=3637
+  _globals['_ALERTBATCH']._serialized_start=789
+  _globals['_ALERTBATCH']._serialized_end=1019
+  _globals['_ALERTBATCH_TRACECONTEXTENTRY']._serialized_start=968
+  _globals['_ALERTBATCH_TRACECONTEXTENTRY']._serialized_end=1019
+  _globals['_INGESTREQUEST']._serialized_start=1021
+  _globals['_INGESTREQUEST']._serialized_end=1080
+  _globals['_ALERTRESULT']._serialized_start=1083
+  _globals['_ALERTRESULT']._serialized_end=1262
+  _globals['_BATCHRESULT']._serialized_start=1264
+  _globals['_BATCHRESULT']._serialized_end=1365
+  _globals['_INGESTRESPONSE']._serialized_start=1367
+  _globals['_INGESTRESPONSE']._serialized_end=1428
+  _globals['_INGESTSTREAMREQUEST']._serialized_start=1430
+  _globals['_INGESTSTREAMREQUEST']._serialized_end=1513
+  _globals['_INGESTSTREAMRESPONSE']._serialized_start=1516
+  _globals['_INGESTSTREAMRESPONSE']._serialized_end=1644
+  _globals['_REQUESTER']._serialized_start=1646
+  _globals['_REQUESTER']._serialized_end=1745
+  _globals['_ALERTREF']._serialized_start=1747
+  _globals['_ALERTREF']._serialized_end=1815
+  _globals['_CREATEALERTREQUEST']._serialized_start=1818
+  _globals['_CREATEALERTREQUEST']._serialized_end=1960
+  _globals['_ALERTACTIONREQUEST']._serialized_start=1963
+  _globals['_ALERTACTIONREQUEST']._serialized_end=2091
+  _globals['_REQUESTOUTCOME']._serialized_start=2094
+  _globals['_REQUESTOUTCOME']._serialized_end=2315
+  _globals['_GETREQUESTOUTCOMEREQUEST']._serialized_start=2317
+  _globals['_GETREQUESTOUTCOMEREQUEST']._serialized_end=2388
+  _globals['_GETREQUESTOUTCOMERESPONSE']._serialized_start=2390
+  _globals['_GETREQUESTOUTCOMERESPONSE']._serialized_end=2465
+  _globals['_RECORDBEATREQUEST']._serialized_start=2467
+  _globals['_RECORDBEATREQUEST']._serialized_end=2525
+  _globals['_BEAT']._serialized_start=2528
+  _globals['_BEAT']._serialized_end=2684
+  _globals['_GETLASTBEATREQUEST']._serialized_start=2686
+  _globals['_GETLASTBEATREQUEST']._serialized_end=2740
+  _globals['_GETLASTBEATRESPONSE']._serialized_start=2742
+  _globals['_GETLASTBEATRESPONSE']._serialized_end=2798
+  _globals['_INGESTSERVICE']._serialized_start=3178
+  _globals['_INGESTSERVICE']._serialized_end=3456
+  _globals['_ALERTREQUESTSERVICE']._serialized_start=3459
+  _globals['_ALERTREQUESTSERVICE']._serialized_end=4068
 # @@protoc_insertion_point(module_scope)

@@ -39,6 +39,11 @@ class IngestServiceStub:
                 request_serializer=oncallnova_dot_v1_dot_ingestion__pb2.IngestRequest.SerializeToString,
                 response_deserializer=oncallnova_dot_v1_dot_ingestion__pb2.IngestResponse.FromString,
                 _registered_method=True)
+        self.IngestStream = channel.stream_stream(
+                '/oncallnova.v1.IngestService/IngestStream',
+                request_serializer=oncallnova_dot_v1_dot_ingestion__pb2.IngestStreamRequest.SerializeToString,
+                response_deserializer=oncallnova_dot_v1_dot_ingestion__pb2.IngestStreamResponse.FromString,
+                _registered_method=True)
         self.ResolveIntegrationKey = channel.unary_unary(
                 '/oncallnova.v1.IngestService/ResolveIntegrationKey',
                 request_serializer=oncallnova_dot_v1_dot_ingestion__pb2.ResolveIntegrationKeyRequest.SerializeToString,
@@ -52,13 +57,25 @@ class IngestServiceServicer:
     def Ingest(self, request, context):
         """Store batches of alerts: per batch, dedup against open alerts, correlate into
         incidents, resolve what cleared; each batch commits whole or not at all, and the
-        call answers once every batch of it has committed or failed. A front end puts the
-        requests it receives while a call is in flight into its next call, so one call
-        carries many senders' batches, each with its own result or error.
+        call answers once every batch of it has committed or failed. One call may carry
+        many senders' batches, each with its own result or error. The `ingestion` role
+        uses `IngestStream`, which pays the cost of a call once for many messages.
 
         Each batch's `batch_id` is an idempotency key: a batch sent again with the same id
         (a retry after a lost reply) stores nothing twice and counts nothing twice; it
         returns the results of the first delivery. This makes the call safe to retry.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IngestStream(self, request_iterator, context):
+        """`Ingest` as one long-lived call: the caller sends batches as they come, and each
+        message is answered, by its `sequence`, once every batch of it has committed or
+        failed. Messages are stored as they arrive, without waiting for the replies to
+        earlier ones, so a front end pays a call's cost once rather than per message and
+        its senders wait for no free call. Batch ids make a message sent again on a new
+        stream (the old one broke before its reply came) store nothing twice.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -81,6 +98,11 @@ def add_IngestServiceServicer_to_server(servicer, server):
                     servicer.Ingest,
                     request_deserializer=oncallnova_dot_v1_dot_ingestion__pb2.IngestRequest.FromString,
                     response_serializer=oncallnova_dot_v1_dot_ingestion__pb2.IngestResponse.SerializeToString,
+            ),
+            'IngestStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.IngestStream,
+                    request_deserializer=oncallnova_dot_v1_dot_ingestion__pb2.IngestStreamRequest.FromString,
+                    response_serializer=oncallnova_dot_v1_dot_ingestion__pb2.IngestStreamResponse.SerializeToString,
             ),
             'ResolveIntegrationKey': grpc.unary_unary_rpc_method_handler(
                     servicer.ResolveIntegrationKey,
@@ -115,6 +137,33 @@ class IngestService:
             '/oncallnova.v1.IngestService/Ingest',
             oncallnova_dot_v1_dot_ingestion__pb2.IngestRequest.SerializeToString,
             oncallnova_dot_v1_dot_ingestion__pb2.IngestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IngestStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/oncallnova.v1.IngestService/IngestStream',
+            oncallnova_dot_v1_dot_ingestion__pb2.IngestStreamRequest.SerializeToString,
+            oncallnova_dot_v1_dot_ingestion__pb2.IngestStreamResponse.FromString,
             options,
             channel_credentials,
             insecure,

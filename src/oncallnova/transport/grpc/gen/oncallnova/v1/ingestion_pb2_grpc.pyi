@@ -21,13 +21,21 @@ class IngestServiceStub:
     Ingest: _aio.UnaryUnaryMultiCallable[_ingestion_pb2.IngestRequest, _ingestion_pb2.IngestResponse]
     """Store batches of alerts: per batch, dedup against open alerts, correlate into
     incidents, resolve what cleared; each batch commits whole or not at all, and the
-    call answers once every batch of it has committed or failed. A front end puts the
-    requests it receives while a call is in flight into its next call, so one call
-    carries many senders' batches, each with its own result or error.
+    call answers once every batch of it has committed or failed. One call may carry
+    many senders' batches, each with its own result or error. The `ingestion` role
+    uses `IngestStream`, which pays the cost of a call once for many messages.
 
     Each batch's `batch_id` is an idempotency key: a batch sent again with the same id
     (a retry after a lost reply) stores nothing twice and counts nothing twice; it
     returns the results of the first delivery. This makes the call safe to retry.
+    """
+    IngestStream: _aio.StreamStreamMultiCallable[_ingestion_pb2.IngestStreamRequest, _ingestion_pb2.IngestStreamResponse]
+    """`Ingest` as one long-lived call: the caller sends batches as they come, and each
+    message is answered, by its `sequence`, once every batch of it has committed or
+    failed. Messages are stored as they arrive, without waiting for the replies to
+    earlier ones, so a front end pays a call's cost once rather than per message and
+    its senders wait for no free call. Batch ids make a message sent again on a new
+    stream (the old one broke before its reply came) store nothing twice.
     """
     ResolveIntegrationKey: _aio.UnaryUnaryMultiCallable[_ingestion_pb2.ResolveIntegrationKeyRequest, _ingestion_pb2.ServiceRoute]
     """The service an active integration key sends to, and how its alerts are grouped;
@@ -45,13 +53,27 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _abc.Awaitable[_ingestion_pb2.IngestResponse]:
         """Store batches of alerts: per batch, dedup against open alerts, correlate into
         incidents, resolve what cleared; each batch commits whole or not at all, and the
-        call answers once every batch of it has committed or failed. A front end puts the
-        requests it receives while a call is in flight into its next call, so one call
-        carries many senders' batches, each with its own result or error.
+        call answers once every batch of it has committed or failed. One call may carry
+        many senders' batches, each with its own result or error. The `ingestion` role
+        uses `IngestStream`, which pays the cost of a call once for many messages.
 
         Each batch's `batch_id` is an idempotency key: a batch sent again with the same id
         (a retry after a lost reply) stores nothing twice and counts nothing twice; it
         returns the results of the first delivery. This makes the call safe to retry.
+        """
+
+    @_abc_1.abstractmethod
+    def IngestStream(
+        self,
+        request_iterator: _abc.AsyncIterator[_ingestion_pb2.IngestStreamRequest],
+        context: _aio.ServicerContext[_abc.AsyncIterator[_ingestion_pb2.IngestStreamRequest], _abc.AsyncIterator[_ingestion_pb2.IngestStreamResponse]],
+    ) -> _abc.AsyncIterator[_ingestion_pb2.IngestStreamResponse]:
+        """`Ingest` as one long-lived call: the caller sends batches as they come, and each
+        message is answered, by its `sequence`, once every batch of it has committed or
+        failed. Messages are stored as they arrive, without waiting for the replies to
+        earlier ones, so a front end pays a call's cost once rather than per message and
+        its senders wait for no free call. Batch ids make a message sent again on a new
+        stream (the old one broke before its reply came) store nothing twice.
         """
 
     @_abc_1.abstractmethod
