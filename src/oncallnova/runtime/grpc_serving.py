@@ -36,7 +36,9 @@ log = logging.getLogger("oncallnova")
 
 
 def servicers(role: RoleName, svc: Services, changes: ChangeFeed, clock: Clock) -> list[object]:
-    ingest = IngestServicer(svc.ingestion, svc.settings.max_batch_alerts)
+    ingest = IngestServicer(
+        svc.ingestion, svc.settings.max_batch_alerts, outage=svc.database_failed
+    )
     if role is RoleName.ingestion:
         return [ingest]
     if role is RoleName.incidents:

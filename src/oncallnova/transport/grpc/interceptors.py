@@ -146,24 +146,30 @@ def _guarded(
     return call
 
 
+def domain_error(exc: BaseException, outage: OutageHook | None) -> DomainError | None:
+    """The DomainError to answer for `exc`: itself, or Unavailable for a database outage
+    (told to `outage`, which logs it once per outage); None for anything else (a bug)."""
+    if isinstance(exc, DomainError):
+        return exc
+    if not unavailable(exc):
+        return None
+    if outage is not None:
+        outage(exc)
+    else:
+        log.warning("gRPC call failed: the database is unavailable: %s", exc)
+    return Unavailable("the database is unavailable; the request was not applied", retry_after=5)
+
+
 async def _fail(
     context: grpc.aio.ServicerContext[Any, Any], exc: Exception, outage: OutageHook | None
 ) -> None:
-    if isinstance(exc, DomainError):
-        await errors.abort(context, exc)
     if isinstance(exc, grpc.aio.AbortError):
         raise exc  # the servicer ended the call itself
     if isinstance(exc, NotImplementedError):
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, "this method is not implemented yet")
-    if unavailable(exc):
-        if outage is not None:
-            outage(exc)  # logged once per outage by the database's own record of it
-        else:
-            log.warning("gRPC call failed: the database is unavailable: %s", exc)
-        await errors.abort(
-            context,
-            Unavailable("the database is unavailable; the request was not applied", retry_after=5),
-        )
+    error = domain_error(exc, outage)
+    if error is not None:
+        await errors.abort(context, error)
     log.exception("unhandled error in a gRPC call", exc_info=exc)
     await context.abort(grpc.StatusCode.INTERNAL, "internal error; the request was not applied")
 

@@ -21,6 +21,7 @@ from oncallnova.transport.grpc.alert_messages import (
 from oncallnova.transport.grpc.errors import status_of
 from oncallnova.transport.grpc.gen.oncallnova.v1 import ingestion_pb2 as pb
 from oncallnova.transport.grpc.gen.oncallnova.v1 import ingestion_pb2_grpc as pb_grpc
+from oncallnova.transport.grpc.interceptors import OutageHook, domain_error
 
 SOURCES = frozenset(get_args(IngestSource))
 
@@ -29,9 +30,12 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
     """The integration key authenticates each batch's sender (the internal token the
     calling role), so no acting user is needed."""
 
-    def __init__(self, ingestion: IngestionService, max_batch: int) -> None:
+    def __init__(
+        self, ingestion: IngestionService, max_batch: int, outage: OutageHook | None = None
+    ) -> None:
         self._ingestion = ingestion
         self._max_batch = max_batch
+        self._outage = outage
 
     async def Ingest(self, request: pb.IngestRequest, context: Any) -> pb.IngestResponse:
         reply = pb.IngestResponse()
@@ -43,9 +47,9 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
     ) -> AsyncIterator[pb.IngestStreamResponse]:
         """Each message is stored as it arrives and answered once stored; the call ends
         when the caller has sent all it will and every message is answered."""
-        # Replies in the order they are ready; an error that is not a message's fault
-        # (the database, say) ends the stream, and the caller sends again what it has no
-        # reply for; None once the caller is done and every message is answered.
+        # Replies in the order they are ready; a failure that is no DomainError and no
+        # database outage (a bug) ends the stream; None once the caller is done and every
+        # message is answered.
         replies: asyncio.Queue[pb.IngestStreamResponse | Exception | None] = asyncio.Queue()
         answering: set[asyncio.Task[None]] = set()
 
@@ -53,11 +57,15 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
             reply = pb.IngestStreamResponse(sequence=request.sequence)
             try:
                 reply.batches.extend(await self._store(request.batches))
-            except DomainError as exc:
-                reply.error.CopyFrom(status_of(exc)[1])
             except Exception as exc:
-                replies.put_nowait(exc)
-                return
+                # An outage is the message's answer (Unavailable: the caller sends it
+                # again shortly), not the end of the stream, which through a proxy may
+                # reach the caller only when the caller ends its side.
+                error = domain_error(exc, self._outage)
+                if error is None:
+                    replies.put_nowait(exc)
+                    return
+                reply.error.CopyFrom(status_of(error)[1])
             replies.put_nowait(reply)
 
         async def read() -> None:
