@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import asyncpg
 import httpx
@@ -28,6 +28,9 @@ from oncallnova.runtime.models import load_all_models
 from oncallnova.settings import Settings
 from oncallnova.transport.http.app import Host, create_app
 from oncallnova.users.schemas import UserIn
+
+if TYPE_CHECKING:
+    from tests.support.postgres import OwnPostgres
 
 PG_ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -87,6 +90,19 @@ def pg_database() -> Iterator[str]:
     url = asyncio.run(_create_database(name))
     yield url
     asyncio.run(_drop_database(name))
+
+
+@pytest.fixture
+def own_pg() -> Iterator[OwnPostgres]:
+    """A PostgreSQL server of this test's own, on its own port, which the test may stop
+    and start (never the shared one)."""
+    from tests.support.postgres import OwnPostgres  # it imports this module
+
+    server = OwnPostgres().init()
+    try:
+        yield server
+    finally:
+        server.remove()
 
 
 @pytest.fixture

@@ -29,13 +29,6 @@ CLIENT_TIMEOUT = 20.0
 
 
 @pytest.fixture
-def own_pg() -> Iterator[OwnPostgres]:
-    server = OwnPostgres().init()
-    yield server
-    server.remove()
-
-
-@pytest.fixture
 def own_redis() -> Iterator[OwnRedis]:
     server = OwnRedis().start()
     yield server

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -20,15 +19,6 @@ from tests.support.postgres import OwnPostgres
 from tests.support.remote import served_remotely
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def own_pg() -> Iterator[OwnPostgres]:
-    server = OwnPostgres().init()
-    try:
-        yield server
-    finally:
-        server.remove()
 
 
 @pytest.fixture

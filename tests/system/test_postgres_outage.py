@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,15 +15,6 @@ from tests.support.postgres import OwnPostgres
 from tests.system.servers import Server
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
-
-
-@pytest.fixture
-def own_pg() -> Iterator[OwnPostgres]:
-    server = OwnPostgres().init()
-    try:
-        yield server
-    finally:
-        server.remove()
 
 
 def log_records(log: Path) -> list[dict[str, object]]:

@@ -146,7 +146,7 @@ def _guarded(
     return call
 
 
-def domain_error(exc: BaseException, outage: OutageHook | None) -> DomainError | None:
+def error_to_answer(exc: BaseException, outage: OutageHook | None) -> DomainError | None:
     """The DomainError to answer for `exc`: itself, or Unavailable for a database outage
     (told to `outage`, which logs it once per outage); None for anything else (a bug)."""
     if isinstance(exc, DomainError):
@@ -167,7 +167,7 @@ async def _fail(
         raise exc  # the servicer ended the call itself
     if isinstance(exc, NotImplementedError):
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, "this method is not implemented yet")
-    error = domain_error(exc, outage)
+    error = error_to_answer(exc, outage)
     if error is not None:
         await errors.abort(context, error)
     log.exception("unhandled error in a gRPC call", exc_info=exc)

@@ -21,7 +21,7 @@ from oncallnova.transport.grpc.alert_messages import (
 from oncallnova.transport.grpc.errors import status_of
 from oncallnova.transport.grpc.gen.oncallnova.v1 import ingestion_pb2 as pb
 from oncallnova.transport.grpc.gen.oncallnova.v1 import ingestion_pb2_grpc as pb_grpc
-from oncallnova.transport.grpc.interceptors import OutageHook, domain_error
+from oncallnova.transport.grpc.interceptors import OutageHook, error_to_answer
 
 SOURCES = frozenset(get_args(IngestSource))
 
@@ -61,7 +61,7 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
                 # An outage is the message's answer (Unavailable: the caller sends it
                 # again shortly), not the end of the stream, which through a proxy may
                 # reach the caller only when the caller ends its side.
-                error = domain_error(exc, self._outage)
+                error = error_to_answer(exc, self._outage)
                 if error is None:
                     replies.put_nowait(exc)
                     return
