@@ -59,18 +59,17 @@ async def read(
         return value(await resend(lambda: method(request)), kind, part)
 
 
-async def resend(make: Callable[[], Awaitable[R]], *, after_deadline: bool = False) -> R:
+async def resend(make: Callable[[], Awaitable[R]]) -> R:
     """The reply of a call that is safe to repeat (a read, or a write whose idempotency
     keys make a repeat change nothing), made again while the other role cannot be
-    reached. A call whose deadline passed is made again only `after_deadline`: its time
-    is spent, but a write that may have been applied is better settled than left open."""
+    reached. A call whose deadline passed is not made again: its time is spent."""
     for attempt in range(ATTEMPTS):
         started = time.monotonic()
         try:
             return await make()
         except Unavailable:
             quick = time.monotonic() - started < QUICK_SECONDS
-            if not (quick or after_deadline) or attempt == ATTEMPTS - 1:
+            if not quick or attempt == ATTEMPTS - 1:
                 raise
         await asyncio.sleep(PAUSE_SECONDS * 2**attempt)
     raise AssertionError("unreachable")
